@@ -1,0 +1,34 @@
+#include "commands.h"
+
+#include <cstdio>
+
+namespace quiver {
+namespace {
+
+// A command whose implementation has not landed yet: it has --help, and says so when run.
+Command not_built_yet(CLI::App& app, const char* name, const char* description) {
+    CLI::App* sub = app.add_subcommand(name, description);
+    return Command{sub, [name] {
+                       std::fprintf(stderr, "quiver %s: not built yet in this version\n", name);
+                       return 2;
+                   }};
+}
+
+}  // namespace
+
+CommandTable register_commands(CLI::App& app) {
+    CommandTable t;
+    t.push_back(not_built_yet(app, "client", "Fetch URLs over HTTP/3 or hq-interop"));
+    t.push_back(not_built_yet(app, "server", "Serve a directory over HTTP/3 and hq-interop"));
+    t.push_back(not_built_yet(app, "perf", "Benchmark with the QUIC perf protocol"));
+    t.push_back(not_built_yet(app, "replay", "Replay a recorded qlog against a server"));
+    return t;
+}
+
+int run_selected(const CommandTable& commands) {
+    for (const Command& c : commands)
+        if (c.app->parsed()) return c.run();
+    return 2;
+}
+
+}  // namespace quiver

@@ -1,0 +1,64 @@
+// One error model for the whole library (DESIGN.md, "Errors and limits").
+//
+// An Error is either a transport error (RFC 9000 §20.1, sent in a CONNECTION_CLOSE of type
+// 0x1c) or an application error (§20.2, type 0x1d). The receive path returns Result<T>
+// (util/result.h) carrying one of these; conn/ maps it to the wire in one place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace quic {
+
+// RFC 9000 §20.1, Table 7. CRYPTO_ERROR is a range: 0x0100 + the TLS alert (RFC 9001 §4.8).
+enum class TransportErrorCode : uint64_t {
+    kNoError = 0x00,
+    kInternalError = 0x01,
+    kConnectionRefused = 0x02,
+    kFlowControlError = 0x03,
+    kStreamLimitError = 0x04,
+    kStreamStateError = 0x05,
+    kFinalSizeError = 0x06,
+    kFrameEncodingError = 0x07,
+    kTransportParameterError = 0x08,
+    kConnectionIdLimitError = 0x09,
+    kProtocolViolation = 0x0a,
+    kInvalidToken = 0x0b,
+    kApplicationError = 0x0c,
+    kCryptoBufferExceeded = 0x0d,
+    kKeyUpdateError = 0x0e,
+    kAeadLimitReached = 0x0f,
+    kNoViablePath = 0x10,
+    // RFC 9368 §10.2.
+    kVersionNegotiationError = 0x11,
+    kCryptoErrorBase = 0x0100,
+};
+
+// The name RFC 9000 gives a transport error code ("FRAME_ENCODING_ERROR", "CRYPTO_ERROR(0x12a)").
+std::string transport_error_name(uint64_t code);
+
+enum class ErrorSpace : uint8_t { kTransport, kApplication };
+
+struct Error {
+    ErrorSpace space = ErrorSpace::kTransport;
+    uint64_t code = 0;
+    // The frame type that triggered a transport error (0 when unknown), RFC 9000 §19.19.
+    uint64_t frame_type = 0;
+    std::string reason;
+
+    static Error transport(TransportErrorCode c, std::string why = {}, uint64_t frame = 0) {
+        return Error{ErrorSpace::kTransport, static_cast<uint64_t>(c), frame, std::move(why)};
+    }
+    static Error application(uint64_t c, std::string why = {}) {
+        return Error{ErrorSpace::kApplication, c, 0, std::move(why)};
+    }
+
+    bool is_transport(TransportErrorCode c) const {
+        return space == ErrorSpace::kTransport && code == static_cast<uint64_t>(c);
+    }
+    // "FRAME_ENCODING_ERROR (frame 0x2): reason" — for logs and one-line CLI messages.
+    std::string to_string() const;
+};
+
+}  // namespace quic

@@ -1,0 +1,55 @@
+#include <cstdio>
+
+#include "quic/error.h"
+
+namespace quic {
+
+std::string transport_error_name(uint64_t code) {
+    static constexpr const char* kNames[] = {
+        "NO_ERROR",
+        "INTERNAL_ERROR",
+        "CONNECTION_REFUSED",
+        "FLOW_CONTROL_ERROR",
+        "STREAM_LIMIT_ERROR",
+        "STREAM_STATE_ERROR",
+        "FINAL_SIZE_ERROR",
+        "FRAME_ENCODING_ERROR",
+        "TRANSPORT_PARAMETER_ERROR",
+        "CONNECTION_ID_LIMIT_ERROR",
+        "PROTOCOL_VIOLATION",
+        "INVALID_TOKEN",
+        "APPLICATION_ERROR",
+        "CRYPTO_BUFFER_EXCEEDED",
+        "KEY_UPDATE_ERROR",
+        "AEAD_LIMIT_REACHED",
+        "NO_VIABLE_PATH",
+        "VERSION_NEGOTIATION_ERROR",
+    };
+    char buf[48];
+    if (code < sizeof(kNames) / sizeof(kNames[0])) return kNames[code];
+    if (code >= 0x0100 && code <= 0x01ff) {
+        std::snprintf(buf, sizeof buf, "CRYPTO_ERROR(0x%llx)", (unsigned long long)code);
+        return buf;
+    }
+    std::snprintf(buf, sizeof buf, "UNKNOWN_ERROR(0x%llx)", (unsigned long long)code);
+    return buf;
+}
+
+std::string Error::to_string() const {
+    std::string out;
+    char buf[64];
+    if (space == ErrorSpace::kTransport) {
+        out = transport_error_name(code);
+        if (frame_type != 0) {
+            std::snprintf(buf, sizeof buf, " (frame 0x%llx)", (unsigned long long)frame_type);
+            out += buf;
+        }
+    } else {
+        std::snprintf(buf, sizeof buf, "application error 0x%llx", (unsigned long long)code);
+        out = buf;
+    }
+    if (!reason.empty()) out += ": " + reason;
+    return out;
+}
+
+}  // namespace quic
