@@ -19,4 +19,15 @@ const char* packet_type_name(PacketType t);  // qlog names: "initial", "0RTT", "
 // Packet number spaces, RFC 9000 §12.3: 0-RTT and 1-RTT share the application data space.
 enum class PacketNumberSpaceId : uint8_t { kInitial = 0, kHandshake = 1, kApplicationData = 2 };
 
+// TLS encryption levels (RFC 9001 §4.1.4); the same order as BoringSSL's ssl_encryption_level_t.
+enum class EncryptionLevel : uint8_t { kInitial = 0, kEarlyData = 1, kHandshake = 2, kApplication = 3 };
+
+constexpr PacketNumberSpaceId space_of(EncryptionLevel level) {
+    switch (level) {
+        case EncryptionLevel::kInitial: return PacketNumberSpaceId::kInitial;
+        case EncryptionLevel::kHandshake: return PacketNumberSpaceId::kHandshake;
+        default: return PacketNumberSpaceId::kApplicationData;
+    }
+}
+
 }  // namespace quic

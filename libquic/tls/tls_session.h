@@ -1,0 +1,85 @@
+// One connection's TLS 1.3 handshake through BoringSSL's QUIC API (SSL_QUIC_METHOD,
+// RFC 9001 §4). The connection feeds it CRYPTO data per encryption level and receives
+// secrets and handshake bytes through a Handler; no record layer, no I/O.
+#pragma once
+
+#include <openssl/base.h>
+
+#include <cstdint>
+#include <string>
+
+#include "tls/tls_context.h"
+#include "util/bytes.h"
+#include "util/result.h"
+#include "wire/packet_type.h"
+
+namespace quic {
+
+class TlsSession {
+public:
+    class Handler {
+    public:
+        virtual ~Handler() = default;
+        // A traffic secret is ready (RFC 9001 §4.1.4). cipher_suite is the TLS id (0x1301..3).
+        virtual bool on_secret(EncryptionLevel level, bool for_writing, uint16_t cipher_suite,
+                               ByteSpan secret) = 0;
+        // Handshake bytes to send in CRYPTO frames at `level`.
+        virtual void on_handshake_data(EncryptionLevel level, ByteSpan data) = 0;
+        // A session ticket arrived (client): an opaque resumption blob.
+        virtual void on_session_ticket(Bytes /*session*/) {}
+        // The server rejected our 0-RTT (client): 0-RTT data must be sent again in 1-RTT.
+        virtual void on_early_data_rejected() {}
+    };
+
+    // server_name: the client's SNI and the name its certificate check uses (ignored by servers).
+    static Result<std::unique_ptr<TlsSession>> create(const TlsContext& ctx, Handler& handler,
+                                                      const std::string& server_name = {});
+    ~TlsSession();
+    TlsSession(const TlsSession&) = delete;
+    TlsSession& operator=(const TlsSession&) = delete;
+
+    // Our transport parameters (RFC 9001 §8.2), before the handshake starts.
+    Status set_transport_parameters(ByteSpan encoded);
+    // Server: what 0-RTT acceptance is bound to (our transport parameters and application
+    // settings); a ticket minted under another context has its early data rejected.
+    Status set_early_data_context(ByteSpan context);
+    // Client: resume with a blob from Handler::on_session_ticket. Returns false (and does a full
+    // handshake) when the blob does not parse.
+    bool set_resumption_session(ByteSpan session);
+    // Whether a resumption blob allows 0-RTT.
+    static bool session_allows_early_data(const TlsContext& ctx, ByteSpan session);
+
+    // CRYPTO frame data received at `level`, in order (the connection reassembles).
+    Status provide_data(EncryptionLevel level, ByteSpan data);
+    // Advances the handshake (or processes post-handshake messages). Errors are CRYPTO_ERROR
+    // (0x100 + TLS alert, RFC 9001 §4.8) with BoringSSL's reason.
+    Status advance();
+
+    bool handshake_complete() const;
+    bool is_server() const;
+    bool early_data_accepted() const;  // meaningful once the handshake is complete
+    bool session_resumed() const;
+    ByteSpan peer_transport_parameters() const;
+    std::string alpn() const;
+    std::string cipher_name() const;
+    uint16_t cipher_suite() const;
+    std::string server_name() const;  // the SNI the client sent (server) or asked for (client)
+    // The most the peer may send at `level` before we can process it (for CRYPTO buffering).
+    size_t max_handshake_flight_length(EncryptionLevel level) const;
+
+    SSL* native() const { return ssl_; }
+
+    // Called once by TlsContext::create: callbacks that live on the SSL_CTX.
+    static void install_context_callbacks(SSL_CTX* ctx);
+
+private:
+    TlsSession(const TlsContext& ctx, Handler& handler) : ctx_(ctx), handler_(handler) {}
+    friend struct TlsSessionCallbacks;
+
+    const TlsContext& ctx_;
+    Handler& handler_;
+    SSL* ssl_ = nullptr;
+    int alert_ = -1;  // the fatal alert we sent, if any
+};
+
+}  // namespace quic
