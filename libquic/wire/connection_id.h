@@ -19,8 +19,9 @@ class ConnectionId {
 public:
     ConnectionId() = default;
     // Precondition: bytes.size() <= kMaxConnectionIdLength (use from_bytes when unchecked).
-    explicit ConnectionId(std::span<const uint8_t> bytes) : len_(static_cast<uint8_t>(bytes.size())) {
-        std::memcpy(data_.data(), bytes.data(), std::min(bytes.size(), kMaxConnectionIdLength));
+    explicit ConnectionId(std::span<const uint8_t> bytes)
+        : len_(static_cast<uint8_t>(std::min(bytes.size(), kMaxConnectionIdLength))) {
+        if (len_) std::memcpy(data_.data(), bytes.data(), len_);
     }
     // Returns false when bytes is too long for a connection ID.
     static bool from_bytes(std::span<const uint8_t> bytes, ConnectionId& out) {
