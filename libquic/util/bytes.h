@@ -146,12 +146,14 @@ public:
         return *this;
     }
 
-private:
-    bool reserve(size_t n) const { return ok_ && remaining() >= n; }
+    // Marks the writer failed (e.g. an encoder refusing a value the peer would reject).
     ByteWriter& fail() {
         ok_ = false;
         return *this;
     }
+
+private:
+    bool reserve(size_t n) const { return ok_ && remaining() >= n; }
 
     MutableByteSpan buf_;
     size_t pos_ = 0;
