@@ -206,10 +206,7 @@ bool fields_valid(const Frame& f) {
         f);
 }
 
-// ByteWriter has no public fail(); a write that cannot fit fails it without writing.
-void fail_writer(ByteWriter& w) {
-    w.fail();
-}
+void fail_writer(ByteWriter& w) { w.fail(); }
 
 }  // namespace
 
