@@ -1,0 +1,104 @@
+// The sending half of one stream's data (RFC 9000 §2.2, §3.1), or of a CRYPTO stream at one
+// encryption level (§19.6): the application's bytes, what has been sent, acknowledged and lost.
+//
+// It knows nothing of frames or packets: the connection asks next_chunk() for the bytes to put
+// in a STREAM/CRYPTO frame and reports on_sent/on_acked/on_lost for the ranges it carried.
+// Lost ranges are resent before new data (they block the receiver's in-order delivery), and
+// a lost range that another packet acknowledged meanwhile is not resent. Memory is freed as the
+// acknowledged prefix grows: storage is a deque of fixed-size chunks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <map>
+#include <optional>
+
+#include "util/bytes.h"
+
+namespace quic {
+
+struct SendChunk {
+    uint64_t offset = 0;
+    ByteSpan data;  // valid until the next mutation of the SendBuffer
+    bool fin = false;
+};
+
+class SendBuffer {
+  public:
+    static constexpr uint64_t kNoFlowLimit = std::numeric_limits<uint64_t>::max();
+
+    // Appends application bytes. The caller bounds how much it accepts (e.g. by
+    // buffered_bytes() and flow-control credit); writing after finish() is a caller bug and is
+    // ignored.
+    void write(ByteSpan data);
+    // Marks the end of the stream: the final size is everything written so far (§4.5).
+    void finish();
+
+    // The next bytes to send, at most max_len of them: lost ranges first (lowest offset
+    // first), then new data, then a FIN alone (a zero-length chunk) when only the FIN is
+    // pending. New data never goes past flow_limit, the smaller of the stream and connection
+    // limits (§4.1); retransmissions are not limited by it, their credit is already counted.
+    // A chunk never crosses a storage chunk boundary, so a caller wanting more asks again.
+    // Returns nullopt when there is nothing to send. Does not change the state: call on_sent
+    // with what was actually put in a frame (possibly a prefix of the chunk).
+    std::optional<SendChunk> next_chunk(size_t max_len, uint64_t flow_limit = kNoFlowLimit) const;
+
+    // A frame carrying [offset, offset+len) (and the FIN when fin) was sent. Returns how far
+    // this moved the highest sent offset: the new bytes to count against flow control.
+    uint64_t on_sent(uint64_t offset, uint64_t len, bool fin);
+    void on_acked(uint64_t offset, uint64_t len, bool fin);
+    // The packet carrying this range was declared lost: the parts not acknowledged since are
+    // queued for retransmission.
+    void on_lost(uint64_t offset, uint64_t len, bool fin);
+
+    // Everything written, and the FIN, is acknowledged (§3.1 "Data Recvd").
+    bool all_acked() const;
+    // next_chunk() would return something (ignoring flow control for new data).
+    bool has_pending() const;
+    // Bytes held in memory: written but not yet in the acknowledged prefix.
+    uint64_t buffered_bytes() const { return write_offset_ - acked_prefix_; }
+    // Bytes sent and not yet in the acknowledged prefix.
+    uint64_t bytes_unacked() const { return sent_offset_ - acked_prefix_; }
+    // Bytes written and never sent.
+    uint64_t unsent_bytes() const { return write_offset_ - sent_offset_; }
+
+    uint64_t write_offset() const { return write_offset_; }  // total bytes written
+    // One past the highest byte ever sent: the final size to put in a RESET_STREAM (§4.5).
+    uint64_t sent_offset() const { return sent_offset_; }
+    bool finished() const { return fin_; }
+    std::optional<uint64_t> final_size() const {
+        return fin_ ? std::optional<uint64_t>(write_offset_) : std::nullopt;
+    }
+    bool fin_sent() const { return fin_sent_; }
+
+  private:
+    using RangeMap = std::map<uint64_t, uint64_t>;  // start -> end, disjoint, not adjacent
+
+    // The stored bytes [offset, offset + len) clipped to one chunk; offset must be in
+    // [acked_prefix_, write_offset_).
+    ByteSpan bytes_at(uint64_t offset, uint64_t len) const;
+    void free_acked_chunks();
+    bool fin_pending() const { return fin_ && !fin_acked_ && (!fin_sent_ || fin_lost_); }
+
+    // chunks_[i] holds [base_offset_ + i * kSendBufferChunkSize, ...): every chunk but the
+    // last is full, so finding an offset's chunk is a division.
+    std::deque<Bytes> chunks_;
+    uint64_t base_offset_ = 0;
+
+    uint64_t write_offset_ = 0;
+    uint64_t sent_offset_ = 0;
+    uint64_t acked_prefix_ = 0;
+    // Acknowledged ranges above acked_prefix_ (acknowledged out of order).
+    RangeMap acked_;
+    // Sent, declared lost, not acknowledged since: to be resent.
+    RangeMap lost_;
+
+    bool fin_ = false;
+    bool fin_sent_ = false;
+    bool fin_acked_ = false;
+    bool fin_lost_ = false;
+};
+
+}  // namespace quic
