@@ -100,7 +100,7 @@ std::optional<AckFrame> ReceivedPacketTracker::build_ack_frame(Time now,
         Duration delay = std::max(now - largest_received_time_, Duration::zero());
         auto micros = static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(delay).count());
-        ack.ack_delay = micros >> std::min(ack_delay_exponent, kMaxAckDelayExponent);
+        ack.ack_delay = micros >> std::min<uint64_t>(ack_delay_exponent, kMaxAckDelayExponent);
     }
     if (ecn_.ect0 != 0 || ecn_.ect1 != 0 || ecn_.ce != 0) ack.ecn = ecn_;
     return ack;

@@ -15,12 +15,10 @@
 #include "util/interval_set.h"
 #include "wire/frame.h"
 #include "wire/packet_type.h"
+#include "wire/transport_parameters.h"  // kDefaultAckDelayExponent, kMaxAckDelayExponent
 
 namespace quic {
 
-// RFC 9000 §18.2: ack_delay_exponent when the transport parameter is absent, and its maximum.
-inline constexpr uint8_t kDefaultAckDelayExponent = 3;
-inline constexpr uint8_t kMaxAckDelayExponent = 20;
 // RFC 9000 §13.2.2: "A receiver SHOULD send an ACK frame after receiving at least two
 // ack-eliciting packets."
 inline constexpr uint64_t kDefaultAckElicitingThreshold = 2;

@@ -146,6 +146,17 @@ public:
         return *this;
     }
 
+    // Counts n bytes that were written directly into buffer() past size() (e.g. by a nested
+    // writer over the remaining space) as written.
+    ByteWriter& advance(size_t n) {
+        if (!reserve(n)) return fail();
+        pos_ += n;
+        return *this;
+    }
+    // Forgets everything written from `pos` on (a packet abandoned after its header).
+    void rewind(size_t pos) {
+        if (pos < pos_) pos_ = pos;
+    }
     // Marks the writer failed (e.g. an encoder refusing a value the peer would reject).
     ByteWriter& fail() {
         ok_ = false;

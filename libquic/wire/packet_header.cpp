@@ -54,7 +54,7 @@ Result<PacketHeader> parse_version_negotiation(ByteReader& r, ByteSpan packet, u
     PacketHeader h;
     h.type = PacketType::kVersionNegotiation;
     h.long_header = true;
-    h.version = kVersionNegotiation;
+    h.version = kVersionNegotiationVersion;
     h.first_byte = first;  // RFC 9000 §17.2.1: the other 7 bits are unused, ignored on receipt
     std::string why;
     ByteSpan dcid, scid;
@@ -73,7 +73,7 @@ Result<PacketHeader> parse_version_negotiation(ByteReader& r, ByteSpan packet, u
     const size_t count = r.remaining() / 4;
     h.supported_versions.reserve(std::min(count, kMaxVersionNegotiationVersions));
     for (size_t i = 0; i < count; ++i) {
-        uint32_t v;
+        uint32_t v = 0;
         r.read_u32(v);
         if (h.supported_versions.size() < kMaxVersionNegotiationVersions)
             h.supported_versions.push_back(v);
@@ -164,7 +164,7 @@ Result<PacketHeader> parse_packet_header(ByteSpan packet, size_t short_header_dc
     uint32_t version;
     if (!r.read_u32(version)) return drop("long header: truncated version");
     // RFC 9000 §17.2.1: identified by version 0; its first byte's low bits carry nothing.
-    if (version == kVersionNegotiation) return parse_version_negotiation(r, packet, first);
+    if (version == kVersionNegotiationVersion) return parse_version_negotiation(r, packet, first);
     // Other versions may lay out everything after the CIDs differently (RFC 8999 §5.1).
     if (!is_supported_version(version)) return drop("unsupported version " + hex32(version));
     // RFC 9000 §17.2: "Packets containing a zero value for this bit are not valid packets in
@@ -254,7 +254,7 @@ bool write_long_header(ByteWriter& w, const LongHeaderFields& f, size_t payload_
                        size_t* pn_offset_out) {
     const bool has_pn = f.type == PacketType::kInitial || f.type == PacketType::kZeroRtt ||
                         f.type == PacketType::kHandshake;
-    if (!has_pn || f.version == kVersionNegotiation) return false;
+    if (!has_pn || f.version == kVersionNegotiationVersion) return false;
     if (f.pn_length < kMinPacketNumberLength || f.pn_length > kMaxPacketNumberLength) return false;
     if (f.type != PacketType::kInitial && !f.token.empty()) return false;
     const uint64_t length = uint64_t{f.pn_length} + payload_length_with_tag;
@@ -303,7 +303,7 @@ bool write_short_header(ByteWriter& w, const ConnectionId& dcid, bool key_phase,
 
 Bytes build_retry_without_tag(Version version, const ConnectionId& dcid, const ConnectionId& scid,
                               ByteSpan token, uint8_t random_low_bits) {
-    if (token.empty() || version == kVersionNegotiation) return {};
+    if (token.empty() || version == kVersionNegotiationVersion) return {};
     // RFC 9000 §17.2.5: 1 + 4 + 1 + dcid + 1 + scid + token (+ the tag, appended by the caller).
     Bytes out(7 + dcid.size() + scid.size() + token.size());
     ByteWriter w(out);

@@ -7,7 +7,7 @@ namespace quic {
 
 using Version = uint32_t;
 
-inline constexpr Version kVersionNegotiation = 0x00000000;  // RFC 8999 §6
+inline constexpr Version kVersionNegotiationVersion = 0x00000000;  // RFC 8999 §6
 inline constexpr Version kVersion1 = 0x00000001;            // RFC 9000
 inline constexpr Version kVersion2 = 0x6b3343cf;            // RFC 9369 §3.1
 

@@ -12,7 +12,7 @@ Bytes build_version_negotiation(ByteSpan dcid, ByteSpan scid, std::span<const Ve
     Bytes out(1 + 4 + 1 + dcid.size() + 1 + scid.size() + 4 * supported.size());
     ByteWriter w(out);
     w.write_u8(static_cast<uint8_t>(0xc0 | (random_bits & 0x3f)));
-    w.write_u32(kVersionNegotiation);
+    w.write_u32(kVersionNegotiationVersion);
     w.write_u8(static_cast<uint8_t>(dcid.size())).write_bytes(dcid);
     w.write_u8(static_cast<uint8_t>(scid.size())).write_bytes(scid);
     for (Version v : supported) w.write_u32(v);

@@ -193,7 +193,7 @@ std::vector<size_t> parameter_boundaries(const Bytes& blob) {
     std::vector<size_t> ends = {0};
     quic::ByteReader r(blob);
     while (!r.empty()) {
-        uint64_t id, len;
+        uint64_t id = 0, len = 0;
         REQUIRE(r.read_varint(id));
         REQUIRE(r.read_varint(len));
         REQUIRE(r.skip(len));

@@ -1,0 +1,576 @@
+// Packet assembly: one datagram per poll_transmit, with Initial, Handshake and 1-RTT (or
+// 0-RTT) packets coalesced (RFC 9000 §12.2), client Initials padded to 1200 bytes (§14.1),
+// congestion control and pacing (RFC 9002 §7), anti-amplification (§8.1).
+#include "conn/connection_impl.h"
+#include "wire/packet_number.h"
+
+namespace quic {
+namespace {
+
+constexpr size_t kTagLength = kAeadTagLength;
+// A long header's Length field is written in 2 bytes and patched once the payload is known
+// (2 bytes hold up to 16383, more than any datagram we send).
+constexpr size_t kLengthFieldSize = 2;
+// Smallest payload that leaves room for the header protection sample (RFC 9001 §5.4.2):
+// pn_length + payload >= 4.
+constexpr size_t kMinPnAndPayload = 4;
+
+PacketNumberSpaceId space_of_packet(PacketType t) {
+    switch (t) {
+        case PacketType::kInitial: return PacketNumberSpaceId::kInitial;
+        case PacketType::kHandshake: return PacketNumberSpaceId::kHandshake;
+        default: return PacketNumberSpaceId::kApplicationData;
+    }
+}
+
+}  // namespace
+
+// A packet written into the datagram but not yet sealed: sealing waits until padding is
+// decided for the whole datagram.
+struct ConnectionImpl::PacketPlan {
+    PacketType type;
+    size_t start = 0;      // offset of the first byte in the datagram
+    size_t pn_offset = 0;  // relative to start
+    size_t pn_length = 0;
+    size_t end = 0;  // end of the plaintext payload, before the tag
+    uint64_t pn = 0;
+    PacketProtector* packet = nullptr;
+    HeaderProtector* header = nullptr;
+    SentPacket sent;
+};
+
+size_t ConnectionImpl::current_max_udp_payload() const { return max_udp_payload_; }
+
+// §8.1: before the client's address is validated, a server sends at most three times what
+// it received.
+std::optional<size_t> ConnectionImpl::amplification_budget() const {
+    if (role_ != Role::kServer || address_validated_) return std::nullopt;
+    const uint64_t limit = kAntiAmplificationFactor * bytes_received_before_validation_;
+    return limit > bytes_sent_before_validation_ ? limit - bytes_sent_before_validation_ : 0;
+}
+
+bool ConnectionImpl::has_data_to_send(PacketSpace& sp) const {
+    if (sp.crypto_send.has_pending() || sp.probes_pending || sp.ping_pending) return true;
+    if (sp.id != PacketNumberSpaceId::kApplicationData) return false;
+    if (handshake_done_pending_ || max_data_pending_ || data_blocked_pending_ ||
+        max_streams_pending_[0] || max_streams_pending_[1] || streams_blocked_pending_[0] ||
+        streams_blocked_pending_[1] || !retire_pending_.empty() || !path_responses_.empty() ||
+        new_token_pending_ || !datagrams_out_.empty() || !streams_with_control_.empty())
+        return true;
+    for (const auto& [seq, l] : local_cids_)
+        if (l.pending) return true;
+    for (StreamId id : streams_with_data_) {
+        auto it = streams_.find(id);
+        if (it == streams_.end()) continue;
+        const StreamRecord& s = *it->second;
+        if (!s.send.has_pending()) continue;
+        // New data needs flow-control credit; retransmissions and a lone FIN do not.
+        if (s.send.unsent_bytes() == 0 || (s.send_flow.available() > 0 && send_flow_.available() > 0))
+            return true;
+    }
+    return false;
+}
+
+std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan buffer) {
+    last_now_ = now;
+    if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining) return std::nullopt;
+    if (state_ == ConnectionState::kClosing) {
+        if (!close_frame_pending_) return std::nullopt;
+        return build_close_datagram(now, buffer);
+    }
+    if (close_frame_pending_) return build_close_datagram(now, buffer);
+
+    size_t max = std::min(buffer.size(), current_max_udp_payload());
+    if (auto budget = amplification_budget()) max = std::min(max, *budget);
+    if (max < 64) return std::nullopt;
+
+    ByteWriter dw(buffer.first(max));
+    std::vector<PacketPlan> plans;
+    bool ack_eliciting = false, has_initial = false, discard_initial = false;
+
+    struct Level {
+        PacketNumberSpaceId id;
+        PacketType type;
+    };
+    const bool zero_rtt = role_ == Role::kClient && !has_one_rtt_write_ && zero_rtt_keys_.valid();
+    const Level levels[] = {
+        {PacketNumberSpaceId::kInitial, PacketType::kInitial},
+        {PacketNumberSpaceId::kHandshake, PacketType::kHandshake},
+        {PacketNumberSpaceId::kApplicationData, zero_rtt ? PacketType::kZeroRtt : PacketType::kOneRtt},
+    };
+    for (const Level& lv : levels) {
+        PacketSpace& sp = space(lv.id);
+        if (sp.discarded) continue;
+        const bool keys = lv.type == PacketType::kOneRtt   ? has_one_rtt_write_
+                          : lv.type == PacketType::kZeroRtt ? zero_rtt_keys_.valid()
+                                                            : sp.write.valid();
+        if (!keys) continue;
+        // A server sends 1-RTT only after the handshake completes (half-RTT data is not used).
+        if (lv.type == PacketType::kOneRtt && role_ == Role::kServer && !handshake_complete_) continue;
+        if (dw.remaining() < 48) break;
+        PacketPlan plan;
+        bool eliciting = false;
+        if (!build_packet(now, sp, lv.type, dw, plan, eliciting)) continue;
+        plans.push_back(std::move(plan));
+        ack_eliciting |= eliciting;
+        if (lv.type == PacketType::kInitial) has_initial = true;
+        // RFC 9001 §4.9.1: a client discards Initial keys when it first sends Handshake.
+        if (lv.type == PacketType::kHandshake && role_ == Role::kClient) discard_initial = true;
+    }
+    if (plans.empty()) {
+        // Nothing to send although the window and pacer allow: application-limited (§7.8).
+        if (state_ == ConnectionState::kEstablished && cc_->available_window() >= max_udp_payload_)
+            cc_->on_app_limited(now);
+        return std::nullopt;
+    }
+
+    // §14.1: datagrams with a client Initial, and server datagrams with an ack-eliciting
+    // Initial, are padded to 1200 bytes. The padding goes into the last packet.
+    if (has_initial && (role_ == Role::kClient || ack_eliciting) && dw.size() < kMinInitialDatagramSize) {
+        const size_t pad = std::min(kMinInitialDatagramSize, max) - dw.size();
+        PacketPlan& last = plans.back();
+        // The last packet's tag room and the new bytes are all zeros: moving its end makes
+        // the first `pad` of them PADDING frames and the last 16 the tag room again.
+        dw.write_zeros(pad);
+        last.end += pad;
+        last.sent.in_flight = true;
+    }
+
+    // Seal every packet in order.
+    for (PacketPlan& p : plans) {
+        MutableByteSpan pkt(buffer.data() + p.start, p.end + kTagLength - p.start);
+        if (p.type != PacketType::kOneRtt) {
+            const uint64_t length = p.end + kTagLength - (p.start + p.pn_offset);
+            patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize, length);
+        }
+        const size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
+        if (!protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet, *p.header)) {
+            close_with_error(now, Error::transport(TransportErrorCode::kInternalError,
+                                                   "packet protection failed"));
+            return std::nullopt;
+        }
+        p.sent.sent_bytes = pkt.size();
+        on_packet_sent(now, space(space_of_packet(p.type)), std::move(p.sent));
+    }
+    const size_t total = plans.back().end + kTagLength;
+    if (discard_initial) discard_space(now, PacketNumberSpaceId::kInitial);
+    stats_.bytes_sent += total;
+    if (!address_validated_) bytes_sent_before_validation_ += total;
+    return Transmit{path_, Ecn::kNotEct, total, 0};
+}
+
+// Writes one packet of `type` at the writer's position; false when there was nothing to send.
+bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, ByteWriter& dw,
+                                  PacketPlan& plan, bool& ack_eliciting_out) {
+    const bool ack_due = type != PacketType::kZeroRtt && sp.received.has_new_packets() &&
+                         (sp.received.ack_needed(now) || sp.id != PacketNumberSpaceId::kApplicationData);
+    const bool probe = sp.probes_pending > 0;
+    bool want_data = has_data_to_send(sp);
+    // Congestion control and pacing gate ack-eliciting packets, never ACKs or probes (§7).
+    bool data_allowed = probe || sp.ping_pending;
+    if (!data_allowed && want_data) {
+        data_allowed = cc_->can_send(max_udp_payload_);
+        if (data_allowed && config_.pacing && sp.id == PacketNumberSpaceId::kApplicationData)
+            data_allowed = pacer_.next_send_time(now, max_udp_payload_) <= now;
+    }
+    if (!ack_due && !(want_data && data_allowed)) return false;
+
+    plan.type = type;
+    plan.start = dw.size();
+    uint64_t pn = sp.next_packet_number;
+    // RFC 9000 §21.4: now and then skip a number so that an ACK for it exposes a peer that
+    // acknowledges packets it never received.
+    const bool skip = config_.skip_packet_numbers &&
+                      sp.id == PacketNumberSpaceId::kApplicationData && handshake_confirmed_ &&
+                      random_.uniform(512) == 0;
+    if (skip) ++pn;
+    plan.pn = pn;
+    plan.pn_length = packet_number_length(pn, loss_.largest_acked(sp.id));
+    const uint64_t truncated = truncate_packet_number(pn, plan.pn_length);
+    size_t pn_offset = 0;
+    if (type == PacketType::kOneRtt) {
+        if (!write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length,
+                                truncated, &pn_offset)) {
+            dw.rewind(plan.start);
+            return false;
+        }
+        plan.packet = one_rtt_.write_packet.get();
+        plan.header = one_rtt_.write_header.get();
+    } else {
+        LongHeaderFields f;
+        f.type = type;
+        f.version = version_;
+        f.dcid = peer_cid_;
+        f.scid = local_cids_.begin()->second.cid;
+        if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;
+        f.pn_length = plan.pn_length;
+        f.truncated_pn = truncated;
+        f.length_field_size = kLengthFieldSize;
+        if (!write_long_header(dw, f, 0, &pn_offset)) {
+            dw.rewind(plan.start);
+            return false;
+        }
+        DirectionalKeys& keys = type == PacketType::kZeroRtt ? zero_rtt_keys_ : sp.write;
+        plan.packet = keys.packet.get();
+        plan.header = keys.header.get();
+    }
+    plan.pn_offset = pn_offset;  // relative to the packet start
+    if (dw.remaining() < kTagLength + kMinPnAndPayload) {
+        dw.rewind(plan.start);
+        return false;
+    }
+
+    // Frames go into the space left before the tag.
+    const size_t payload_start = dw.size();
+    MutableByteSpan frame_room = dw.buffer().subspan(payload_start, dw.remaining() - kTagLength);
+    ByteWriter w(frame_room);
+    plan.sent.packet_number = pn;
+    plan.sent.time_sent = now;
+    if (ack_due) {
+        if (auto ack = sp.received.build_ack_frame(now, config_.ack_delay_exponent)) {
+            if (encode_frame(w, *ack)) {
+                plan.sent.frames.push_back(SentAck{ack->largest_acknowledged});
+                sp.received.on_ack_sent();
+            }
+        }
+    }
+    const size_t after_ack = w.size();
+    if (want_data && data_allowed) write_frames(now, sp, type, w, plan.sent, true);
+    bool eliciting = w.size() > after_ack;
+    if (!eliciting && (probe || sp.ping_pending)) {
+        encode_frame(w, PingFrame{});
+        plan.sent.frames.push_back(SentControlFrame{to_underlying(FrameType::kPing), 0, 0});
+        eliciting = true;
+    }
+    if (w.size() == 0) {
+        dw.rewind(plan.start);
+        return false;
+    }
+    if (skip) loss_.on_packet_number_skipped(sp.id, pn - 1);
+    if (probe && eliciting) sp.probes_pending--;
+    sp.ping_pending = false;
+    // Enough bytes for the header protection sample (RFC 9001 §5.4.2).
+    if (plan.pn_length + w.size() < kMinPnAndPayload)
+        w.write_zeros(kMinPnAndPayload - plan.pn_length - w.size());
+    dw.advance(w.size());  // the frames were written in place
+    plan.end = dw.size();
+    dw.write_zeros(kTagLength);  // room reserved above
+    plan.sent.ack_eliciting = eliciting;
+    plan.sent.in_flight = eliciting;
+    sp.next_packet_number = pn + 1;
+    ack_eliciting_out = eliciting;
+    return true;
+}
+
+size_t ConnectionImpl::write_frames(Time now, PacketSpace& sp, PacketType type, ByteWriter& w,
+                                    SentPacket& sent, bool allow_data) {
+    const size_t start = w.size();
+    // CRYPTO data (never in 0-RTT).
+    if (type != PacketType::kZeroRtt) {
+        while (w.remaining() > 16) {
+            auto chunk = sp.crypto_send.next_chunk(w.remaining() - 16);
+            if (!chunk || chunk->data.empty()) break;
+            CryptoFrame f{chunk->offset, chunk->data};
+            // Shrink to fit: the frame header takes up to 16 bytes.
+            size_t room = w.remaining();
+            size_t len = chunk->data.size();
+            while (len > 0 && encoded_size(CryptoFrame{chunk->offset, chunk->data.first(len)}) > room)
+                len -= std::min<size_t>(len, 8);
+            if (len == 0) break;
+            f.data = chunk->data.first(len);
+            if (!encode_frame(w, f)) break;
+            sp.crypto_send.on_sent(chunk->offset, len, false);
+            sent.frames.push_back(SentCryptoData{chunk->offset, len});
+        }
+    }
+    if (sp.id == PacketNumberSpaceId::kApplicationData) {
+        if (type == PacketType::kOneRtt) write_control_frames(w, sent);
+        // DATAGRAM frames (RFC 9221), before stream data: they are latency-sensitive.
+        while (!datagrams_out_.empty()) {
+            DatagramFrame f{datagrams_out_.front(), true};
+            if (encoded_size(f) > w.remaining()) break;
+            encode_frame(w, f);
+            sent.frames.push_back(SentDatagram{});
+            datagrams_out_.pop_front();
+        }
+        if (allow_data) write_stream_frames(now, w, sent, type == PacketType::kZeroRtt);
+    }
+    return w.size() - start;
+}
+
+bool ConnectionImpl::write_control_frames(ByteWriter& w, SentPacket& sent) {
+    auto put = [&](const Frame& f, SentFrame record) {
+        if (encoded_size(f) > w.remaining()) return false;
+        encode_frame(w, f);
+        sent.frames.push_back(std::move(record));
+        return true;
+    };
+    auto control = [](FrameType t, uint64_t a = 0, uint64_t b = 0) {
+        return SentControlFrame{to_underlying(t), a, b};
+    };
+    if (handshake_done_pending_ && put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
+        handshake_done_pending_ = false;
+    while (!path_responses_.empty() &&
+           put(PathResponseFrame{path_responses_.front()}, SentPathChallenge{}))
+        path_responses_.pop_front();
+    if (max_data_pending_) {
+        if (put(MaxDataFrame{recv_flow_->max_data()}, control(FrameType::kMaxData)))
+            max_data_pending_ = false;
+    }
+    for (int dir = 0; dir < 2; ++dir) {
+        auto d = dir == 0 ? StreamDirection::kBidirectional : StreamDirection::kUnidirectional;
+        if (max_streams_pending_[dir]) {
+            uint64_t max = stream_limits_->peer_limits(d).max_streams();
+            if (put(MaxStreamsFrame{dir == 0, max},
+                    control(dir == 0 ? FrameType::kMaxStreamsBidi : FrameType::kMaxStreamsUni)))
+                max_streams_pending_[dir] = false;
+        }
+        if (streams_blocked_pending_[dir]) {
+            LocalStreamLimits& l = stream_limits_->local_limits(d);
+            if (auto at = l.should_send_streams_blocked())
+                put(StreamsBlockedFrame{dir == 0, *at},
+                    control(dir == 0 ? FrameType::kStreamsBlockedBidi : FrameType::kStreamsBlockedUni));
+            streams_blocked_pending_[dir] = false;
+        }
+    }
+    if (data_blocked_pending_) {
+        if (put(DataBlockedFrame{send_flow_.limit()}, control(FrameType::kDataBlocked)))
+            data_blocked_pending_ = false;
+    }
+    for (auto& [seq, l] : local_cids_) {
+        if (!l.pending) continue;
+        NewConnectionIdFrame f{seq, 0, l.cid, l.token};
+        if (!put(f, control(FrameType::kNewConnectionId, seq))) break;
+        l.pending = false;
+    }
+    while (!retire_pending_.empty() &&
+           put(RetireConnectionIdFrame{retire_pending_.front()},
+               control(FrameType::kRetireConnectionId, retire_pending_.front())))
+        retire_pending_.pop_front();
+    if (new_token_pending_ &&
+        put(NewTokenFrame{*new_token_pending_}, SentNewToken{*new_token_pending_}))
+        new_token_pending_.reset();
+    // Per-stream control frames.
+    for (auto it = streams_with_control_.begin(); it != streams_with_control_.end();) {
+        StreamRecord* s = find_stream(*it);
+        if (!s) {
+            it = streams_with_control_.erase(it);
+            continue;
+        }
+        bool fits = true;
+        if (s->reset_pending && s->reset_code) {
+            if ((fits = put(ResetStreamFrame{s->id, *s->reset_code, s->send.sent_offset()},
+                            control(FrameType::kResetStream, s->id))))
+                s->reset_pending = false;
+        }
+        if (fits && s->stop_sending_pending && s->stop_sending_code) {
+            if ((fits = put(StopSendingFrame{s->id, *s->stop_sending_code},
+                            control(FrameType::kStopSending, s->id))))
+                s->stop_sending_pending = false;
+        }
+        if (fits && s->max_stream_data_pending) {
+            if ((fits = put(MaxStreamDataFrame{s->id, s->recv_flow.max_data()},
+                            control(FrameType::kMaxStreamData, s->id))))
+                s->max_stream_data_pending = false;
+        }
+        if (fits && s->data_blocked_pending) {
+            if ((fits = put(StreamDataBlockedFrame{s->id, s->send_flow.limit()},
+                            control(FrameType::kStreamDataBlocked, s->id))))
+                s->data_blocked_pending = false;
+        }
+        if (!fits) break;
+        it = streams_with_control_.erase(it);
+    }
+    return true;
+}
+
+// STREAM frames, round robin over streams with data (RFC 9000 §2.3 leaves scheduling open).
+bool ConnectionImpl::write_stream_frames(Time now, ByteWriter& w, SentPacket& sent, bool zero_rtt) {
+    (void)now;
+    (void)zero_rtt;
+    bool wrote = false;
+    size_t rounds = streams_with_data_.size();
+    auto it = streams_with_data_.lower_bound(next_stream_to_send_);
+    while (rounds-- > 0 && w.remaining() > 24 && !streams_with_data_.empty()) {
+        if (it == streams_with_data_.end()) it = streams_with_data_.begin();
+        StreamRecord* s = find_stream(*it);
+        if (!s || s->reset_code || !s->send.has_pending()) {
+            it = streams_with_data_.erase(it);
+            continue;
+        }
+        // New data may go up to the smaller of the stream and connection limits (§4.1).
+        const uint64_t stream_limit = s->send_flow.limit();
+        const uint64_t conn_room = send_flow_.available();
+        const uint64_t flow_limit =
+            std::min(stream_limit, s->send.sent_offset() + conn_room);
+        const size_t header_room = 1 + 8 + 8 + 4;  // type, id, offset, length
+        if (w.remaining() <= header_room) break;
+        auto chunk = s->send.next_chunk(w.remaining() - header_room, flow_limit);
+        if (!chunk) {
+            // Blocked by flow control: say so once per limit (§4.1).
+            if (s->send.unsent_bytes() > 0) {
+                if (s->send_flow.available() == 0 && s->send_flow.should_send_blocked()) {
+                    s->data_blocked_pending = true;
+                    streams_with_control_.insert(s->id);
+                }
+                if (send_flow_.available() == 0 && send_flow_.should_send_blocked())
+                    data_blocked_pending_ = true;
+            }
+            ++it;
+            continue;
+        }
+        StreamFrame f{s->id, chunk->offset, chunk->data, chunk->fin, true};
+        // The last frame of a packet may omit its Length (§19.8): saves 2 bytes per packet.
+        size_t size = encoded_size(f);
+        if (size > w.remaining()) {
+            f.has_length = false;
+            size = encoded_size(f);
+            if (size > w.remaining()) break;
+        }
+        if (!f.has_length || size + 24 > w.remaining()) {
+            // Fill the rest of the packet with this frame, without a Length.
+            f.has_length = false;
+            size_t max_data = w.remaining() - (encoded_size(f) - f.data.size());
+            if (f.data.size() > max_data) {
+                f.data = f.data.first(max_data);
+                f.fin = false;
+            }
+        }
+        if (!encode_frame(w, f)) break;
+        const uint64_t fresh = s->send.on_sent(f.offset, f.data.size(), f.fin);
+        s->send_flow.on_data_sent(fresh);
+        send_flow_.on_data_sent(fresh);
+        if (f.fin) s->send_state.on_send_fin();
+        stats_.stream_bytes_sent += f.data.size();
+        sent.frames.push_back(SentStreamData{s->id, f.offset, f.data.size(), f.fin});
+        wrote = true;
+        if (!s->send.has_pending()) it = streams_with_data_.erase(it);
+        else ++it;
+        if (!f.has_length) break;
+    }
+    if (it != streams_with_data_.end()) next_stream_to_send_ = *it;
+    else next_stream_to_send_ = 0;
+    return wrote;
+}
+
+void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent) {
+    stats_.packets_sent++;
+    const bool eliciting = sent.ack_eliciting;
+    const size_t bytes = sent.sent_bytes;
+    const bool in_flight = sent.in_flight;
+    if (sp.id == PacketNumberSpaceId::kApplicationData && has_one_rtt_write_) {
+        if (!one_rtt_.first_pn_written_in_phase) one_rtt_.first_pn_written_in_phase = sent.packet_number;
+        one_rtt_.packets_written_in_phase++;
+    }
+    loss_.on_packet_sent(sp.id, std::move(sent), now);
+    cc_->on_packet_sent(now, bytes, in_flight);
+    if (eliciting) {
+        if (config_.pacing && sp.id == PacketNumberSpaceId::kApplicationData)
+            pacer_.on_packet_sent(now, bytes);
+        // §10.1: the idle timer restarts on the first ack-eliciting packet after receiving.
+        if (!ack_eliciting_since_last_receive_) reset_idle_timer(now);
+        ack_eliciting_since_last_receive_ = true;
+        last_ack_eliciting_sent_ = now;
+    }
+    // Key update after N packets (RFC 9001 §6: e.g. to stay below the AEAD limits).
+    if (config_.key_update_interval_packets && sp.id == PacketNumberSpaceId::kApplicationData &&
+        one_rtt_.packets_written_in_phase >= config_.key_update_interval_packets &&
+        handshake_confirmed_ && one_rtt_.update_acknowledged)
+        (void)initiate_key_update();
+    loss_.on_context_changed(recovery_context(), now);
+}
+
+// A datagram carrying CONNECTION_CLOSE at every level we still have write keys for
+// (RFC 9000 §10.2.3: during the handshake the peer may not have 1-RTT keys).
+std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableByteSpan buffer) {
+    close_frame_pending_ = false;
+    if (!local_close_) return std::nullopt;
+    size_t max = std::min(buffer.size(), current_max_udp_payload());
+    if (auto budget = amplification_budget()) max = std::min(max, *budget);
+    ByteWriter dw(buffer.first(max));
+    std::vector<PacketPlan> plans;
+    const Error& e = *local_close_;
+    std::string reason = e.reason.substr(0, kMaxCloseReasonLength);
+    ByteSpan reason_bytes(reinterpret_cast<const uint8_t*>(reason.data()), reason.size());
+    for (int i = 0; i < 3; ++i) {
+        PacketSpace& sp = *spaces_[i];
+        PacketType type = i == 0 ? PacketType::kInitial : i == 1 ? PacketType::kHandshake : PacketType::kOneRtt;
+        if (sp.discarded) continue;
+        bool keys = type == PacketType::kOneRtt ? has_one_rtt_write_ && (role_ == Role::kClient || handshake_complete_)
+                                                : sp.write.valid();
+        if (!keys) continue;
+        PacketPlan plan;
+        plan.type = type;
+        plan.start = dw.size();
+        plan.pn = sp.next_packet_number++;
+        plan.pn_length = packet_number_length(plan.pn, loss_.largest_acked(sp.id));
+        uint64_t truncated = truncate_packet_number(plan.pn, plan.pn_length);
+        size_t pn_offset = 0;
+        if (type == PacketType::kOneRtt) {
+            if (!write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length, truncated, &pn_offset)) break;
+            plan.packet = one_rtt_.write_packet.get();
+            plan.header = one_rtt_.write_header.get();
+        } else {
+            LongHeaderFields f;
+            f.type = type;
+            f.version = version_;
+            f.dcid = peer_cid_;
+            f.scid = local_cids_.begin()->second.cid;
+            if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;
+            f.pn_length = plan.pn_length;
+            f.truncated_pn = truncated;
+            f.length_field_size = kLengthFieldSize;
+            if (!write_long_header(dw, f, 0, &pn_offset)) break;
+            plan.packet = sp.write.packet.get();
+            plan.header = sp.write.header.get();
+        }
+        plan.pn_offset = pn_offset;  // relative to the packet start
+        // §10.2.3: an application close is sent as APPLICATION_ERROR outside 1-RTT.
+        ConnectionCloseFrame cf;
+        if (e.space == ErrorSpace::kApplication && type == PacketType::kOneRtt) {
+            cf = ConnectionCloseFrame{true, e.code, 0, reason_bytes};
+        } else if (e.space == ErrorSpace::kApplication) {
+            cf = ConnectionCloseFrame{false, static_cast<uint64_t>(TransportErrorCode::kApplicationError), 0, {}};
+        } else {
+            cf = ConnectionCloseFrame{false, e.code, e.frame_type, reason_bytes};
+        }
+        if (dw.remaining() < encoded_size(cf) + kTagLength + kMinPnAndPayload) break;
+        size_t frame_start = dw.size();
+        encode_frame(dw, cf);
+        if (plan.pn_length + dw.size() - frame_start < kMinPnAndPayload)
+            dw.write_zeros(kMinPnAndPayload - plan.pn_length - (dw.size() - frame_start));
+        plan.end = dw.size();
+        dw.write_zeros(kTagLength);
+        plans.push_back(std::move(plan));
+    }
+    if (plans.empty()) return std::nullopt;
+    // A client's close in an Initial must still be padded (§14.1).
+    if (role_ == Role::kClient && plans.front().type == PacketType::kInitial && dw.size() < kMinInitialDatagramSize) {
+        size_t pad = std::min(kMinInitialDatagramSize, max) - dw.size();
+        PacketPlan& last = plans.back();
+        std::memset(buffer.data() + last.end + kTagLength, 0, pad);
+        std::memset(buffer.data() + last.end, 0, kTagLength + pad);
+        last.end += pad;
+        dw.write_zeros(pad);
+    }
+    for (PacketPlan& p : plans) {
+        MutableByteSpan pkt(buffer.data() + p.start, p.end + kTagLength - p.start);
+        if (p.type != PacketType::kOneRtt)
+            patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize, p.end + kTagLength - (p.start + p.pn_offset));
+        size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
+        protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet, *p.header);
+    }
+    const size_t total = plans.back().end + kTagLength;
+    stats_.bytes_sent += total;
+    stats_.packets_sent += plans.size();
+    if (!address_validated_) bytes_sent_before_validation_ += total;
+    (void)now;
+    return Transmit{path_, Ecn::kNotEct, total, 0};
+}
+
+void ConnectionImpl::update_pacer(Time now) {
+    if (!config_.pacing) return;
+    pacer_.update(now, cc_->congestion_window(), loss_.rtt().smoothed_rtt(), max_udp_payload_);
+}
+
+}  // namespace quic

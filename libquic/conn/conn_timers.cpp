@@ -1,0 +1,181 @@
+// Timers and the end of a connection: loss detection and PTO (RFC 9002 §6), ACK deadlines
+// (RFC 9000 §13.2), pacing, idle and handshake timeouts (§10.1), keep-alive, closing and
+// draining (§10.2), stateless reset (§10.3).
+#include "conn/connection_impl.h"
+
+namespace quic {
+
+Duration ConnectionImpl::pto_duration() const {
+    return loss_.rtt().pto_duration(handshake_confirmed_,
+                                    std::chrono::milliseconds(peer_params_.max_ack_delay_ms));
+}
+
+// §10.1: the smaller of both sides' max_idle_timeout (0 means none), and at least 3 PTOs.
+Duration ConnectionImpl::effective_idle_timeout() const {
+    Duration ours = config_.max_idle_timeout;
+    Duration theirs = std::chrono::milliseconds(peer_params_.max_idle_timeout_ms);
+    Duration t = ours;
+    if (!peer_params_applied_ || theirs.count() == 0) t = ours;
+    else if (ours.count() == 0) t = theirs;
+    else t = std::min(ours, theirs);
+    if (t.count() == 0) return Duration::zero();
+    return std::max(t, 3 * pto_duration());
+}
+
+void ConnectionImpl::reset_idle_timer(Time now) {
+    if (!handshake_complete_) {
+        // During the handshake the handshake timeout governs, plus the idle timeout.
+        Duration idle = effective_idle_timeout();
+        idle_deadline_ = idle.count() ? std::optional<Time>(now + idle) : std::nullopt;
+    } else {
+        Duration idle = effective_idle_timeout();
+        idle_deadline_ = idle.count() ? std::optional<Time>(now + idle) : std::nullopt;
+    }
+    if (config_.keep_alive_period.count() > 0 && handshake_complete_)
+        keep_alive_at_ = now + config_.keep_alive_period;
+}
+
+std::optional<Time> ConnectionImpl::next_timeout() const {
+    std::optional<Time> t;
+    auto take = [&t](std::optional<Time> c) {
+        if (c && (!t || *c < *t)) t = c;
+    };
+    if (state_ == ConnectionState::kClosed) return std::nullopt;
+    take(close_deadline_);
+    if (state_ == ConnectionState::kClosing || state_ == ConnectionState::kDraining) return t;
+    take(idle_deadline_);
+    take(handshake_deadline_);
+    take(loss_.loss_detection_timer());
+    take(keep_alive_at_);
+    take(one_rtt_.discard_previous_at);
+    for (const auto& sp : spaces_)
+        if (!sp->discarded) take(sp->received.ack_deadline());
+    // Pacing: when data waits only for the pacer, wake up when it allows the next packet.
+    if (config_.pacing && cc_->can_send(max_udp_payload_)) {
+        Time next = pacer_.next_send_time(last_now_, max_udp_payload_);
+        if (next > last_now_ && const_cast<ConnectionImpl*>(this)->has_data_to_send(
+                                    const_cast<ConnectionImpl*>(this)->space(
+                                        PacketNumberSpaceId::kApplicationData)))
+            take(next);
+    }
+    return t;
+}
+
+void ConnectionImpl::on_timeout(Time now) {
+    last_now_ = now;
+    if (state_ == ConnectionState::kClosed) return;
+    if (close_deadline_ && now >= *close_deadline_) {
+        // The closing or draining period (3 PTO, §10.2) is over.
+        state_ = ConnectionState::kClosed;
+        close_deadline_.reset();
+        return;
+    }
+    if (state_ == ConnectionState::kClosing || state_ == ConnectionState::kDraining) return;
+    if (handshake_deadline_ && now >= *handshake_deadline_ && !handshake_complete_) {
+        finish_closed(CloseOrigin::kHandshakeTimeout,
+                      Error::transport(TransportErrorCode::kNoError, "handshake did not complete in time"));
+        return;
+    }
+    if (idle_deadline_ && now >= *idle_deadline_) {
+        // §10.1: silently closed, no CONNECTION_CLOSE.
+        finish_closed(CloseOrigin::kIdleTimeout,
+                      Error::transport(TransportErrorCode::kNoError, "idle timeout"));
+        return;
+    }
+    if (one_rtt_.discard_previous_at && now >= *one_rtt_.discard_previous_at) {
+        one_rtt_.read_previous = DirectionalKeys{};
+        one_rtt_.discard_previous_at.reset();
+    }
+    if (keep_alive_at_ && now >= *keep_alive_at_) {
+        space(PacketNumberSpaceId::kApplicationData).ping_pending = true;
+        keep_alive_at_ = now + config_.keep_alive_period;
+    }
+    if (auto timer = loss_.loss_detection_timer(); timer && now >= *timer) {
+        TimeoutOutcome out = loss_.on_loss_detection_timeout(now, recovery_context());
+        if (out.kind == TimeoutOutcome::Kind::kLoss) {
+            AckOutcome ao;
+            ao.lost = std::move(out.lost);
+            ao.persistent_congestion = out.persistent_congestion;
+            apply_ack_outcome(now, ao, out.space);
+        } else if (out.kind == TimeoutOutcome::Kind::kPto) {
+            // RFC 9002 §6.2.4: one or two ack-eliciting probes in the spaces named; data that
+            // is outstanding is resent (here: marked lost so the probe carries it).
+            for (size_t i = 0; i < spaces_.size(); ++i) {
+                if (!out.probe_spaces[i] || spaces_[i]->discarded) continue;
+                spaces_[i]->probes_pending = std::max<unsigned>(out.probe_datagrams, 1);
+                // Resend CRYPTO data in Initial/Handshake probes: the flight may be lost.
+                if (i != static_cast<size_t>(PacketNumberSpaceId::kApplicationData)) {
+                    PacketSpace& sp = *spaces_[i];
+                    if (sp.crypto_send.bytes_unacked() > 0)
+                        sp.crypto_send.on_lost(0, sp.crypto_send.sent_offset(), false);
+                }
+            }
+            // Anti-deadlock (§6.2.2.1): the client probes with Handshake if it has the keys,
+            // else with an Initial.
+            if (out.anti_deadlock && role_ == Role::kClient) {
+                PacketSpace& hs = space(PacketNumberSpaceId::kHandshake);
+                PacketSpace& in = space(PacketNumberSpaceId::kInitial);
+                if (!hs.discarded && hs.write.valid()) hs.probes_pending = std::max(1u, hs.probes_pending);
+                else if (!in.discarded) {
+                    in.probes_pending = std::max(1u, in.probes_pending);
+                    if (in.crypto_send.sent_offset() > 0)
+                        in.crypto_send.on_lost(0, in.crypto_send.sent_offset(), false);
+                }
+            }
+        }
+    }
+}
+
+// --- closing ---------------------------------------------------------------------------------
+
+void ConnectionImpl::close(Time now, uint64_t code, std::string reason) {
+    last_now_ = now;
+    if (state_ != ConnectionState::kHandshaking && state_ != ConnectionState::kEstablished) return;
+    close_with_error(now, Error::application(code, std::move(reason)));
+    if (close_reason_) close_reason_->origin = CloseOrigin::kLocal;
+}
+
+// §10.2.1: enter the closing state; send CONNECTION_CLOSE; stay 3 PTO to answer late packets.
+void ConnectionImpl::close_with_error(Time now, Error error) {
+    if (state_ == ConnectionState::kClosing || state_ == ConnectionState::kDraining ||
+        state_ == ConnectionState::kClosed)
+        return;
+    local_close_ = error;
+    close_frame_pending_ = true;
+    state_ = ConnectionState::kClosing;
+    close_deadline_ = now + 3 * pto_duration();
+    close_reason_ = ConnectionClosed{CloseOrigin::kLocal, error};
+    emit(ConnectionClosed{CloseOrigin::kLocal, std::move(error)});
+}
+
+// §10.2.2: the peer closed; send nothing more, wait 3 PTO, then forget.
+void ConnectionImpl::enter_draining(Time now, CloseOrigin origin, Error error) {
+    if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
+    const bool already_reported = close_reason_.has_value();
+    state_ = ConnectionState::kDraining;
+    close_deadline_ = now + 3 * pto_duration();
+    close_frame_pending_ = false;
+    if (!already_reported) {
+        close_reason_ = ConnectionClosed{origin, error};
+        emit(ConnectionClosed{origin, std::move(error)});
+    }
+}
+
+void ConnectionImpl::finish_closed(CloseOrigin origin, Error error) {
+    const bool already_reported = close_reason_.has_value();
+    state_ = ConnectionState::kClosed;
+    close_deadline_.reset();
+    if (!already_reported) {
+        close_reason_ = ConnectionClosed{origin, error};
+        emit(ConnectionClosed{origin, std::move(error)});
+    }
+}
+
+// §10.3.1: a stateless reset puts the connection straight into draining; nothing is sent.
+void ConnectionImpl::on_stateless_reset(Time now) {
+    (void)now;
+    finish_closed(CloseOrigin::kStatelessReset,
+                  Error::transport(TransportErrorCode::kNoError, "stateless reset received"));
+}
+
+}  // namespace quic

@@ -1,0 +1,130 @@
+// A QUIC connection (RFC 9000), client or server, sans-IO: datagrams and time come in through
+// on_datagram/on_timeout, datagrams go out through poll_transmit, and the application talks to
+// it through stream calls and poll_event(). Created by the Endpoint (or directly in tests).
+#pragma once
+
+#include <array>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conn/connection_api.h"
+#include "conn/events.h"
+#include "conn/transmit.h"
+#include "quic/address.h"
+#include "quic/config.h"
+#include "tls/tls_context.h"
+#include "util/random.h"
+#include "util/result.h"
+#include "wire/connection_id.h"
+#include "wire/transport_parameters.h"
+
+namespace quic {
+
+class ConnectionImpl;
+
+class Connection {
+public:
+    struct Params {
+        Role role = Role::kClient;
+        ConnectionConfig config;
+        std::shared_ptr<TlsContext> tls;
+        Random* random = nullptr;
+        Version version = 0x00000001;
+        Path path;
+        // Client: the random DCID of its first Initial. Server: the client's first DCID.
+        ConnectionId original_dcid;
+        // Our first source connection ID.
+        ConnectionId local_cid;
+        // Server: the client's SCID. Client: unused (the original DCID is used until the
+        // server's SCID arrives).
+        ConnectionId peer_cid;
+        // Client: SNI and certificate name; a resumption ticket; a token for the Initial.
+        std::string server_name;
+        Bytes resumption_ticket;
+        Bytes token;
+        // Server: the DCID of the client's Initial, from which Initial keys derive, when it
+        // differs from original_dcid (after a Retry: the Retry's SCID).
+        std::optional<ConnectionId> initial_keys_dcid;
+        // Server: the SCID of the Retry we sent, when this connection follows one (§7.3).
+        std::optional<ConnectionId> retry_source_cid;
+        // Server: the client's address is validated (Retry or NEW_TOKEN token): no 3x limit.
+        bool address_validated = false;
+        // Stateless reset tokens for the connection IDs we issue (RFC 9000 §10.3.2).
+        std::function<StatelessResetToken(const ConnectionId&)> reset_token_for;
+        // New connection IDs for NEW_CONNECTION_ID (the endpoint routes them).
+        std::function<ConnectionId()> new_connection_id;
+        // Server: mints NEW_TOKEN tokens for the client's address (RFC 9000 §8.1.3); may be empty.
+        std::function<Bytes(const SocketAddress&)> new_token_for;
+    };
+
+    static Result<std::unique_ptr<Connection>> create(Time now, Params params);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // --- driven by the endpoint / I/O layer ------------------------------------------------
+    // One UDP datagram for this connection (possibly coalesced packets). Decrypted in place.
+    void on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram);
+    // Writes the next datagram to send into `buffer` (at least 1200 bytes, ideally 1500+).
+    std::optional<Transmit> poll_transmit(Time now, MutableByteSpan buffer);
+    std::optional<Time> next_timeout() const;
+    void on_timeout(Time now);
+
+    // --- the application -------------------------------------------------------------------
+    std::optional<ConnectionEvent> poll_event();
+
+    // Opens a stream; fails with STREAM_LIMIT_ERROR (not a connection error) when the peer's
+    // limit is reached: wait for StreamsAvailable.
+    Result<uint64_t> open_stream(bool bidirectional);
+    // Queues data (and FIN); returns the bytes accepted, fewer when the send buffer is full
+    // (StreamWritable follows). Errors: unknown or closed stream, STREAM_STATE_ERROR.
+    Result<size_t> write(uint64_t stream_id, ByteSpan data, bool fin = false);
+    Status finish(uint64_t stream_id);
+    // Reads in-order data; *fin is set once everything up to the FIN has been read.
+    Result<size_t> read(uint64_t stream_id, MutableByteSpan out, bool* fin);
+    Status reset_stream(uint64_t stream_id, uint64_t application_error_code);
+    Status stop_sending(uint64_t stream_id, uint64_t application_error_code);
+    // RFC 9221: fails when the peer does not accept datagrams or this one is too large.
+    Status send_datagram(ByteSpan data);
+    size_t max_datagram_size() const;
+    // RFC 9001 §6: starts a key update (fails before the handshake is confirmed or while the
+    // previous update is unacknowledged).
+    Status initiate_key_update();
+    // Application close (CONNECTION_CLOSE 0x1d, or 0x1c with APPLICATION_ERROR during the
+    // handshake, RFC 9000 §10.2.3).
+    void close(Time now, uint64_t application_error_code, std::string reason);
+
+    ConnectionState state() const;
+    bool is_closed() const { return state() == ConnectionState::kClosed; }
+    bool is_handshake_complete() const;
+    Role role() const;
+    const ConnectionInfo& info() const;
+    ConnectionStats stats() const;
+    const Path& path() const;
+    const ConnectionId& original_dcid() const;
+    // Set once the connection closed: who closed it and why.
+    const std::optional<ConnectionClosed>& close_reason() const;
+
+    // --- the endpoint ------------------------------------------------------------------------
+    struct CidEvent {
+        bool issued;  // false: retired; the endpoint stops routing it
+        ConnectionId cid;
+    };
+    std::optional<CidEvent> poll_cid_event();
+    // RFC 9000 §10.3.1: does this datagram end with a reset token the peer gave us?
+    bool is_stateless_reset(ByteSpan datagram) const;
+    void on_stateless_reset(Time now);
+
+    ConnectionImpl& impl() { return *impl_; }
+
+private:
+    explicit Connection(std::unique_ptr<ConnectionImpl> impl);
+    std::unique_ptr<ConnectionImpl> impl_;
+};
+
+}  // namespace quic

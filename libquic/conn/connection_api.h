@@ -1,0 +1,43 @@
+// The application-facing part of a connection's API, shared by Connection and its tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "quic/error.h"
+
+namespace quic {
+
+enum class ConnectionState : uint8_t {
+    kHandshaking,  // until the TLS handshake completes
+    kEstablished,  // 1-RTT keys on both sides
+    kClosing,      // we sent CONNECTION_CLOSE (RFC 9000 §10.2.1)
+    kDraining,     // the peer sent it, or we were reset (§10.2.2)
+    kClosed,       // nothing more to send or receive; the endpoint forgets the connection
+};
+const char* connection_state_name(ConnectionState s);
+
+// What a connection negotiated, for `quiver client -v`, --json and the public API.
+struct ConnectionInfo {
+    uint32_t version = 0;
+    std::string alpn;
+    std::string cipher;
+    std::string server_name;
+    bool resumed = false;
+    bool early_data_accepted = false;
+    bool datagrams_supported = false;  // both sides advertised max_datagram_frame_size
+};
+
+struct ConnectionStats {
+    uint64_t packets_sent = 0, packets_received = 0, packets_lost = 0;
+    uint64_t bytes_sent = 0, bytes_received = 0;
+    uint64_t packets_dropped = 0;  // undecryptable, malformed or duplicate
+    uint64_t stream_bytes_sent = 0, stream_bytes_received = 0;
+    uint64_t pto_count = 0;
+    uint64_t key_updates = 0;
+    int64_t smoothed_rtt_ns = 0, min_rtt_ns = 0, latest_rtt_ns = 0;
+    uint64_t congestion_window = 0, bytes_in_flight = 0;
+    int64_t handshake_duration_ns = 0;
+};
+
+}  // namespace quic

@@ -1,0 +1,55 @@
+// Named caps on everything a peer can make a connection hold (DESIGN.md, "Errors and limits").
+// Each has the reason for its value. Stream and recovery caps live in stream/limits.h and
+// recovery/limits.h; frame-decoding caps in wire/limits.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace quic {
+
+// Packets that arrive before their keys (Handshake or 1-RTT during the handshake) are kept
+// for later (RFC 9001 §5.7). A handful covers one reordered flight; more is an attack.
+inline constexpr size_t kMaxUndecryptablePackets = 16;
+
+// Connection IDs the peer may have outstanding with us. We advertise
+// active_connection_id_limit; a peer exceeding it gets CONNECTION_ID_LIMIT_ERROR (§5.1.1).
+// This caps what we ever advertise.
+inline constexpr uint64_t kMaxActiveConnectionIdLimit = 8;
+
+// RETIRE_CONNECTION_ID frames waiting to be sent. A peer raising retire_prior_to by a huge
+// amount makes us retire many IDs at once; beyond this we close with
+// CONNECTION_ID_LIMIT_ERROR rather than queue without bound (§5.1.2).
+inline constexpr size_t kMaxPendingRetireConnectionIds = 64;
+
+// PATH_RESPONSE frames waiting to be sent. Only the latest challenges matter (§8.2.2 allows
+// answering just the most recent); older ones are dropped.
+inline constexpr size_t kMaxPendingPathResponses = 4;
+
+// Received DATAGRAM frames the application has not read yet (RFC 9221 §5: datagrams may be
+// dropped when the receiver is overwhelmed). The oldest is dropped beyond this.
+inline constexpr size_t kMaxQueuedDatagrams = 256;
+
+// Application events not yet polled. Events are derived from peer actions (streams opened,
+// data readable); an application that never polls must not make us grow without bound, so
+// beyond this cap StreamReadable events are coalesced (the stream stays readable).
+inline constexpr size_t kMaxQueuedEvents = 4096;
+
+// A closing endpoint answers further packets with CONNECTION_CLOSE, but not for every one
+// (§10.2.1: "SHOULD limit the rate"): once per this many packets received.
+inline constexpr uint64_t kClosingPacketsPerClose = 4;
+
+// The CONNECTION_CLOSE reason phrase we send is truncated to this many bytes so the frame
+// always fits in a packet.
+inline constexpr size_t kMaxCloseReasonLength = 256;
+
+// A peer's NEW_TOKEN token that we keep for the application; longer ones are ignored.
+inline constexpr size_t kMaxNewTokenLength = 512;
+
+// The initial packet size floor (RFC 9000 §14.1): client Initials are padded to this.
+inline constexpr size_t kMinInitialDatagramSize = 1200;
+
+// RFC 9000 §8.1: before address validation a server sends at most 3x what it received.
+inline constexpr uint64_t kAntiAmplificationFactor = 3;
+
+}  // namespace quic

@@ -1,0 +1,75 @@
+// Configuration of connections and endpoints: the knobs of quic-go's Config, in the RFC's words.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quic/time.h"
+
+namespace quic {
+
+using namespace std::chrono_literals;
+
+enum class CongestionControl { kNewReno, kCubic };
+
+struct ConnectionConfig {
+    // Versions we offer (client: the first is used for the first Initial) and accept (server).
+    std::vector<uint32_t> versions = {0x00000001};
+
+    // How long a handshake may take before it is abandoned (quic-go: HandshakeIdleTimeout).
+    Duration handshake_timeout = 10s;
+    // RFC 9000 §10.1: the max_idle_timeout we advertise; the effective one is the smaller of
+    // both sides' (0 = none).
+    Duration max_idle_timeout = 30s;
+    // Send a PING when nothing was sent for this long (0 = off), to keep NATs and idle timers
+    // from closing a quiet connection.
+    Duration keep_alive_period = 0s;
+
+    // Flow control (RFC 9000 §4): initial windows, grown by auto-tuning up to the maximums.
+    uint64_t initial_stream_receive_window = 512 * 1024;
+    uint64_t max_stream_receive_window = 6 * 1024 * 1024;
+    uint64_t initial_connection_receive_window = 768 * 1024;
+    uint64_t max_connection_receive_window = 15 * 1024 * 1024;
+    // The most bytes an application may queue on a stream before writes are refused.
+    uint64_t max_stream_send_buffer = 1024 * 1024;
+
+    // Streams the peer may open (RFC 9000 §4.6). ≤ 1000 so the interop runner's multiplexing
+    // test sees a limit, and always advertised.
+    uint64_t max_incoming_streams = 100;
+    uint64_t max_incoming_uni_streams = 100;
+
+    // RFC 9221 DATAGRAM support: the max_datagram_frame_size we advertise (0 = off).
+    uint64_t max_datagram_frame_size = 0;
+
+    // 0-RTT: a client sends early data when it has a ticket; a server accepts it.
+    bool enable_0rtt = false;
+
+    // Timing of acknowledgments (RFC 9000 §13.2, §18.2).
+    Duration max_ack_delay = 25ms;
+    uint8_t ack_delay_exponent = 3;
+    unsigned ack_eliciting_threshold = 2;
+
+    uint64_t active_connection_id_limit = 4;
+    size_t connection_id_length = 8;
+    bool disable_active_migration = false;
+
+    // RFC 9002 §6.2.2.
+    Duration initial_rtt = 333ms;
+    CongestionControl congestion_control = CongestionControl::kCubic;
+    bool pacing = true;
+
+    // The UDP payload size we start with and the max_udp_payload_size we advertise.
+    size_t initial_max_udp_payload_size = 1200;
+    uint64_t max_udp_payload_size = 1472;
+
+    // RFC 9001 §6: start a key update after this many packets with one key (0 = never).
+    uint64_t key_update_interval_packets = 0;
+    // Skip a packet number now and then to detect optimistic ACKs (RFC 9000 §21.4).
+    bool skip_packet_numbers = true;
+};
+
+}  // namespace quic
