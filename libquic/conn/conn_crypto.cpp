@@ -11,7 +11,10 @@ namespace {
 Bytes make_ticket(ByteSpan session, ByteSpan params) {
     Bytes out(16 + session.size() + params.size());
     ByteWriter w(out);
-    w.write_varint(session.size()).write_bytes(session).write_varint(params.size()).write_bytes(params);
+    w.write_varint(session.size())
+        .write_bytes(session)
+        .write_varint(params.size())
+        .write_bytes(params);
     out.resize(w.size());
     return out;
 }
@@ -41,11 +44,11 @@ TransportParameters ConnectionImpl::local_transport_parameters() const {
     tp.max_ack_delay_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(config_.max_ack_delay).count();
     tp.disable_active_migration = config_.disable_active_migration;
-    tp.active_connection_id_limit =
-        std::min<uint64_t>(std::max<uint64_t>(config_.active_connection_id_limit, 2),
-                           kMaxActiveConnectionIdLimit);
+    tp.active_connection_id_limit = std::min<uint64_t>(
+        std::max<uint64_t>(config_.active_connection_id_limit, 2), kMaxActiveConnectionIdLimit);
     tp.initial_source_connection_id = local_cids_.at(0).cid;
-    if (config_.max_datagram_frame_size) tp.max_datagram_frame_size = config_.max_datagram_frame_size;
+    if (config_.max_datagram_frame_size)
+        tp.max_datagram_frame_size = config_.max_datagram_frame_size;
     if (role_ == Role::kServer) {
         // §7.3: the server echoes the client's first DCID, and the Retry's SCID if it sent one.
         tp.original_destination_connection_id = original_dcid_;
@@ -86,8 +89,10 @@ Status ConnectionImpl::restore_from_ticket() {
     peer_params_.active_connection_id_limit = r.active_connection_id_limit;
     peer_params_.max_datagram_frame_size = r.max_datagram_frame_size;
     send_flow_.on_max_data(r.initial_max_data);
-    stream_limits_->local_limits(StreamDirection::kBidirectional).on_max_streams(r.initial_max_streams_bidi);
-    stream_limits_->local_limits(StreamDirection::kUnidirectional).on_max_streams(r.initial_max_streams_uni);
+    stream_limits_->local_limits(StreamDirection::kBidirectional)
+        .on_max_streams(r.initial_max_streams_bidi);
+    stream_limits_->local_limits(StreamDirection::kUnidirectional)
+        .on_max_streams(r.initial_max_streams_uni);
     early_data_attempted_ = true;
     return {};
 }
@@ -207,7 +212,8 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
         if (tp.initial_max_data < peer_params_.initial_max_data ||
             tp.initial_max_streams_bidi < peer_params_.initial_max_streams_bidi ||
             tp.initial_max_streams_uni < peer_params_.initial_max_streams_uni ||
-            tp.initial_max_stream_data_bidi_remote < peer_params_.initial_max_stream_data_bidi_remote ||
+            tp.initial_max_stream_data_bidi_remote <
+                peer_params_.initial_max_stream_data_bidi_remote ||
             tp.initial_max_stream_data_uni < peer_params_.initial_max_stream_data_uni)
             return Error::transport(TransportErrorCode::kProtocolViolation,
                                     "0-RTT accepted with reduced limits");
@@ -215,8 +221,10 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     peer_params_ = tp;
     peer_params_applied_ = true;
     send_flow_.on_max_data(tp.initial_max_data);
-    stream_limits_->local_limits(StreamDirection::kBidirectional).on_max_streams(tp.initial_max_streams_bidi);
-    stream_limits_->local_limits(StreamDirection::kUnidirectional).on_max_streams(tp.initial_max_streams_uni);
+    stream_limits_->local_limits(StreamDirection::kBidirectional)
+        .on_max_streams(tp.initial_max_streams_bidi);
+    stream_limits_->local_limits(StreamDirection::kUnidirectional)
+        .on_max_streams(tp.initial_max_streams_uni);
     // Streams opened before (0-RTT) take the new stream-level limits.
     for (auto& [id, s] : streams_) {
         if (!s->has_send) continue;
@@ -228,8 +236,8 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     // until path MTU discovery exists.
     max_udp_payload_ = std::min<uint64_t>(max_udp_payload_, tp.max_udp_payload_size);
     if (tp.stateless_reset_token) peer_cids_[0].token = tp.stateless_reset_token;
-    info_.datagrams_supported = config_.max_datagram_frame_size > 0 &&
-                                tp.max_datagram_frame_size && *tp.max_datagram_frame_size > 0;
+    info_.datagrams_supported = config_.max_datagram_frame_size > 0 && tp.max_datagram_frame_size &&
+                                *tp.max_datagram_frame_size > 0;
     reset_idle_timer(now);
     return {};
 }
@@ -353,11 +361,16 @@ DirectionalKeys* ConnectionImpl::read_keys_for(PacketType type, bool key_phase, 
                                                bool& is_next_phase) {
     is_next_phase = false;
     switch (type) {
-        case PacketType::kInitial: return &space(PacketNumberSpaceId::kInitial).read;
-        case PacketType::kHandshake: return &space(PacketNumberSpaceId::kHandshake).read;
-        case PacketType::kZeroRtt: return &zero_rtt_keys_;
-        case PacketType::kOneRtt: break;
-        default: return nullptr;
+        case PacketType::kInitial:
+            return &space(PacketNumberSpaceId::kInitial).read;
+        case PacketType::kHandshake:
+            return &space(PacketNumberSpaceId::kHandshake).read;
+        case PacketType::kZeroRtt:
+            return &zero_rtt_keys_;
+        case PacketType::kOneRtt:
+            break;
+        default:
+            return nullptr;
     }
     OneRttKeys& k = one_rtt_;
     if (key_phase == k.read_phase) return &k.read_current;

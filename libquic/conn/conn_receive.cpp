@@ -20,9 +20,12 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 
 PacketNumberSpaceId space_of_packet(PacketType t) {
     switch (t) {
-        case PacketType::kInitial: return PacketNumberSpaceId::kInitial;
-        case PacketType::kHandshake: return PacketNumberSpaceId::kHandshake;
-        default: return PacketNumberSpaceId::kApplicationData;
+        case PacketType::kInitial:
+            return PacketNumberSpaceId::kInitial;
+        case PacketType::kHandshake:
+            return PacketNumberSpaceId::kHandshake;
+        default:
+            return PacketNumberSpaceId::kApplicationData;
     }
 }
 
@@ -120,9 +123,12 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
 
     // Header protection (RFC 9001 §5.4): 1-RTT header keys are fixed across key updates.
     HeaderProtector* hp = nullptr;
-    if (header.type == PacketType::kOneRtt) hp = one_rtt_.read_header.get();
-    else if (header.type == PacketType::kZeroRtt) hp = zero_rtt_keys_.header.get();
-    else hp = sp.read.header.get();
+    if (header.type == PacketType::kOneRtt)
+        hp = one_rtt_.read_header.get();
+    else if (header.type == PacketType::kZeroRtt)
+        hp = zero_rtt_keys_.header.get();
+    else
+        hp = sp.read.header.get();
     if (!hp) {
         // Keys not yet available: 0-RTT before the ClientHello is processed, Handshake or
         // 1-RTT before the handshake gets there (RFC 9001 §5.7).
@@ -130,8 +136,10 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
                                 (header.type == PacketType::kOneRtt && !has_one_rtt_read_) ||
                                 (header.type == PacketType::kZeroRtt && role_ == Role::kServer &&
                                  !handshake_complete_ && config_.enable_0rtt);
-        if (may_arrive) buffer_undecryptable(path, ecn, packet);
-        else stats_.packets_dropped++;
+        if (may_arrive)
+            buffer_undecryptable(path, ecn, packet);
+        else
+            stats_.packets_dropped++;
         return;
     }
     auto unprotected = remove_header_protection(packet, header.pn_offset, *hp);
@@ -167,8 +175,8 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
         return;
     }
     if (payload.empty()) {  // §12.4: a packet must contain frames
-        close_with_error(now, Error::transport(TransportErrorCode::kProtocolViolation,
-                                               "packet without frames"));
+        close_with_error(
+            now, Error::transport(TransportErrorCode::kProtocolViolation, "packet without frames"));
         return;
     }
     if (header.type == PacketType::kOneRtt) {
@@ -209,7 +217,8 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
 bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& header) {
     // §6.2: only a client, only before any other packet from the server was processed.
     if (role_ != Role::kClient || received_first_packet_) return false;
-    Status valid = version_negotiation_is_valid(header, version_, original_dcid_, local_cids_.at(0).cid);
+    Status valid =
+        version_negotiation_is_valid(header, version_, original_dcid_, local_cids_.at(0).cid);
     if (!valid.ok()) {
         stats_.packets_dropped++;
         return false;
@@ -416,7 +425,9 @@ void ConnectionImpl::on_packet_acked(Time now, PacketNumberSpaceId sid, const Se
                         maybe_retire_stream(*s);
                     }
                 },
-                [&](const SentCryptoData& d) { sp.crypto_send.on_acked(d.offset, d.length, false); },
+                [&](const SentCryptoData& d) {
+                    sp.crypto_send.on_acked(d.offset, d.length, false);
+                },
                 [&](const SentAck& a) { sp.received.on_ack_frame_acked(a.largest_acknowledged); },
                 [&](const SentControlFrame& c) {
                     if (c.frame_type == to_underlying(FrameType::kResetStream)) {
@@ -455,11 +466,21 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                 [](const SentAck&) {},
                 [&](const SentControlFrame& c) {
                     switch (static_cast<FrameType>(c.frame_type)) {
-                        case FrameType::kMaxData: max_data_pending_ = true; break;
-                        case FrameType::kMaxStreamsBidi: max_streams_pending_[0] = true; break;
-                        case FrameType::kMaxStreamsUni: max_streams_pending_[1] = true; break;
-                        case FrameType::kDataBlocked: data_blocked_pending_ = true; break;
-                        case FrameType::kHandshakeDone: handshake_done_pending_ = true; break;
+                        case FrameType::kMaxData:
+                            max_data_pending_ = true;
+                            break;
+                        case FrameType::kMaxStreamsBidi:
+                            max_streams_pending_[0] = true;
+                            break;
+                        case FrameType::kMaxStreamsUni:
+                            max_streams_pending_[1] = true;
+                            break;
+                        case FrameType::kDataBlocked:
+                            data_blocked_pending_ = true;
+                            break;
+                        case FrameType::kHandshakeDone:
+                            handshake_done_pending_ = true;
+                            break;
                         case FrameType::kRetireConnectionId:
                             retire_pending_.push_back(c.a);
                             break;
@@ -479,11 +500,13 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                             else if (c.frame_type == to_underlying(FrameType::kStopSending))
                                 s->stop_sending_pending = s->recv_state.can_send_stop_sending();
                             else if (c.frame_type == to_underlying(FrameType::kMaxStreamData))
-                                s->max_stream_data_pending = s->recv_state.can_send_max_stream_data();
+                                s->max_stream_data_pending =
+                                    s->recv_state.can_send_max_stream_data();
                             streams_with_control_.insert(s->id);
                             break;
                         }
-                        default: break;
+                        default:
+                            break;
                     }
                 },
                 [&](const SentNewToken& t) { new_token_pending_ = t.token; },
@@ -541,14 +564,16 @@ Status ConnectionImpl::on_stream_frame(Time now, const StreamFrame& f) {
     // Flow control before buffering (§4.1): the window bounds what a peer can make us hold.
     QUIC_TRY(s->recv_flow.on_data_received(end));
     const uint64_t prev_highest = s->recv.highest_offset_received();
-    if (end > prev_highest) QUIC_TRY(recv_flow_->on_data_received(recv_flow_->highest_received() + end - prev_highest));
+    if (end > prev_highest)
+        QUIC_TRY(recv_flow_->on_data_received(recv_flow_->highest_received() + end - prev_highest));
     auto r = s->recv.insert(f.offset, f.data, f.fin);
     if (!r.ok()) {
         Error e = std::move(r).error();
         e.frame_type = to_underlying(FrameType::kStream);
         return e;
     }
-    if (*r == ReceiveBuffer::InsertOutcome::kAccepted) stats_.stream_bytes_received += f.data.size();
+    if (*r == ReceiveBuffer::InsertOutcome::kAccepted)
+        stats_.stream_bytes_received += f.data.size();
     if (f.fin) s->recv_state.on_size_known();
     if (s->recv.all_received()) s->recv_state.on_all_data_received();
     if (s->recv.readable_bytes() > 0 || s->recv.is_finished()) deliver_readable(*s);
@@ -563,10 +588,12 @@ Status ConnectionImpl::on_reset_stream(const ResetStreamFrame& f) {
     StreamRecord* s = *found;
     if (!s) return {};
     const uint64_t prev_highest = s->recv.highest_offset_received();
-    QUIC_TRY(s->recv_state.on_reset_stream_received(f.final_size, s->recv.final_size(), prev_highest));
+    QUIC_TRY(
+        s->recv_state.on_reset_stream_received(f.final_size, s->recv.final_size(), prev_highest));
     QUIC_TRY(s->recv_flow.on_data_received(f.final_size));
     if (f.final_size > prev_highest)
-        QUIC_TRY(recv_flow_->on_data_received(recv_flow_->highest_received() + f.final_size - prev_highest));
+        QUIC_TRY(recv_flow_->on_data_received(recv_flow_->highest_received() + f.final_size -
+                                              prev_highest));
     if (!s->recv_state.was_reset()) return {};  // Data Recvd: the data wins (§3.2)
     // §4.5: the connection's flow control counts the final size as consumed.
     const uint64_t unread = f.final_size - s->recv.read_offset();
@@ -586,7 +613,8 @@ Status ConnectionImpl::on_stop_sending(const StopSendingFrame& f) {
     if (!s) return {};
     emit(StopSendingReceived{f.stream_id, f.application_error_code});
     // §3.5: answer with RESET_STREAM, carrying the same code.
-    if (s->send_state.stop_sending_needs_reset()) return reset_stream(f.stream_id, f.application_error_code);
+    if (s->send_state.stop_sending_needs_reset())
+        return reset_stream(f.stream_id, f.application_error_code);
     return {};
 }
 
@@ -673,8 +701,8 @@ Status ConnectionImpl::on_retire_connection_id(const RetireConnectionIdFrame& f)
 
 void ConnectionImpl::issue_connection_ids() {
     if (!new_connection_id_ || !handshake_complete_) return;
-    const uint64_t limit = std::min<uint64_t>(peer_params_.active_connection_id_limit,
-                                              kMaxActiveConnectionIdLimit);
+    const uint64_t limit =
+        std::min<uint64_t>(peer_params_.active_connection_id_limit, kMaxActiveConnectionIdLimit);
     while (local_cids_.size() < limit) {
         LocalConnectionId l;
         l.cid = new_connection_id_();

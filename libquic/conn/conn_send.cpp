@@ -17,9 +17,12 @@ constexpr size_t kMinPnAndPayload = 4;
 
 PacketNumberSpaceId space_of_packet(PacketType t) {
     switch (t) {
-        case PacketType::kInitial: return PacketNumberSpaceId::kInitial;
-        case PacketType::kHandshake: return PacketNumberSpaceId::kHandshake;
-        default: return PacketNumberSpaceId::kApplicationData;
+        case PacketType::kInitial:
+            return PacketNumberSpaceId::kInitial;
+        case PacketType::kHandshake:
+            return PacketNumberSpaceId::kHandshake;
+        default:
+            return PacketNumberSpaceId::kApplicationData;
     }
 }
 
@@ -39,7 +42,9 @@ struct ConnectionImpl::PacketPlan {
     SentPacket sent;
 };
 
-size_t ConnectionImpl::current_max_udp_payload() const { return max_udp_payload_; }
+size_t ConnectionImpl::current_max_udp_payload() const {
+    return max_udp_payload_;
+}
 
 // §8.1: before the client's address is validated, a server sends at most three times what
 // it received.
@@ -65,7 +70,8 @@ bool ConnectionImpl::has_data_to_send(PacketSpace& sp) const {
         const StreamRecord& s = *it->second;
         if (!s.send.has_pending()) continue;
         // New data needs flow-control credit; retransmissions and a lone FIN do not.
-        if (s.send.unsent_bytes() == 0 || (s.send_flow.available() > 0 && send_flow_.available() > 0))
+        if (s.send.unsent_bytes() == 0 ||
+            (s.send_flow.available() > 0 && send_flow_.available() > 0))
             return true;
     }
     return false;
@@ -73,7 +79,8 @@ bool ConnectionImpl::has_data_to_send(PacketSpace& sp) const {
 
 std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan buffer) {
     last_now_ = now;
-    if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining) return std::nullopt;
+    if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining)
+        return std::nullopt;
     if (state_ == ConnectionState::kClosing) {
         if (!close_frame_pending_) return std::nullopt;
         return build_close_datagram(now, buffer);
@@ -96,17 +103,19 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     const Level levels[] = {
         {PacketNumberSpaceId::kInitial, PacketType::kInitial},
         {PacketNumberSpaceId::kHandshake, PacketType::kHandshake},
-        {PacketNumberSpaceId::kApplicationData, zero_rtt ? PacketType::kZeroRtt : PacketType::kOneRtt},
+        {PacketNumberSpaceId::kApplicationData,
+         zero_rtt ? PacketType::kZeroRtt : PacketType::kOneRtt},
     };
     for (const Level& lv : levels) {
         PacketSpace& sp = space(lv.id);
         if (sp.discarded) continue;
-        const bool keys = lv.type == PacketType::kOneRtt   ? has_one_rtt_write_
+        const bool keys = lv.type == PacketType::kOneRtt    ? has_one_rtt_write_
                           : lv.type == PacketType::kZeroRtt ? zero_rtt_keys_.valid()
                                                             : sp.write.valid();
         if (!keys) continue;
         // A server sends 1-RTT only after the handshake completes (half-RTT data is not used).
-        if (lv.type == PacketType::kOneRtt && role_ == Role::kServer && !handshake_complete_) continue;
+        if (lv.type == PacketType::kOneRtt && role_ == Role::kServer && !handshake_complete_)
+            continue;
         if (dw.remaining() < 48) break;
         PacketPlan plan;
         bool eliciting = false;
@@ -126,7 +135,8 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
 
     // §14.1: datagrams with a client Initial, and server datagrams with an ack-eliciting
     // Initial, are padded to 1200 bytes. The padding goes into the last packet.
-    if (has_initial && (role_ == Role::kClient || ack_eliciting) && dw.size() < kMinInitialDatagramSize) {
+    if (has_initial && (role_ == Role::kClient || ack_eliciting) &&
+        dw.size() < kMinInitialDatagramSize) {
         const size_t pad = std::min(kMinInitialDatagramSize, max) - dw.size();
         PacketPlan& last = plans.back();
         // The last packet's tag room and the new bytes are all zeros: moving its end makes
@@ -144,7 +154,8 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
             patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize, length);
         }
         const size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
-        if (!protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet, *p.header)) {
+        if (!protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet,
+                            *p.header)) {
             close_with_error(now, Error::transport(TransportErrorCode::kInternalError,
                                                    "packet protection failed"));
             return std::nullopt;
@@ -162,8 +173,9 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
 // Writes one packet of `type` at the writer's position; false when there was nothing to send.
 bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, ByteWriter& dw,
                                   PacketPlan& plan, bool& ack_eliciting_out) {
-    const bool ack_due = type != PacketType::kZeroRtt && sp.received.has_new_packets() &&
-                         (sp.received.ack_needed(now) || sp.id != PacketNumberSpaceId::kApplicationData);
+    const bool ack_due =
+        type != PacketType::kZeroRtt && sp.received.has_new_packets() &&
+        (sp.received.ack_needed(now) || sp.id != PacketNumberSpaceId::kApplicationData);
     const bool probe = sp.probes_pending > 0;
     bool want_data = has_data_to_send(sp);
     // Congestion control and pacing gate ack-eliciting packets, never ACKs or probes (§7).
@@ -274,7 +286,8 @@ size_t ConnectionImpl::write_frames(Time now, PacketSpace& sp, PacketType type, 
             // Shrink to fit: the frame header takes up to 16 bytes.
             size_t room = w.remaining();
             size_t len = chunk->data.size();
-            while (len > 0 && encoded_size(CryptoFrame{chunk->offset, chunk->data.first(len)}) > room)
+            while (len > 0 &&
+                   encoded_size(CryptoFrame{chunk->offset, chunk->data.first(len)}) > room)
                 len -= std::min<size_t>(len, 8);
             if (len == 0) break;
             f.data = chunk->data.first(len);
@@ -329,7 +342,8 @@ bool ConnectionImpl::write_control_frames(ByteWriter& w, SentPacket& sent) {
             LocalStreamLimits& l = stream_limits_->local_limits(d);
             if (auto at = l.should_send_streams_blocked())
                 put(StreamsBlockedFrame{dir == 0, *at},
-                    control(dir == 0 ? FrameType::kStreamsBlockedBidi : FrameType::kStreamsBlockedUni));
+                    control(dir == 0 ? FrameType::kStreamsBlockedBidi
+                                     : FrameType::kStreamsBlockedUni));
             streams_blocked_pending_[dir] = false;
         }
     }
@@ -401,8 +415,7 @@ bool ConnectionImpl::write_stream_frames(Time now, ByteWriter& w, SentPacket& se
         // New data may go up to the smaller of the stream and connection limits (§4.1).
         const uint64_t stream_limit = s->send_flow.limit();
         const uint64_t conn_room = send_flow_.available();
-        const uint64_t flow_limit =
-            std::min(stream_limit, s->send.sent_offset() + conn_room);
+        const uint64_t flow_limit = std::min(stream_limit, s->send.sent_offset() + conn_room);
         const size_t header_room = 1 + 8 + 8 + 4;  // type, id, offset, length
         if (w.remaining() <= header_room) break;
         auto chunk = s->send.next_chunk(w.remaining() - header_room, flow_limit);
@@ -444,12 +457,16 @@ bool ConnectionImpl::write_stream_frames(Time now, ByteWriter& w, SentPacket& se
         stats_.stream_bytes_sent += f.data.size();
         sent.frames.push_back(SentStreamData{s->id, f.offset, f.data.size(), f.fin});
         wrote = true;
-        if (!s->send.has_pending()) it = streams_with_data_.erase(it);
-        else ++it;
+        if (!s->send.has_pending())
+            it = streams_with_data_.erase(it);
+        else
+            ++it;
         if (!f.has_length) break;
     }
-    if (it != streams_with_data_.end()) next_stream_to_send_ = *it;
-    else next_stream_to_send_ = 0;
+    if (it != streams_with_data_.end())
+        next_stream_to_send_ = *it;
+    else
+        next_stream_to_send_ = 0;
     return wrote;
 }
 
@@ -459,7 +476,8 @@ void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent
     const size_t bytes = sent.sent_bytes;
     const bool in_flight = sent.in_flight;
     if (sp.id == PacketNumberSpaceId::kApplicationData && has_one_rtt_write_) {
-        if (!one_rtt_.first_pn_written_in_phase) one_rtt_.first_pn_written_in_phase = sent.packet_number;
+        if (!one_rtt_.first_pn_written_in_phase)
+            one_rtt_.first_pn_written_in_phase = sent.packet_number;
         one_rtt_.packets_written_in_phase++;
     }
     loss_.on_packet_sent(sp.id, std::move(sent), now);
@@ -494,10 +512,13 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
     ByteSpan reason_bytes(reinterpret_cast<const uint8_t*>(reason.data()), reason.size());
     for (int i = 0; i < 3; ++i) {
         PacketSpace& sp = *spaces_[i];
-        PacketType type = i == 0 ? PacketType::kInitial : i == 1 ? PacketType::kHandshake : PacketType::kOneRtt;
+        PacketType type = i == 0   ? PacketType::kInitial
+                          : i == 1 ? PacketType::kHandshake
+                                   : PacketType::kOneRtt;
         if (sp.discarded) continue;
-        bool keys = type == PacketType::kOneRtt ? has_one_rtt_write_ && (role_ == Role::kClient || handshake_complete_)
-                                                : sp.write.valid();
+        bool keys = type == PacketType::kOneRtt
+                        ? has_one_rtt_write_ && (role_ == Role::kClient || handshake_complete_)
+                        : sp.write.valid();
         if (!keys) continue;
         PacketPlan plan;
         plan.type = type;
@@ -507,7 +528,9 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
         uint64_t truncated = truncate_packet_number(plan.pn, plan.pn_length);
         size_t pn_offset = 0;
         if (type == PacketType::kOneRtt) {
-            if (!write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length, truncated, &pn_offset)) break;
+            if (!write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length,
+                                    truncated, &pn_offset))
+                break;
             plan.packet = one_rtt_.write_packet.get();
             plan.header = one_rtt_.write_header.get();
         } else {
@@ -530,7 +553,8 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
         if (e.space == ErrorSpace::kApplication && type == PacketType::kOneRtt) {
             cf = ConnectionCloseFrame{true, e.code, 0, reason_bytes};
         } else if (e.space == ErrorSpace::kApplication) {
-            cf = ConnectionCloseFrame{false, static_cast<uint64_t>(TransportErrorCode::kApplicationError), 0, {}};
+            cf = ConnectionCloseFrame{
+                false, static_cast<uint64_t>(TransportErrorCode::kApplicationError), 0, {}};
         } else {
             cf = ConnectionCloseFrame{false, e.code, e.frame_type, reason_bytes};
         }
@@ -545,7 +569,8 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
     }
     if (plans.empty()) return std::nullopt;
     // A client's close in an Initial must still be padded (§14.1).
-    if (role_ == Role::kClient && plans.front().type == PacketType::kInitial && dw.size() < kMinInitialDatagramSize) {
+    if (role_ == Role::kClient && plans.front().type == PacketType::kInitial &&
+        dw.size() < kMinInitialDatagramSize) {
         size_t pad = std::min(kMinInitialDatagramSize, max) - dw.size();
         PacketPlan& last = plans.back();
         std::memset(buffer.data() + last.end + kTagLength, 0, pad);
@@ -556,7 +581,8 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
     for (PacketPlan& p : plans) {
         MutableByteSpan pkt(buffer.data() + p.start, p.end + kTagLength - p.start);
         if (p.type != PacketType::kOneRtt)
-            patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize, p.end + kTagLength - (p.start + p.pn_offset));
+            patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize,
+                                     p.end + kTagLength - (p.start + p.pn_offset));
         size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
         protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet, *p.header);
     }

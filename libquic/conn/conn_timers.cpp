@@ -15,9 +15,12 @@ Duration ConnectionImpl::effective_idle_timeout() const {
     Duration ours = config_.max_idle_timeout;
     Duration theirs = std::chrono::milliseconds(peer_params_.max_idle_timeout_ms);
     Duration t = ours;
-    if (!peer_params_applied_ || theirs.count() == 0) t = ours;
-    else if (ours.count() == 0) t = theirs;
-    else t = std::min(ours, theirs);
+    if (!peer_params_applied_ || theirs.count() == 0)
+        t = ours;
+    else if (ours.count() == 0)
+        t = theirs;
+    else
+        t = std::min(ours, theirs);
     if (t.count() == 0) return Duration::zero();
     return std::max(t, 3 * pto_duration());
 }
@@ -53,9 +56,9 @@ std::optional<Time> ConnectionImpl::next_timeout() const {
     // Pacing: when data waits only for the pacer, wake up when it allows the next packet.
     if (config_.pacing && cc_->can_send(max_udp_payload_)) {
         Time next = pacer_.next_send_time(last_now_, max_udp_payload_);
-        if (next > last_now_ && const_cast<ConnectionImpl*>(this)->has_data_to_send(
-                                    const_cast<ConnectionImpl*>(this)->space(
-                                        PacketNumberSpaceId::kApplicationData)))
+        if (next > last_now_ &&
+            const_cast<ConnectionImpl*>(this)->has_data_to_send(
+                const_cast<ConnectionImpl*>(this)->space(PacketNumberSpaceId::kApplicationData)))
             take(next);
     }
     return t;
@@ -72,8 +75,9 @@ void ConnectionImpl::on_timeout(Time now) {
     }
     if (state_ == ConnectionState::kClosing || state_ == ConnectionState::kDraining) return;
     if (handshake_deadline_ && now >= *handshake_deadline_ && !handshake_complete_) {
-        finish_closed(CloseOrigin::kHandshakeTimeout,
-                      Error::transport(TransportErrorCode::kNoError, "handshake did not complete in time"));
+        finish_closed(
+            CloseOrigin::kHandshakeTimeout,
+            Error::transport(TransportErrorCode::kNoError, "handshake did not complete in time"));
         return;
     }
     if (idle_deadline_ && now >= *idle_deadline_) {
@@ -115,7 +119,8 @@ void ConnectionImpl::on_timeout(Time now) {
             if (out.anti_deadlock && role_ == Role::kClient) {
                 PacketSpace& hs = space(PacketNumberSpaceId::kHandshake);
                 PacketSpace& in = space(PacketNumberSpaceId::kInitial);
-                if (!hs.discarded && hs.write.valid()) hs.probes_pending = std::max(1u, hs.probes_pending);
+                if (!hs.discarded && hs.write.valid())
+                    hs.probes_pending = std::max(1u, hs.probes_pending);
                 else if (!in.discarded) {
                     in.probes_pending = std::max(1u, in.probes_pending);
                     if (in.crypto_send.sent_offset() > 0)

@@ -9,23 +9,34 @@ namespace quic {
 
 const char* connection_state_name(ConnectionState s) {
     switch (s) {
-        case ConnectionState::kHandshaking: return "handshaking";
-        case ConnectionState::kEstablished: return "established";
-        case ConnectionState::kClosing: return "closing";
-        case ConnectionState::kDraining: return "draining";
-        case ConnectionState::kClosed: return "closed";
+        case ConnectionState::kHandshaking:
+            return "handshaking";
+        case ConnectionState::kEstablished:
+            return "established";
+        case ConnectionState::kClosing:
+            return "closing";
+        case ConnectionState::kDraining:
+            return "draining";
+        case ConnectionState::kClosed:
+            return "closed";
     }
     return "unknown";
 }
 
 const char* close_origin_name(CloseOrigin o) {
     switch (o) {
-        case CloseOrigin::kLocal: return "local";
-        case CloseOrigin::kPeer: return "peer";
-        case CloseOrigin::kIdleTimeout: return "idle timeout";
-        case CloseOrigin::kHandshakeTimeout: return "handshake timeout";
-        case CloseOrigin::kStatelessReset: return "stateless reset";
-        case CloseOrigin::kVersionMismatch: return "no shared QUIC version";
+        case CloseOrigin::kLocal:
+            return "local";
+        case CloseOrigin::kPeer:
+            return "peer";
+        case CloseOrigin::kIdleTimeout:
+            return "idle timeout";
+        case CloseOrigin::kHandshakeTimeout:
+            return "handshake timeout";
+        case CloseOrigin::kStatelessReset:
+            return "stateless reset";
+        case CloseOrigin::kVersionMismatch:
+            return "no shared QUIC version";
     }
     return "unknown";
 }
@@ -49,10 +60,18 @@ void Connection::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpa
 std::optional<Transmit> Connection::poll_transmit(Time now, MutableByteSpan buffer) {
     return impl_->poll_transmit(now, buffer);
 }
-std::optional<Time> Connection::next_timeout() const { return impl_->next_timeout(); }
-void Connection::on_timeout(Time now) { impl_->on_timeout(now); }
-std::optional<ConnectionEvent> Connection::poll_event() { return impl_->poll_event(); }
-Result<uint64_t> Connection::open_stream(bool bidi) { return impl_->open_stream(bidi); }
+std::optional<Time> Connection::next_timeout() const {
+    return impl_->next_timeout();
+}
+void Connection::on_timeout(Time now) {
+    impl_->on_timeout(now);
+}
+std::optional<ConnectionEvent> Connection::poll_event() {
+    return impl_->poll_event();
+}
+Result<uint64_t> Connection::open_stream(bool bidi) {
+    return impl_->open_stream(bidi);
+}
 Result<size_t> Connection::write(uint64_t id, ByteSpan data, bool fin) {
     return impl_->write(id, data, fin);
 }
@@ -64,27 +83,57 @@ Status Connection::finish(uint64_t id) {
 Result<size_t> Connection::read(uint64_t id, MutableByteSpan out, bool* fin) {
     return impl_->read(id, out, fin);
 }
-Status Connection::reset_stream(uint64_t id, uint64_t code) { return impl_->reset_stream(id, code); }
-Status Connection::stop_sending(uint64_t id, uint64_t code) { return impl_->stop_sending(id, code); }
-Status Connection::send_datagram(ByteSpan data) { return impl_->send_datagram(data); }
-size_t Connection::max_datagram_size() const { return impl_->max_datagram_size(); }
-Status Connection::initiate_key_update() { return impl_->initiate_key_update(); }
+Status Connection::reset_stream(uint64_t id, uint64_t code) {
+    return impl_->reset_stream(id, code);
+}
+Status Connection::stop_sending(uint64_t id, uint64_t code) {
+    return impl_->stop_sending(id, code);
+}
+Status Connection::send_datagram(ByteSpan data) {
+    return impl_->send_datagram(data);
+}
+size_t Connection::max_datagram_size() const {
+    return impl_->max_datagram_size();
+}
+Status Connection::initiate_key_update() {
+    return impl_->initiate_key_update();
+}
 void Connection::close(Time now, uint64_t code, std::string reason) {
     impl_->close(now, code, std::move(reason));
 }
-ConnectionState Connection::state() const { return impl_->state(); }
-bool Connection::is_handshake_complete() const { return impl_->handshake_complete(); }
-Role Connection::role() const { return impl_->role(); }
-const ConnectionInfo& Connection::info() const { return impl_->info(); }
-ConnectionStats Connection::stats() const { return impl_->stats(); }
-const Path& Connection::path() const { return impl_->path(); }
-const ConnectionId& Connection::original_dcid() const { return impl_->original_dcid(); }
+ConnectionState Connection::state() const {
+    return impl_->state();
+}
+bool Connection::is_handshake_complete() const {
+    return impl_->handshake_complete();
+}
+Role Connection::role() const {
+    return impl_->role();
+}
+const ConnectionInfo& Connection::info() const {
+    return impl_->info();
+}
+ConnectionStats Connection::stats() const {
+    return impl_->stats();
+}
+const Path& Connection::path() const {
+    return impl_->path();
+}
+const ConnectionId& Connection::original_dcid() const {
+    return impl_->original_dcid();
+}
 const std::optional<ConnectionClosed>& Connection::close_reason() const {
     return impl_->close_reason();
 }
-std::optional<Connection::CidEvent> Connection::poll_cid_event() { return impl_->poll_cid_event(); }
-bool Connection::is_stateless_reset(ByteSpan d) const { return impl_->is_stateless_reset(d); }
-void Connection::on_stateless_reset(Time now) { impl_->on_stateless_reset(now); }
+std::optional<Connection::CidEvent> Connection::poll_cid_event() {
+    return impl_->poll_cid_event();
+}
+bool Connection::is_stateless_reset(ByteSpan d) const {
+    return impl_->is_stateless_reset(d);
+}
+void Connection::on_stateless_reset(Time now) {
+    impl_->on_stateless_reset(now);
+}
 
 // --- construction --------------------------------------------------------------------------
 
@@ -217,7 +266,8 @@ ConnectionStats ConnectionImpl::stats() const {
     s.congestion_window = cc_->congestion_window();
     s.bytes_in_flight = cc_->bytes_in_flight();
     s.pto_count = loss_.pto_count();
-    if (handshake_completed_at_) s.handshake_duration_ns = (*handshake_completed_at_ - created_).count();
+    if (handshake_completed_at_)
+        s.handshake_duration_ns = (*handshake_completed_at_ - created_).count();
     return s;
 }
 
@@ -235,13 +285,16 @@ StreamRecord& ConnectionImpl::create_stream(StreamId id) {
     // bidi_remote for streams we open (remote from the peer's view), bidi_local for theirs.
     uint64_t send_limit = 0;
     if (has_send_part(id, local)) {
-        if (is_unidirectional(id)) send_limit = peer_params_.initial_max_stream_data_uni;
-        else if (local_init) send_limit = peer_params_.initial_max_stream_data_bidi_remote;
-        else send_limit = peer_params_.initial_max_stream_data_bidi_local;
+        if (is_unidirectional(id))
+            send_limit = peer_params_.initial_max_stream_data_uni;
+        else if (local_init)
+            send_limit = peer_params_.initial_max_stream_data_bidi_remote;
+        else
+            send_limit = peer_params_.initial_max_stream_data_bidi_local;
     }
-    auto rec = std::make_unique<StreamRecord>(id, has_send_part(id, local), has_receive_part(id, local),
-                                              send_limit, config_.initial_stream_receive_window,
-                                              config_.max_stream_receive_window);
+    auto rec = std::make_unique<StreamRecord>(
+        id, has_send_part(id, local), has_receive_part(id, local), send_limit,
+        config_.initial_stream_receive_window, config_.max_stream_receive_window);
     StreamRecord& ref = *rec;
     streams_[id] = std::move(rec);
     return ref;
@@ -270,7 +323,8 @@ Result<size_t> ConnectionImpl::write(StreamId id, ByteSpan data, bool fin) {
     if (!s || !s->has_send)
         return Error::transport(TransportErrorCode::kStreamStateError, "no such sending stream");
     if (s->send.finished() || s->reset_code)
-        return Error::transport(TransportErrorCode::kStreamStateError, "stream is finished or reset");
+        return Error::transport(TransportErrorCode::kStreamStateError,
+                                "stream is finished or reset");
     if (state_ != ConnectionState::kHandshaking && state_ != ConnectionState::kEstablished)
         return Error::application(0, "connection is closed");
     const uint64_t buffered = s->send.buffered_bytes();
@@ -350,7 +404,8 @@ void ConnectionImpl::maybe_retire_stream(StreamRecord& s) {
         s.credit_returned = true;
         PeerStreamLimits& pl = stream_limits_->peer_limits(stream_direction(s.id));
         pl.on_stream_closed();
-        if (pl.should_send_max_streams()) max_streams_pending_[is_bidirectional(s.id) ? 0 : 1] = true;
+        if (pl.should_send_max_streams())
+            max_streams_pending_[is_bidirectional(s.id) ? 0 : 1] = true;
     }
     streams_with_data_.erase(s.id);
     streams_with_control_.erase(s.id);
@@ -366,7 +421,8 @@ void ConnectionImpl::deliver_readable(StreamRecord& s) {
 // --- datagrams (RFC 9221) ---------------------------------------------------------------------
 
 size_t ConnectionImpl::max_datagram_size() const {
-    if (!peer_params_.max_datagram_frame_size || *peer_params_.max_datagram_frame_size == 0) return 0;
+    if (!peer_params_.max_datagram_frame_size || *peer_params_.max_datagram_frame_size == 0)
+        return 0;
     // Room in a 1-RTT packet: header (1 + CID + 4) + AEAD tag + frame type and length.
     size_t overhead = 1 + peer_cid_.size() + 4 + kAeadTagLength + 1 + 2;
     size_t room = max_udp_payload_ > overhead ? max_udp_payload_ - overhead : 0;

@@ -28,7 +28,7 @@ namespace quic {
 class ConnectionImpl;
 
 class Connection {
-public:
+  public:
     struct Params {
         Role role = Role::kClient;
         ConnectionConfig config;
@@ -122,7 +122,7 @@ public:
 
     ConnectionImpl& impl() { return *impl_; }
 
-private:
+  private:
     explicit Connection(std::unique_ptr<ConnectionImpl> impl);
     std::unique_ptr<ConnectionImpl> impl_;
 };

@@ -115,7 +115,7 @@ struct PeerConnectionId {
 };
 
 class ConnectionImpl final : public TlsSession::Handler {
-public:
+  public:
     ConnectionImpl(Time now, Connection::Params params);
     ~ConnectionImpl() override;
     Status start(Time now);
@@ -155,7 +155,7 @@ public:
     void on_session_ticket(Bytes session) override;
     void on_early_data_rejected() override;
 
-private:
+  private:
     // --- receive (conn_receive.cpp) ---
     void process_packet(Time now, const Path& path, Ecn ecn, MutableByteSpan packet,
                         const PacketHeader& header, size_t datagram_size);
@@ -276,7 +276,7 @@ private:
     TransportParameters peer_params_;
     bool received_first_packet_ = false;  // client: a server packet was processed
     bool retry_received_ = false;
-    bool address_validated_ = false;      // server: §8.1
+    bool address_validated_ = false;       // server: §8.1
     bool peer_address_validated_ = false;  // client: the server validated us (Handshake acked)
     bool early_data_attempted_ = false;
     std::optional<Time> handshake_completed_at_;

@@ -10,7 +10,6 @@
 
 namespace quic {
 
-
 struct Transmit {
     Path path;
     Ecn ecn = Ecn::kNotEct;

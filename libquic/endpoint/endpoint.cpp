@@ -141,7 +141,8 @@ void Endpoint::handle_unrouted(Time now, const Path& path, Ecn ecn, MutableByteS
     if (std::find(versions.begin(), versions.end(), inv->version) == versions.end()) {
         // §6.1 and §14.1: answer an unknown version with Version Negotiation, but only for
         // datagrams large enough to be a client's first (the runner's probe is 1207 bytes).
-        if (datagram.size() < kMinInitialDatagramSize || pending_.size() >= kMaxPendingEndpointDatagrams) {
+        if (datagram.size() < kMinInitialDatagramSize ||
+            pending_.size() >= kMaxPendingEndpointDatagrams) {
             stats_.datagrams_dropped++;
             return;
         }
@@ -273,8 +274,10 @@ void Endpoint::send_stateless_reset(const Path& path, ByteSpan dcid, size_t trig
 
 void Endpoint::route_cid_events(const std::shared_ptr<Connection>& c) {
     while (auto ev = c->poll_cid_event()) {
-        if (ev->issued) by_cid_[ev->cid] = c;
-        else by_cid_.erase(ev->cid);
+        if (ev->issued)
+            by_cid_[ev->cid] = c;
+        else
+            by_cid_.erase(ev->cid);
     }
 }
 

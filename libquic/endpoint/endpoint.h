@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "conn/connection.h"
-#include "wire/packet_header.h"
 #include "crypto/address_token.h"
 #include "crypto/stateless_reset.h"
 #include "quic/config.h"
 #include "tls/tls_context.h"
 #include "util/random.h"
+#include "wire/packet_header.h"
 
 namespace quic {
 
@@ -45,7 +45,7 @@ struct ConnectOptions {
 };
 
 class Endpoint {
-public:
+  public:
     Endpoint(EndpointConfig config, Random& random);
     ~Endpoint();
 
@@ -69,7 +69,7 @@ public:
     };
     const Stats& stats() const { return stats_; }
 
-private:
+  private:
     struct Pending {  // endpoint-generated datagrams (VN, Retry, stateless reset, refusals)
         Path path;
         Bytes bytes;

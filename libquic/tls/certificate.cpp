@@ -1,5 +1,6 @@
 #include "tls/certificate.h"
 
+#include <arpa/inet.h>
 #include <openssl/bytestring.h>
 #include <openssl/digest.h>
 #include <openssl/ec.h>
@@ -11,7 +12,6 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <arpa/inet.h>
 
 #include <cstdio>
 
@@ -46,8 +46,10 @@ bool add_subject_alt_names(X509* cert, const std::vector<std::string>& names) {
         if (!gen) return false;
         uint8_t ip[16];
         size_t ip_len = 0;
-        if (inet_pton(AF_INET, name.c_str(), ip) == 1) ip_len = 4;
-        else if (inet_pton(AF_INET6, name.c_str(), ip) == 1) ip_len = 16;
+        if (inet_pton(AF_INET, name.c_str(), ip) == 1)
+            ip_len = 4;
+        else if (inet_pton(AF_INET6, name.c_str(), ip) == 1)
+            ip_len = 16;
         if (ip_len) {
             ASN1_OCTET_STRING* s = ASN1_OCTET_STRING_new();
             if (!s || !ASN1_OCTET_STRING_set(s, ip, ip_len)) return false;
@@ -99,7 +101,8 @@ Result<CertifiedKey> make_self_signed(KeyType type, const std::vector<std::strin
         return tls_error("validity");
     X509_NAME* subject = X509_get_subject_name(cert.get());
     if (!X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
-                                    reinterpret_cast<const uint8_t*>(names[0].c_str()), -1, -1, 0) ||
+                                    reinterpret_cast<const uint8_t*>(names[0].c_str()), -1, -1,
+                                    0) ||
         !X509_set_issuer_name(cert.get(), subject))
         return tls_error("subject name");
     if (!X509_set_pubkey(cert.get(), ck.key.get())) return tls_error("public key");
@@ -129,14 +132,15 @@ Result<CertifiedKey> load_certified_key(const std::string& cert_pem_path,
     return ck;
 }
 
-Status write_pem(const CertifiedKey& ck, const std::string& cert_path, const std::string& key_path) {
+Status write_pem(const CertifiedKey& ck, const std::string& cert_path,
+                 const std::string& key_path) {
     bssl::UniquePtr<BIO> cert_bio(BIO_new_file(cert_path.c_str(), "w"));
     if (!cert_bio) return tls_error("cannot write " + cert_path);
     for (const auto& c : ck.chain)
         if (!PEM_write_bio_X509(cert_bio.get(), c.get())) return tls_error("writing " + cert_path);
     bssl::UniquePtr<BIO> key_bio(BIO_new_file(key_path.c_str(), "w"));
-    if (!key_bio ||
-        !PEM_write_bio_PrivateKey(key_bio.get(), ck.key.get(), nullptr, nullptr, 0, nullptr, nullptr))
+    if (!key_bio || !PEM_write_bio_PrivateKey(key_bio.get(), ck.key.get(), nullptr, nullptr, 0,
+                                              nullptr, nullptr))
         return tls_error("cannot write " + key_path);
     return {};
 }

@@ -67,10 +67,14 @@ Result<std::unique_ptr<TlsContext>> TlsContext::create(TlsConfig config) {
     } else {
         // Accept Ed25519 certificates too (the simulator uses them for fixed-size signatures).
         static constexpr uint16_t kVerifyPrefs[] = {
-            SSL_SIGN_ECDSA_SECP256R1_SHA256, SSL_SIGN_RSA_PSS_RSAE_SHA256,
-            SSL_SIGN_RSA_PKCS1_SHA256,       SSL_SIGN_ECDSA_SECP384R1_SHA384,
-            SSL_SIGN_RSA_PSS_RSAE_SHA384,    SSL_SIGN_RSA_PKCS1_SHA384,
-            SSL_SIGN_RSA_PSS_RSAE_SHA512,    SSL_SIGN_RSA_PKCS1_SHA512,
+            SSL_SIGN_ECDSA_SECP256R1_SHA256,
+            SSL_SIGN_RSA_PSS_RSAE_SHA256,
+            SSL_SIGN_RSA_PKCS1_SHA256,
+            SSL_SIGN_ECDSA_SECP384R1_SHA384,
+            SSL_SIGN_RSA_PSS_RSAE_SHA384,
+            SSL_SIGN_RSA_PKCS1_SHA384,
+            SSL_SIGN_RSA_PSS_RSAE_SHA512,
+            SSL_SIGN_RSA_PKCS1_SHA512,
             SSL_SIGN_ED25519,
         };
         SSL_CTX_set_verify_algorithm_prefs(ctx, kVerifyPrefs, std::size(kVerifyPrefs));

@@ -37,7 +37,7 @@ struct TlsConfig {
 };
 
 class TlsContext {
-public:
+  public:
     static Result<std::unique_ptr<TlsContext>> create(TlsConfig config);
     ~TlsContext();
     TlsContext(const TlsContext&) = delete;
@@ -46,7 +46,7 @@ public:
     SSL_CTX* native() const { return ctx_; }
     const TlsConfig& config() const { return config_; }
 
-private:
+  private:
     explicit TlsContext(TlsConfig config) : config_(std::move(config)) {}
     TlsConfig config_;
     SSL_CTX* ctx_ = nullptr;

@@ -10,7 +10,9 @@ namespace quic {
 // The SSL_QUIC_METHOD callbacks, routed to the TlsSession stored as the SSL's app data.
 struct TlsSessionCallbacks {
     static TlsSession& of(SSL* ssl) { return *static_cast<TlsSession*>(SSL_get_app_data(ssl)); }
-    static EncryptionLevel level(ssl_encryption_level_t l) { return static_cast<EncryptionLevel>(l); }
+    static EncryptionLevel level(ssl_encryption_level_t l) {
+        return static_cast<EncryptionLevel>(l);
+    }
 
     static int set_read_secret(SSL* ssl, ssl_encryption_level_t l, const SSL_CIPHER* cipher,
                                const uint8_t* secret, size_t len) {
@@ -47,14 +49,15 @@ struct TlsSessionCallbacks {
 namespace {
 
 constexpr SSL_QUIC_METHOD kQuicMethod = {
-    TlsSessionCallbacks::set_read_secret, TlsSessionCallbacks::set_write_secret,
+    TlsSessionCallbacks::set_read_secret,    TlsSessionCallbacks::set_write_secret,
     TlsSessionCallbacks::add_handshake_data, TlsSessionCallbacks::flush_flight,
     TlsSessionCallbacks::send_alert,
 };
 
 bool is_ip_literal(const std::string& host) {
     uint8_t buf[16];
-    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+    return inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+           inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 std::string last_ssl_error() {
@@ -191,10 +194,18 @@ Status TlsSession::advance() {
     }
 }
 
-bool TlsSession::handshake_complete() const { return !SSL_in_init(ssl_); }
-bool TlsSession::is_server() const { return SSL_is_server(ssl_) == 1; }
-bool TlsSession::early_data_accepted() const { return SSL_early_data_accepted(ssl_) == 1; }
-bool TlsSession::session_resumed() const { return SSL_session_reused(ssl_) == 1; }
+bool TlsSession::handshake_complete() const {
+    return !SSL_in_init(ssl_);
+}
+bool TlsSession::is_server() const {
+    return SSL_is_server(ssl_) == 1;
+}
+bool TlsSession::early_data_accepted() const {
+    return SSL_early_data_accepted(ssl_) == 1;
+}
+bool TlsSession::session_resumed() const {
+    return SSL_session_reused(ssl_) == 1;
+}
 
 ByteSpan TlsSession::peer_transport_parameters() const {
     const uint8_t* p = nullptr;

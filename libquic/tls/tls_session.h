@@ -16,9 +16,9 @@
 namespace quic {
 
 class TlsSession {
-public:
+  public:
     class Handler {
-    public:
+      public:
         virtual ~Handler() = default;
         // A traffic secret is ready (RFC 9001 §4.1.4). cipher_suite is the TLS id (0x1301..3).
         virtual bool on_secret(EncryptionLevel level, bool for_writing, uint16_t cipher_suite,
@@ -72,7 +72,7 @@ public:
     // Called once by TlsContext::create: callbacks that live on the SSL_CTX.
     static void install_context_callbacks(SSL_CTX* ctx);
 
-private:
+  private:
     TlsSession(const TlsContext& ctx, Handler& handler) : ctx_(ctx), handler_(handler) {}
     friend struct TlsSessionCallbacks;
 

@@ -19,7 +19,7 @@ using MutableByteSpan = std::span<uint8_t>;
 // Reads from a span; every read checks bounds and returns false (consuming nothing) when the
 // input is too short. The span's bytes must outlive any sub-span read from it.
 class ByteReader {
-public:
+  public:
     explicit ByteReader(ByteSpan data) : data_(data) {}
 
     size_t remaining() const { return data_.size() - pos_; }
@@ -90,7 +90,7 @@ public:
         return true;
     }
 
-private:
+  private:
     ByteSpan data_;
     size_t pos_ = 0;
 };
@@ -98,7 +98,7 @@ private:
 // Writes into a fixed span. A write that does not fit writes nothing and marks the writer
 // failed (sticky), so a caller can write a whole structure and check ok() once.
 class ByteWriter {
-public:
+  public:
     explicit ByteWriter(MutableByteSpan buf) : buf_(buf) {}
 
     bool ok() const { return ok_; }
@@ -112,7 +112,8 @@ public:
     ByteWriter& write_u32(uint32_t v) { return write_uint(v, 4); }
     ByteWriter& write_uint(uint64_t v, size_t n) {
         if (!reserve(n) || n > 8) return fail();
-        for (size_t i = 0; i < n; ++i) buf_[pos_ + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+        for (size_t i = 0; i < n; ++i)
+            buf_[pos_ + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
         pos_ += n;
         return *this;
     }
@@ -163,7 +164,7 @@ public:
         return *this;
     }
 
-private:
+  private:
     bool reserve(size_t n) const { return ok_ && remaining() >= n; }
 
     MutableByteSpan buf_;

@@ -20,7 +20,7 @@ struct Interval {
 };
 
 class IntervalSet {
-public:
+  public:
     using Map = std::map<uint64_t, uint64_t>;  // start -> end
 
     // Adds [start, end); merges with overlapping and adjacent intervals. Empty input is a no-op.
@@ -99,7 +99,7 @@ public:
     Map::const_reverse_iterator rbegin() const { return map_.rbegin(); }
     Map::const_reverse_iterator rend() const { return map_.rend(); }
 
-private:
+  private:
     Map map_;
 };
 

@@ -9,7 +9,7 @@
 namespace quic {
 
 class Random {
-public:
+  public:
     virtual ~Random() = default;
     virtual void fill(std::span<uint8_t> out) = 0;
 
@@ -25,17 +25,17 @@ public:
 };
 
 class CryptoRandom final : public Random {
-public:
+  public:
     void fill(std::span<uint8_t> out) override;
 };
 
 // xoshiro256** seeded through splitmix64: fast, deterministic, not for secrets.
 class SeededRandom final : public Random {
-public:
+  public:
     explicit SeededRandom(uint64_t seed);
     void fill(std::span<uint8_t> out) override;
 
-private:
+  private:
     uint64_t next();
     uint64_t s_[4];
 };

@@ -13,7 +13,7 @@ namespace quic {
 
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
 
@@ -31,13 +31,13 @@ public:
     const Error& error() const& { return std::get<1>(v_); }
     Error&& error() && { return std::get<1>(std::move(v_)); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : e_(std::move(error)) {}
 
@@ -46,7 +46,7 @@ public:
     const Error& error() const& { return *e_; }
     Error&& error() && { return std::move(*e_); }
 
-private:
+  private:
     std::optional<Error> e_;
 };
 
@@ -55,9 +55,8 @@ using Status = Result<void>;
 }  // namespace quic
 
 // Propagate the error of a Result-returning expression; the value (if any) is discarded.
-#define QUIC_TRY(expr)                                        \
-    do {                                                      \
-        auto quic_try_result_ = (expr);                       \
-        if (!quic_try_result_.ok())                           \
-            return std::move(quic_try_result_).error();       \
+#define QUIC_TRY(expr)                                                          \
+    do {                                                                        \
+        auto quic_try_result_ = (expr);                                         \
+        if (!quic_try_result_.ok()) return std::move(quic_try_result_).error(); \
     } while (0)

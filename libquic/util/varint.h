@@ -19,6 +19,8 @@ constexpr size_t varint_size(uint64_t v) {
 }
 
 // The length of a varint from its first byte (RFC 9000 §16, Table 4).
-constexpr size_t varint_length_from_first_byte(uint8_t b) { return size_t{1} << (b >> 6); }
+constexpr size_t varint_length_from_first_byte(uint8_t b) {
+    return size_t{1} << (b >> 6);
+}
 
 }  // namespace quic

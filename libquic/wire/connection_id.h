@@ -16,7 +16,7 @@ namespace quic {
 inline constexpr size_t kMaxConnectionIdLength = 20;
 
 class ConnectionId {
-public:
+  public:
     ConnectionId() = default;
     // Precondition: bytes.size() <= kMaxConnectionIdLength (use from_bytes when unchecked).
     explicit ConnectionId(std::span<const uint8_t> bytes)
@@ -54,7 +54,7 @@ public:
                                             b.data_.begin(), b.data_.begin() + b.len_);
     }
 
-private:
+  private:
     std::array<uint8_t, kMaxConnectionIdLength> data_{};
     uint8_t len_ = 0;
 };

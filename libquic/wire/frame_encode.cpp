@@ -206,7 +206,9 @@ bool fields_valid(const Frame& f) {
         f);
 }
 
-void fail_writer(ByteWriter& w) { w.fail(); }
+void fail_writer(ByteWriter& w) {
+    w.fail();
+}
 
 }  // namespace
 

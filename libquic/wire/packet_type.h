@@ -20,13 +20,21 @@ const char* packet_type_name(PacketType t);  // qlog names: "initial", "0RTT", "
 enum class PacketNumberSpaceId : uint8_t { kInitial = 0, kHandshake = 1, kApplicationData = 2 };
 
 // TLS encryption levels (RFC 9001 §4.1.4); the same order as BoringSSL's ssl_encryption_level_t.
-enum class EncryptionLevel : uint8_t { kInitial = 0, kEarlyData = 1, kHandshake = 2, kApplication = 3 };
+enum class EncryptionLevel : uint8_t {
+    kInitial = 0,
+    kEarlyData = 1,
+    kHandshake = 2,
+    kApplication = 3
+};
 
 constexpr PacketNumberSpaceId space_of(EncryptionLevel level) {
     switch (level) {
-        case EncryptionLevel::kInitial: return PacketNumberSpaceId::kInitial;
-        case EncryptionLevel::kHandshake: return PacketNumberSpaceId::kHandshake;
-        default: return PacketNumberSpaceId::kApplicationData;
+        case EncryptionLevel::kInitial:
+            return PacketNumberSpaceId::kInitial;
+        case EncryptionLevel::kHandshake:
+            return PacketNumberSpaceId::kHandshake;
+        default:
+            return PacketNumberSpaceId::kApplicationData;
     }
 }
 

@@ -1,10 +1,10 @@
 // The BoringSSL adapter (RFC 9001 §4): two in-memory sessions exchange CRYPTO data by level.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <map>
-#include <unistd.h>
 
 #include "tls/tls_session.h"
 
@@ -13,7 +13,7 @@ using namespace quic;
 namespace {
 
 struct Endpoint : TlsSession::Handler {
-    std::array<Bytes, 4> outgoing;  // handshake bytes per level, not yet delivered
+    std::array<Bytes, 4> outgoing;                  // handshake bytes per level, not yet delivered
     std::map<std::pair<int, bool>, Bytes> secrets;  // (level, write) -> secret
     std::vector<Bytes> tickets;
     bool early_rejected = false;

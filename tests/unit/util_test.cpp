@@ -33,7 +33,8 @@ std::vector<uint8_t> encode_one(uint64_t v) {
 
 TEST_CASE("varint: RFC 9000 Appendix A.1 sample decodings") {
     size_t n = 0;
-    CHECK(decode_one({0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c}, &n) == 151288809941952652ull);
+    CHECK(decode_one({0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c}, &n) ==
+          151288809941952652ull);
     CHECK(n == 8);
     CHECK(decode_one({0x9d, 0x7f, 0x3e, 0x7d}, &n) == 494878333);
     CHECK(n == 4);

@@ -15,7 +15,7 @@ struct sockaddr_storage;
 namespace quic {
 
 class SocketAddress {
-public:
+  public:
     enum class Family : uint8_t { kNone, kIpv4, kIpv6 };
 
     SocketAddress() = default;
@@ -32,7 +32,9 @@ public:
     uint16_t port() const { return port_; }
     void set_port(uint16_t p) { port_ = p; }
     const uint8_t* ip() const { return ip_.data(); }
-    size_t ip_length() const { return family_ == Family::kIpv4 ? 4 : family_ == Family::kIpv6 ? 16 : 0; }
+    size_t ip_length() const {
+        return family_ == Family::kIpv4 ? 4 : family_ == Family::kIpv6 ? 16 : 0;
+    }
 
     // Fills a sockaddr_storage; returns its length (0 for an empty address).
     unsigned to_sockaddr(sockaddr_storage& out) const;
@@ -49,7 +51,7 @@ public:
     }
     size_t hash() const;
 
-private:
+  private:
     Family family_ = Family::kNone;
     uint16_t port_ = 0;
     std::array<uint8_t, 16> ip_{};

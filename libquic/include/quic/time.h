@@ -20,7 +20,11 @@ struct QuicClock {
 using Duration = std::chrono::nanoseconds;
 using Time = QuicClock::time_point;
 
-constexpr Time time_from_ns(int64_t ns) { return Time(Duration(ns)); }
-constexpr int64_t time_to_ns(Time t) { return t.time_since_epoch().count(); }
+constexpr Time time_from_ns(int64_t ns) {
+    return Time(Duration(ns));
+}
+constexpr int64_t time_to_ns(Time t) {
+    return t.time_since_epoch().count();
+}
 
 }  // namespace quic
