@@ -90,7 +90,6 @@ void ConnectionImpl::replay_undecryptable(Time now) {
 
 void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, MutableByteSpan packet,
                                     const PacketHeader& header, size_t datagram_size) {
-    (void)datagram_size;
     switch (header.type) {
         case PacketType::kVersionNegotiation:
             handle_version_negotiation(now, header);
@@ -202,6 +201,9 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
     }
 
     stats_.packets_received++;
+    if (header.type == PacketType::kZeroRtt) stats_.packets_received_0rtt++;
+    const auto largest_before = sp.received.largest_received();
+    const bool is_largest = !largest_before || pn > *largest_before;
     bool ack_eliciting = false, probing_only = true;
     Status st = process_frames(now, header.type, payload, ack_eliciting, probing_only);
     if (!st.ok()) {
@@ -210,8 +212,20 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
     }
     if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
     if (!sp.discarded) sp.received.on_packet_received(pn, ack_eliciting, ecn, now);
+    // §9.3: a non-probing packet with the largest packet number from a new address moves the
+    // connection there (a NAT rebinding, or a client migrating). Only servers follow (§9).
+    if (role_ == Role::kServer && header.type == PacketType::kOneRtt && is_largest &&
+        !probing_only && !(path.remote == path_.remote) && handshake_confirmed_)
+        on_peer_address_change(now, path, datagram_size);
     reset_idle_timer(now);
     ack_eliciting_since_last_receive_ = false;
+}
+
+void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteSpan payload) {
+    last_now_ = now;
+    bool ack_eliciting = false, probing_only = true;
+    Status st = process_frames(now, type, payload, ack_eliciting, probing_only);
+    if (!st.ok()) close_with_error(now, std::move(st).error());
 }
 
 bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& header) {
@@ -326,7 +340,15 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
                 path_responses_.push_back(f.data);
                 return {};
             },
-            [&](const PathResponseFrame&) -> Status { return {}; },
+            [&](const PathResponseFrame& f) -> Status {
+                // §8.2.3: a matching response validates the new path.
+                if (path_challenge_outstanding_ && *path_challenge_outstanding_ == f.data) {
+                    path_challenge_outstanding_.reset();
+                    path_challenge_pending_.reset();
+                    address_validated_ = true;
+                }
+                return {};
+            },
             [&](const ConnectionCloseFrame& f) -> Status {
                 on_connection_close_frame(now, f);
                 return {};
@@ -511,10 +533,38 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                 },
                 [&](const SentNewToken& t) { new_token_pending_ = t.token; },
                 [](const SentDatagram&) {},  // RFC 9221 §5.2: datagrams are not retransmitted
-                [](const SentPathChallenge&) {},
+                [&](const SentPathChallenge& c) {
+                    if (path_challenge_outstanding_ && *path_challenge_outstanding_ == c.data)
+                        path_challenge_pending_ = c.data;
+                },
             },
             f);
     }
+}
+
+// RFC 9000 §9.3: follow the peer to its new address, and validate it before trusting it: until
+// the PATH_RESPONSE, anti-amplification limits what we send there (§9.3.1). A new IP address
+// also means a new network path, so congestion control and RTT start over (§9.4); a port
+// change alone is a NAT rebinding on the same path.
+void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t datagram_size) {
+    const bool port_only = path.remote.same_ip(path_.remote);
+    path_ = path;
+    stats_.path_migrations++;
+    if (!port_only) {
+        loss_.rtt().reset(config_.initial_rtt);
+        cc_ = make_congestion_controller(config_.congestion_control == CongestionControl::kNewReno
+                                             ? CongestionControlAlgorithm::kNewReno
+                                             : CongestionControlAlgorithm::kCubic,
+                                         max_udp_payload_);
+    }
+    address_validated_ = false;
+    bytes_received_before_validation_ = datagram_size;
+    bytes_sent_before_validation_ = 0;
+    std::array<uint8_t, 8> challenge;
+    random_.fill(challenge);
+    path_challenge_pending_ = challenge;
+    path_challenge_outstanding_ = challenge;
+    (void)now;
 }
 
 // --- CRYPTO ----------------------------------------------------------------------------------

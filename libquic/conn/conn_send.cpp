@@ -11,6 +11,8 @@ constexpr size_t kTagLength = kAeadTagLength;
 // A long header's Length field is written in 2 bytes and patched once the payload is known
 // (2 bytes hold up to 16383, more than any datagram we send).
 constexpr size_t kLengthFieldSize = 2;
+// Below this many bytes a datagram cannot carry a useful packet (header, a frame, the tag).
+constexpr size_t kMinUsefulDatagram = 64;
 // Smallest payload that leaves room for the header protection sample (RFC 9001 §5.4.2):
 // pn_length + payload >= 4.
 constexpr size_t kMinPnAndPayload = 4;
@@ -51,16 +53,20 @@ size_t ConnectionImpl::current_max_udp_payload() const {
 std::optional<size_t> ConnectionImpl::amplification_budget() const {
     if (role_ != Role::kServer || address_validated_) return std::nullopt;
     const uint64_t limit = kAntiAmplificationFactor * bytes_received_before_validation_;
-    return limit > bytes_sent_before_validation_ ? limit - bytes_sent_before_validation_ : 0;
+    const uint64_t left =
+        limit > bytes_sent_before_validation_ ? limit - bytes_sent_before_validation_ : 0;
+    // Less than a minimal packet is as good as nothing (and must not keep timers spinning).
+    return left < kMinUsefulDatagram ? 0 : left;
 }
 
 bool ConnectionImpl::has_data_to_send(PacketSpace& sp) const {
     if (sp.crypto_send.has_pending() || sp.probes_pending || sp.ping_pending) return true;
     if (sp.id != PacketNumberSpaceId::kApplicationData) return false;
     if (handshake_done_pending_ || max_data_pending_ || data_blocked_pending_ ||
-        max_streams_pending_[0] || max_streams_pending_[1] || streams_blocked_pending_[0] ||
-        streams_blocked_pending_[1] || !retire_pending_.empty() || !path_responses_.empty() ||
-        new_token_pending_ || !datagrams_out_.empty() || !streams_with_control_.empty())
+        path_challenge_pending_ || max_streams_pending_[0] || max_streams_pending_[1] ||
+        streams_blocked_pending_[0] || streams_blocked_pending_[1] || !retire_pending_.empty() ||
+        !path_responses_.empty() || new_token_pending_ || !datagrams_out_.empty() ||
+        !streams_with_control_.empty())
         return true;
     for (const auto& [seq, l] : local_cids_)
         if (l.pending) return true;
@@ -89,7 +95,7 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
 
     size_t max = std::min(buffer.size(), current_max_udp_payload());
     if (auto budget = amplification_budget()) max = std::min(max, *budget);
-    if (max < 64) return std::nullopt;
+    if (max < kMinUsefulDatagram) return std::nullopt;
 
     ByteWriter dw(buffer.first(max));
     std::vector<PacketPlan> plans;
@@ -113,12 +119,12 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
                           : lv.type == PacketType::kZeroRtt ? zero_rtt_keys_.valid()
                                                             : sp.write.valid();
         if (!keys) continue;
-        // A server sends 1-RTT only after the handshake completes (half-RTT data is not used).
-        if (lv.type == PacketType::kOneRtt && role_ == Role::kServer && !handshake_complete_)
-            continue;
         if (dw.remaining() < 48) break;
         PacketPlan plan;
         bool eliciting = false;
+        // A datagram that will be padded must not end with a STREAM frame without Length:
+        // the padding would become stream data (§19.8).
+        may_be_padded_ = has_initial || (role_ == Role::kClient && lv.type == PacketType::kInitial);
         if (!build_packet(now, sp, lv.type, dw, plan, eliciting)) continue;
         plans.push_back(std::move(plan));
         ack_eliciting |= eliciting;
@@ -324,8 +330,15 @@ bool ConnectionImpl::write_control_frames(ByteWriter& w, SentPacket& sent) {
     if (handshake_done_pending_ && put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
         handshake_done_pending_ = false;
     while (!path_responses_.empty() &&
-           put(PathResponseFrame{path_responses_.front()}, SentPathChallenge{}))
+           put(PathResponseFrame{path_responses_.front()}, SentPathChallenge{})) {
         path_responses_.pop_front();
+        pad_datagram_ = true;  // §8.2.2
+    }
+    if (path_challenge_pending_ && put(PathChallengeFrame{*path_challenge_pending_},
+                                       SentPathChallenge{*path_challenge_pending_})) {
+        path_challenge_pending_.reset();
+        pad_datagram_ = true;  // §8.2.1
+    }
     if (max_data_pending_) {
         if (put(MaxDataFrame{recv_flow_->max_data()}, control(FrameType::kMaxData)))
             max_data_pending_ = false;
@@ -401,7 +414,6 @@ bool ConnectionImpl::write_control_frames(ByteWriter& w, SentPacket& sent) {
 // STREAM frames, round robin over streams with data (RFC 9000 §2.3 leaves scheduling open).
 bool ConnectionImpl::write_stream_frames(Time now, ByteWriter& w, SentPacket& sent, bool zero_rtt) {
     (void)now;
-    (void)zero_rtt;
     bool wrote = false;
     size_t rounds = streams_with_data_.size();
     auto it = streams_with_data_.lower_bound(next_stream_to_send_);
@@ -433,21 +445,16 @@ bool ConnectionImpl::write_stream_frames(Time now, ByteWriter& w, SentPacket& se
             continue;
         }
         StreamFrame f{s->id, chunk->offset, chunk->data, chunk->fin, true};
-        // The last frame of a packet may omit its Length (§19.8): saves 2 bytes per packet.
-        size_t size = encoded_size(f);
-        if (size > w.remaining()) {
-            f.has_length = false;
-            size = encoded_size(f);
-            if (size > w.remaining()) break;
-        }
-        if (!f.has_length || size + 24 > w.remaining()) {
-            // Fill the rest of the packet with this frame, without a Length.
-            f.has_length = false;
-            size_t max_data = w.remaining() - (encoded_size(f) - f.data.size());
-            if (f.data.size() > max_data) {
-                f.data = f.data.first(max_data);
-                f.fin = false;
-            }
+        // The last frame of a packet may omit its Length (§19.8), saving two bytes, unless
+        // padding may follow it (the padding would become stream data).
+        const bool keep_length = may_be_padded_ || pad_datagram_ || zero_rtt;
+        if (!keep_length && encoded_size(f) + 24 > w.remaining()) f.has_length = false;
+        const size_t overhead = encoded_size(f) - f.data.size();
+        if (overhead >= w.remaining()) break;
+        if (f.data.size() > w.remaining() - overhead) {
+            f.data = f.data.first(w.remaining() - overhead);
+            f.fin = false;
+            if (f.data.empty()) break;
         }
         if (!encode_frame(w, f)) break;
         const uint64_t fresh = s->send.on_sent(f.offset, f.data.size(), f.fin);

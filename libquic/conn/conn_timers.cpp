@@ -51,8 +51,17 @@ std::optional<Time> ConnectionImpl::next_timeout() const {
     take(loss_.loss_detection_timer());
     take(keep_alive_at_);
     take(one_rtt_.discard_previous_at);
-    for (const auto& sp : spaces_)
-        if (!sp->discarded) take(sp->received.ack_deadline());
+    // ACK deadlines count only when an ACK could be sent: keys for the space, and room under
+    // the anti-amplification limit (otherwise a deadline in the past would spin the loop).
+    const auto budget = amplification_budget();
+    if (!budget || *budget > 0) {
+        for (const auto& sp : spaces_) {
+            if (sp->discarded) continue;
+            const bool keys = sp->id == PacketNumberSpaceId::kApplicationData ? has_one_rtt_write_
+                                                                              : sp->write.valid();
+            if (keys) take(sp->received.ack_deadline());
+        }
+    }
     // Pacing: when data waits only for the pacer, wake up when it allows the next packet.
     if (config_.pacing && cc_->can_send(max_udp_payload_)) {
         Time next = pacer_.next_send_time(last_now_, max_udp_payload_);

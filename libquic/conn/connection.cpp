@@ -217,6 +217,7 @@ Status ConnectionImpl::start(Time now) {
     auto session = TlsSession::create(*tls_context_, *this, server_name_);
     if (!session.ok()) return std::move(session).error();
     tls_ = std::move(session).value();
+    if (config_.enable_0rtt) tls_->set_early_data_enabled(true);
 
     if (role_ == Role::kClient && !resumption_ticket_.empty()) QUIC_TRY(restore_from_ticket());
 

@@ -32,6 +32,8 @@ struct ConnectionStats {
     uint64_t packets_sent = 0, packets_received = 0, packets_lost = 0;
     uint64_t bytes_sent = 0, bytes_received = 0;
     uint64_t packets_dropped = 0;  // undecryptable, malformed or duplicate
+    uint64_t packets_received_0rtt = 0;
+    uint64_t path_migrations = 0;  // the peer moved to a new address (NAT rebinding)
     uint64_t stream_bytes_sent = 0, stream_bytes_received = 0;
     uint64_t pto_count = 0;
     uint64_t key_updates = 0;

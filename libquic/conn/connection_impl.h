@@ -148,6 +148,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     const ConnectionId& original_dcid() const { return original_dcid_; }
     const std::optional<ConnectionClosed>& close_reason() const { return close_reason_; }
 
+    // For tests (a packet encoder that needs no keys): processes `payload` as the frames of a
+    // decrypted packet of `type`, with the error handling of a received packet.
+    void receive_frames_for_testing(Time now, PacketType type, ByteSpan payload);
+
     // TlsSession::Handler
     bool on_secret(EncryptionLevel level, bool for_writing, uint16_t cipher_suite,
                    ByteSpan secret) override;
@@ -177,6 +181,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     void on_packet_lost(PacketNumberSpaceId space, const SentPacket& p);
     void apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumberSpaceId space);
     void buffer_undecryptable(const Path& path, Ecn ecn, ByteSpan packet);
+    void on_peer_address_change(Time now, const Path& path, size_t datagram_size);
     void replay_undecryptable(Time now);
 
     // --- streams ---
@@ -304,6 +309,12 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::array<bool, 2> max_streams_pending_{};      // [bidi, uni]
     std::array<bool, 2> streams_blocked_pending_{};  // [bidi, uni]
     bool announced_streams_blocked_[2] = {false, false};
+
+    // Path validation after the peer's address changed (RFC 9000 §8.2, §9.3).
+    std::optional<std::array<uint8_t, 8>> path_challenge_pending_;      // to (re)send
+    std::optional<std::array<uint8_t, 8>> path_challenge_outstanding_;  // awaiting the response
+    bool pad_datagram_ = false;   // PATH_CHALLENGE/RESPONSE datagrams are 1200+ bytes (§8.2.1)
+    bool may_be_padded_ = false;  // the datagram being built may get padding at its end
 
     // Other frames waiting for a packet.
     std::deque<std::array<uint8_t, 8>> path_responses_;

@@ -130,6 +130,14 @@ void Endpoint::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan 
 void Endpoint::handle_unrouted(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
     auto inv = parse_invariant_header(datagram, config_.connection.connection_id_length);
     if (!inv->long_header) {
+        // §10.3.1: a datagram we cannot route may be a peer's stateless reset: its last 16
+        // bytes match a token one of our connections was given. Otherwise we may be the one
+        // that lost state: answer with a reset of our own.
+        for (const auto& c : connections_)
+            if (c->is_stateless_reset(datagram)) {
+                c->on_stateless_reset(now);
+                return;
+            }
         send_stateless_reset(path, inv->dcid, datagram.size());
         return;
     }

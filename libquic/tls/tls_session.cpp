@@ -127,6 +127,10 @@ Status TlsSession::set_transport_parameters(ByteSpan encoded) {
     return {};
 }
 
+void TlsSession::set_early_data_enabled(bool enabled) {
+    SSL_set_early_data_enabled(ssl_, enabled ? 1 : 0);
+}
+
 Status TlsSession::set_early_data_context(ByteSpan context) {
     if (!SSL_set_quic_early_data_context(ssl_, context.data(), context.size()))
         return Error::transport(TransportErrorCode::kInternalError, "early data context refused");

@@ -43,6 +43,9 @@ class TlsSession {
     // Server: what 0-RTT acceptance is bound to (our transport parameters and application
     // settings); a ticket minted under another context has its early data rejected.
     Status set_early_data_context(ByteSpan context);
+    // Offer (client) or accept (server) 0-RTT on this connection (RFC 9001 §4.6), whatever the
+    // context's default.
+    void set_early_data_enabled(bool enabled);
     // Client: resume with a blob from Handler::on_session_ticket. Returns false (and does a full
     // handshake) when the blob does not parse.
     bool set_resumption_session(ByteSpan session);

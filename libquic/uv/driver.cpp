@@ -1,0 +1,162 @@
+#include "uv/driver.h"
+
+#include <algorithm>
+
+namespace quic::uv {
+namespace {
+
+// Datagrams received per wakeup before the driver flushes (ACKs must go out under a flood)
+// and lets libuv look at its other handles; the level-triggered poll brings it back.
+constexpr size_t kMaxReceivePerWakeup = 64;
+// The send queue: room for a few full GSO batches. A poll needs room for one datagram (and
+// for a Transmit carrying GSO segments, if the endpoint ever produces one: 64 KiB).
+constexpr size_t kOutBufferBytes = 512 * 1024;
+constexpr size_t kMinPollRoom = 64 * 1024;
+constexpr size_t kMaxQueued = 256;
+
+}  // namespace
+
+Time clock_now() { return time_from_ns(static_cast<int64_t>(uv_hrtime())); }
+
+// The libuv handles live apart from the driver: libuv may still touch them after the driver is
+// gone, until their close callbacks run.
+struct Driver::Handles {
+    uv_poll_t poll;
+    uv_timer_t timer;
+    int open = 0;
+    static void closed(uv_handle_t* h) {
+        auto* self = static_cast<Handles*>(h->data);
+        if (--self->open == 0) delete self;
+    }
+};
+
+Driver::Driver(uv_loop_t* loop, UdpSocket& socket, Endpoint& endpoint)
+    : loop_(loop), socket_(socket), endpoint_(endpoint), out_buffer_(kOutBufferBytes) {
+    handles_ = new Handles;
+    uv_poll_init(loop_, &handles_->poll, socket_.fd());
+    uv_timer_init(loop_, &handles_->timer);
+    handles_->open = 2;
+    handles_->poll.data = this;
+    handles_->timer.data = this;
+    watch(false);
+}
+
+Driver::~Driver() { close(); }
+
+void Driver::close() {
+    if (!handles_) return;
+    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&handles_->poll),
+                           reinterpret_cast<uv_handle_t*>(&handles_->timer)}) {
+        h->data = handles_;
+        uv_close(h, Handles::closed);
+    }
+    handles_ = nullptr;
+}
+
+void Driver::watch(bool writable) {
+    writable_wanted_ = writable;
+    uv_poll_start(&handles_->poll, UV_READABLE | (writable ? UV_WRITABLE : 0), on_poll);
+}
+
+void Driver::report(const Error& e) {
+    if (on_error) on_error(e);
+}
+
+void Driver::on_poll(uv_poll_t* h, int status, int events) {
+    auto* self = static_cast<Driver*>(h->data);
+    if (status < 0) {
+        self->report(Error::transport(TransportErrorCode::kInternalError,
+                                      std::string("socket poll: ") + uv_strerror(status)));
+        return;
+    }
+    const Time now = clock_now();
+    if (events & UV_WRITABLE) self->watch(false);  // flush() asks again if still blocked
+    if (events & UV_READABLE) self->receive(now);
+    self->after_input(clock_now());
+}
+
+void Driver::on_timer(uv_timer_t* h) {
+    auto* self = static_cast<Driver*>(h->data);
+    const Time now = clock_now();
+    self->endpoint_.on_timeout(now);
+    self->after_input(now);
+}
+
+void Driver::receive(Time now) {
+    size_t total = 0;
+    while (total < kMaxReceivePerWakeup) {
+        auto n = socket_.receive([&](const InDatagram& d) {
+            endpoint_.on_datagram(now, Path{socket_.local_address(), d.from}, d.ecn, d.data);
+        });
+        if (!n.ok()) {
+            report(n.error());
+            return;
+        }
+        if (*n == 0) return;
+        total += *n;
+        now = clock_now();
+    }
+}
+
+void Driver::after_input(Time now) {
+    if (on_activity) {
+        in_activity_ = true;
+        on_activity(now);
+        in_activity_ = false;
+    }
+    if (!handles_) return;  // the application closed the driver
+    flush();
+    rearm();
+}
+
+void Driver::wake() {
+    if (in_activity_ || !handles_) return;  // after_input flushes once on_activity returns
+    flush();
+    rearm();
+}
+
+void Driver::flush() {
+    if (writable_wanted_) return;  // the kernel is full; on_poll resumes when it drains
+    for (;;) {
+        if (drained()) fill(clock_now());
+        if (drained()) return;
+        head_ += socket_.send(std::span(queue_).subspan(head_));
+        if (!drained()) {
+            watch(true);
+            return;
+        }
+    }
+}
+
+void Driver::fill(Time now) {
+    queue_.clear();
+    head_ = 0;
+    size_t used = 0;
+    while (queue_.size() < kMaxQueued && out_buffer_.size() - used >= kMinPollRoom) {
+        auto t = endpoint_.poll_transmit(now, std::span(out_buffer_).subspan(used));
+        if (!t) break;
+        const size_t segment = t->segment_size ? t->segment_size : t->size;
+        for (size_t off = 0; off < t->size; off += segment) {
+            const size_t len = std::min(segment, t->size - off);
+            queue_.push_back(OutDatagram{t->path.remote, t->ecn,
+                                         std::span<const uint8_t>(&out_buffer_[used + off], len)});
+        }
+        used += t->size;
+    }
+}
+
+void Driver::rearm() {
+    auto deadline = endpoint_.next_timeout();
+    if (!deadline) {
+        uv_timer_stop(&handles_->timer);
+        return;
+    }
+    // libuv timers count whole milliseconds from the loop's cached time: refresh it and round
+    // up, so the timer does not fire before the deadline (much).
+    uv_update_time(loop_);
+    const int64_t wait_ns = time_to_ns(*deadline) - time_to_ns(clock_now());
+    const uint64_t wait_ms = wait_ns <= 0 ? 0 : static_cast<uint64_t>((wait_ns + 999'999) / 1'000'000);
+    uv_timer_start(&handles_->timer, on_timer, wait_ms, 0);
+}
+
+}  // namespace quic::uv

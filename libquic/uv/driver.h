@@ -1,0 +1,72 @@
+// Runs a sans-IO Endpoint on a libuv loop (DESIGN.md, "The I/O layer"): a uv_poll_t watches
+// the UdpSocket, one uv_timer_t is armed at endpoint.next_timeout(). Every wakeup does the same
+// three steps: feed the endpoint (datagrams or on_timeout), let the application look at its
+// connections (on_activity), then flush what the endpoint wants to send, in GSO batches.
+// No QUIC logic here: the endpoint decides what and when, the driver only moves bytes.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <vector>
+
+#include "endpoint/endpoint.h"
+#include "quic/time.h"
+#include "uv/udp_socket.h"
+
+namespace quic::uv {
+
+// The process clock as the core's Time: uv_hrtime(), nanoseconds, monotonic.
+Time clock_now();
+
+class Driver {
+public:
+    // `socket` and `endpoint` must outlive the driver. Starts watching the socket at once.
+    Driver(uv_loop_t* loop, UdpSocket& socket, Endpoint& endpoint);
+    ~Driver();
+    Driver(const Driver&) = delete;
+    Driver& operator=(const Driver&) = delete;
+
+    // Called after every batch of input (datagrams, timeouts), before the flush: the place to
+    // poll connection events and accept connections.
+    std::function<void(Time now)> on_activity;
+    // A socket failure other than "would block" (the driver keeps going).
+    std::function<void(const Error&)> on_error;
+
+    // The application wrote to streams, connected or closed: flush and re-arm the timer now
+    // (or right after on_activity returns, when called from inside it).
+    void wake();
+    // True when every datagram the endpoint produced has been handed to the kernel.
+    bool drained() const { return head_ == queue_.size(); }
+    // Stops watching; the handles are released once the loop runs their close callbacks (run
+    // the loop after close(), as libuv requires). Idempotent; the destructor calls it.
+    void close();
+
+    UdpSocket& socket() { return socket_; }
+
+private:
+    struct Handles;
+    static void on_poll(uv_poll_t* h, int status, int events);
+    static void on_timer(uv_timer_t* h);
+    void receive(Time now);
+    void after_input(Time now);
+    void flush();
+    void fill(Time now);
+    void rearm();
+    void watch(bool writable);
+    void report(const Error& e);
+
+    uv_loop_t* loop_;
+    UdpSocket& socket_;
+    Endpoint& endpoint_;
+    Handles* handles_ = nullptr;  // freed by the last close callback
+    bool in_activity_ = false;
+    bool writable_wanted_ = false;
+    // Datagrams polled from the endpoint and not yet accepted by the kernel; they point into
+    // out_buffer_, which is refilled only once they are all gone.
+    std::vector<uint8_t> out_buffer_;
+    std::vector<OutDatagram> queue_;
+    size_t head_ = 0;
+};
+
+}  // namespace quic::uv

@@ -1,0 +1,89 @@
+// A nonblocking UDP socket on the project's own fd (DESIGN.md, "The I/O layer"): batched
+// receive with recvmmsg and UDP_GRO, batched send with sendmmsg and UDP_SEGMENT (GSO), ECN
+// codepoints both ways, and IP_PMTUDISC_PROBE so that ICMP "fragmentation needed" never
+// shrinks the path (QUIC does its own PMTUD, RFC 9000 §14). No QUIC logic here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "quic/address.h"
+#include "recovery/ecn.h"
+#include "util/result.h"
+
+namespace quic::uv {
+
+// One datagram to send; `data` must stay valid until send() returns.
+struct OutDatagram {
+    SocketAddress to;
+    Ecn ecn = Ecn::kNotEct;
+    std::span<const uint8_t> data;
+};
+
+// One datagram received (after GRO splitting); `data` points into the socket's buffer and is
+// valid until the next receive().
+struct InDatagram {
+    SocketAddress from;
+    Ecn ecn = Ecn::kNotEct;
+    std::span<uint8_t> data;
+};
+
+class UdpSocket {
+public:
+    // Binds `local`; an IPv6 wildcard ("[::]:port") is bound dual-stack (IPV6_V6ONLY=0) so it
+    // also serves IPv4. Port 0 picks a free port (see local_address()).
+    static Result<UdpSocket> bind(const SocketAddress& local);
+    // "[::]:0", falling back to "0.0.0.0:0" on hosts without IPv6.
+    static Result<UdpSocket> bind_any();
+
+    UdpSocket(UdpSocket&& other) noexcept;
+    UdpSocket& operator=(UdpSocket&& other) noexcept;
+    UdpSocket(const UdpSocket&) = delete;
+    UdpSocket& operator=(const UdpSocket&) = delete;
+    ~UdpSocket();
+
+    int fd() const { return fd_; }
+    // The bound address, IPv4-mapped addresses shown as IPv4.
+    const SocketAddress& local_address() const { return local_; }
+    bool gso_enabled() const { return gso_; }
+    bool gro_enabled() const { return gro_; }
+
+    // Receives what is queued, up to one recvmmsg batch, calling `on` for every datagram
+    // (GRO-coalesced buffers split back into datagrams). Returns the number of datagrams, 0
+    // when the socket would block; an error only for a real socket failure.
+    Result<size_t> receive(const std::function<void(const InDatagram&)>& on);
+
+    // Sends datagrams in order, grouping runs of equal-size datagrams to the same destination
+    // with the same ECN mark into GSO sends (the last of a run may be shorter). Returns how
+    // many datagrams left (or were dropped for a per-datagram error, e.g. an unreachable
+    // destination); fewer than given means the socket would block: wait for writability.
+    size_t send(std::span<const OutDatagram> datagrams);
+
+    struct Stats {
+        uint64_t datagrams_sent = 0, send_calls = 0, gso_batches = 0;
+        uint64_t datagrams_received = 0, receive_calls = 0, gro_batches = 0;
+        uint64_t send_errors = 0;
+    };
+    const Stats& stats() const { return stats_; }
+
+private:
+    UdpSocket() = default;
+    void close();
+    // Sends a prepared run of messages; returns how many left.
+    size_t send_batch(std::span<const OutDatagram> datagrams, std::span<const size_t> run_sizes);
+
+    int fd_ = -1;
+    bool ipv6_ = false;  // an AF_INET6 socket: IPv4 peers are written as ::ffff:a.b.c.d
+    bool gso_ = false;
+    bool gro_ = false;
+    bool tos_cmsg_ok_ = true;  // some kernels refuse IP_TOS cmsgs on IPv6 sockets
+    SocketAddress local_;
+    std::vector<uint8_t> recv_buffer_;
+    Stats stats_;
+};
+
+}  // namespace quic::uv
