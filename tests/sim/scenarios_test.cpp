@@ -269,6 +269,8 @@ TEST_CASE("scenario: 2 MiB under 2% loss with bursts") {
     s.client_to_server.max_burst_loss = s.server_to_client.max_burst_loss = 3;
     TransferOutcome out = check_file_transfer(s);
     CHECK(out.client_to_server.dropped_loss + out.server_to_client.dropped_loss > 0);
+    REQUIRE(out.completed_at);
+    MESSAGE("2 MiB, 2% loss: " << seconds(*out.completed_at - kStart) << " s; " << out.describe());
 }
 
 TEST_CASE("scenario: 2 MiB under 2% corruption") {
@@ -635,4 +637,184 @@ TEST_CASE("scenario: injected malformed and illegal frames close with the right 
         REQUIRE(sconn->close_reason());
         CHECK(sconn->close_reason()->error.code == static_cast<uint64_t>(c.expected));
     }
+}
+
+// --- versions, tokens, datagrams, timeouts ----------------------------------------------------
+
+namespace {
+
+// Runs a client connection until `until` holds or the time runs out; the server side runs the
+// file server. Returns the client connection.
+struct Quick {
+    Simulation sim;
+    Endpoint& server;
+    Endpoint& client;
+    FileTransferServer app_server;
+    std::shared_ptr<Connection> conn;
+    std::vector<ConnectionEvent> events;
+
+    Quick(uint64_t seed, EndpointConfig sc, EndpointConfig cc, LinkConfig link = {})
+        : sim(seed, link, link),
+          server(sim.add_server(sc)),
+          client(sim.add_client(cc)),
+          app_server(server) {
+        sim.set_on_step(server, [this](Time t) { app_server.step(t); });
+    }
+    RunResult run(ConnectOptions opts, const std::function<bool()>& until, Duration max,
+                  std::function<void(Time)> on_client = {}) {
+        if (opts.server_name.empty()) opts.server_name = "server";
+        sim.set_on_step(client, [this, opts, on_client](Time now) {
+            if (!conn) {
+                auto c = client.connect(now, sim.client_path(client), opts);
+                REQUIRE(c.ok());
+                conn = *c;
+            }
+            while (auto ev = conn->poll_event()) events.push_back(std::move(*ev));
+            if (on_client) on_client(now);
+        });
+        return sim.run_until(until, max);
+    }
+    template <class E>
+    const E* find() const {
+        for (const auto& e : events)
+            if (auto* p = std::get_if<E>(&e)) return p;
+        return nullptr;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("scenario: QUIC v2 end to end (RFC 9369)") {
+    TransferScenario s = base(130, {64 * 1024});
+    s.client.connection.versions = {kVersion2};
+    s.server.connection.versions = {kVersion2, kVersion1};
+    TransferOutcome out = check_file_transfer(s);
+    REQUIRE(out.completed_at);
+    // On the wire: v2 type bits (RFC 9369 §3.2): Initial 0b01, Handshake 0b11; no packet has
+    // v1's Initial bits 0b00 (which v2 uses for Retry, and there is no Retry here).
+    Simulation sim(s.seed, s.client_to_server, s.server_to_client);
+    Endpoint& server = sim.add_server(s.server);
+    Endpoint& client = sim.add_client(s.client);
+    FileTransferServer app_server(server);
+    FileTransferClient app_client(client, sim.client_path(client), ConnectOptions{"server"},
+                                  {1024});
+    sim.set_on_step(server, [&](Time t) { app_server.step(t); });
+    sim.set_on_step(client, [&](Time t) { app_client.step(t); });
+    REQUIRE(sim.run_until([&] { return app_client.finished(); }, 10s).done());
+    REQUIRE(app_client.done());
+    CHECK(app_client.connection()->info().version == kVersion2);
+    const auto& trace = sim.network().trace();
+    CHECK(count(trace, Direction::kClientToServer, 1) > 0);
+    CHECK(count(trace, Direction::kClientToServer, 0) == 0);
+    CHECK(count(trace, Direction::kServerToClient, 0) == 0);
+}
+
+TEST_CASE("scenario: no shared version: Version Negotiation, and a clear error") {
+    TransferScenario s = base(131, {});
+    s.client.connection.versions = {kVersion2};
+    s.server.connection.versions = {kVersion1};
+    Quick q(s.seed, s.server, s.client);
+    RunResult r = q.run(
+        {}, [&] { return q.conn && q.conn->is_closed(); }, 5s);
+    INFO(r.message);
+    REQUIRE(q.conn);
+    REQUIRE(q.conn->close_reason());
+    CHECK(q.conn->close_reason()->origin == CloseOrigin::kVersionMismatch);
+    CHECK(q.conn->close_reason()->error.reason.find("0x00000001") != std::string::npos);
+    CHECK(q.server.stats().version_negotiations_sent == 1);
+}
+
+TEST_CASE("scenario: a NEW_TOKEN token lets the next connection skip Retry") {
+    TransferScenario s = base(132, {});
+    s.server.require_retry = true;
+    Sequential q(s.seed, s.client_to_server, s.server_to_client, s.server, s.client);
+    REQUIRE(q.fetch({1024}, {}).done());
+    CHECK(q.server.stats().retries_sent == 1);
+    Bytes token = q.app_client->new_token();
+    REQUIRE_FALSE(token.empty());
+    REQUIRE(q.fetch({1024}, ConnectOptions{"server", {}, token}).done());
+    CHECK(q.app_client->done());
+    CHECK(q.server.stats().retries_sent == 1);  // no second Retry
+}
+
+TEST_CASE("scenario: a tampered token gets a Retry instead of validation") {
+    TransferScenario s = base(133, {});
+    s.server.require_retry = true;
+    Sequential q(s.seed, s.client_to_server, s.server_to_client, s.server, s.client);
+    REQUIRE(q.fetch({1024}, {}).done());
+    Bytes token = q.app_client->new_token();
+    REQUIRE_FALSE(token.empty());
+    token[token.size() / 2] ^= 0x01;
+    REQUIRE(q.fetch({1024}, ConnectOptions{"server", {}, token}).done());
+    CHECK(q.server.stats().retries_sent == 2);
+}
+
+TEST_CASE("scenario: DATAGRAM frames both ways (RFC 9221)") {
+    TransferScenario s = base(134, {});
+    s.client.connection.max_datagram_frame_size = 1200;
+    s.server.connection.max_datagram_frame_size = 1200;
+    Quick q(s.seed, s.server, s.client);
+    std::shared_ptr<Connection> sconn;
+    std::vector<Bytes> server_got;
+    q.sim.set_on_step(q.server, [&](Time) {
+        if (!sconn) sconn = q.server.accept();
+        if (!sconn) return;
+        while (auto ev = sconn->poll_event())
+            if (auto* d = std::get_if<DatagramReceived>(&*ev)) {
+                server_got.push_back(d->data);
+                REQUIRE(sconn->send_datagram(d->data).ok());  // echo
+            }
+    });
+    bool sent = false;
+    RunResult r = q.run(
+        {},
+        [&] {
+            int echoes = 0;
+            for (const auto& e : q.events) echoes += std::holds_alternative<DatagramReceived>(e);
+            return echoes == 3;
+        },
+        5s,
+        [&](Time) {
+            if (sent || !q.conn->is_handshake_complete()) return;
+            CHECK(q.conn->info().datagrams_supported);
+            CHECK(q.conn->max_datagram_size() > 1000);
+            for (uint8_t i = 1; i <= 3; ++i) {
+                Bytes d(100 * i, i);
+                REQUIRE(q.conn->send_datagram(d).ok());
+            }
+            Bytes too_big(q.conn->max_datagram_size() + 1, 0);
+            CHECK_FALSE(q.conn->send_datagram(too_big).ok());
+            sent = true;
+        });
+    INFO(r.message);
+    REQUIRE(server_got.size() == 3);
+    CHECK(server_got[1] == Bytes(200, 2));
+}
+
+TEST_CASE("scenario: handshake timeout when the server never answers") {
+    TransferScenario s = base(135, {});
+    s.client.connection.handshake_timeout = 3s;
+    LinkConfig dead;
+    dead.blackholes = {{kStart, kStart + 100s}};
+    Quick q(s.seed, s.server, s.client, dead);
+    RunResult r = q.run(
+        {}, [&] { return q.conn && q.conn->is_closed(); }, 10s);
+    INFO(r.message);
+    REQUIRE(q.conn->close_reason());
+    CHECK(q.conn->close_reason()->origin == CloseOrigin::kHandshakeTimeout);
+    CHECK(seconds(q.sim.now() - kStart) == doctest::Approx(3.0).epsilon(0.05));
+}
+
+TEST_CASE("scenario: keep-alive PINGs keep an idle connection open") {
+    TransferScenario s = base(136, {});
+    s.client.connection.max_idle_timeout = 2s;
+    s.server.connection.max_idle_timeout = 2s;
+    s.client.connection.keep_alive_period = 500ms;
+    Quick q(s.seed, s.server, s.client);
+    RunResult r = q.run(
+        {}, [] { return false; }, 6s);
+    REQUIRE(q.conn);
+    CHECK(q.conn->is_handshake_complete());
+    CHECK_FALSE(q.conn->is_closed());
+    CHECK(q.app_server.open_connections() == 1);
 }
