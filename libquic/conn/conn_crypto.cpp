@@ -103,6 +103,16 @@ bool ConnectionImpl::on_secret(EncryptionLevel level, bool for_writing, uint16_t
                                ByteSpan secret) {
     auto suite = cipher_suite_from_tls_id(cipher_id);
     if (!suite) return false;
+    if (tracer_) {
+        // Which side's key this is: ours when writing.
+        const bool client_key = (role_ == Role::kClient) == for_writing;
+        using trace::KeyKind;
+        KeyKind kind = level == EncryptionLevel::kEarlyData ? KeyKind::kZeroRtt
+                       : level == EncryptionLevel::kHandshake
+                           ? (client_key ? KeyKind::kHandshakeClient : KeyKind::kHandshakeServer)
+                           : (client_key ? KeyKind::kOneRttClient : KeyKind::kOneRttServer);
+        trace_key(last_now_, kind, false, trace::KeyTrigger::kTls);
+    }
     switch (level) {
         case EncryptionLevel::kInitial:
             return false;  // Initial keys come from the DCID, never from TLS
@@ -220,6 +230,7 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     }
     peer_params_ = tp;
     peer_params_applied_ = true;
+    if (tracer_) tracer_->parameters_set(now, false, tp);
     send_flow_.on_max_data(tp.initial_max_data);
     stream_limits_->local_limits(StreamDirection::kBidirectional)
         .on_max_streams(tp.initial_max_streams_bidi);
@@ -245,7 +256,7 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
 Status ConnectionImpl::on_handshake_complete(Time now) {
     handshake_complete_ = true;
     handshake_completed_at_ = now;
-    state_ = ConnectionState::kEstablished;
+    set_state(now, ConnectionState::kEstablished);
     handshake_deadline_.reset();
     info_.alpn = tls_->alpn();
     info_.cipher = tls_->cipher_name();
@@ -255,6 +266,11 @@ Status ConnectionImpl::on_handshake_complete(Time now) {
     if (!peer_params_applied_)
         return Error::transport(TransportErrorCode::kTransportParameterError,
                                 "the peer sent no transport parameters");
+    if (tracer_) {
+        tracer_->alpn_information(now, info_.alpn);
+        const std::array<Version, 1> ours{version_};
+        tracer_->version_information(now, config_.versions, ours, version_);
+    }
     emit(HandshakeCompleted{});
     if (role_ == Role::kServer) {
         // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
@@ -286,6 +302,12 @@ void ConnectionImpl::discard_space(Time now, PacketNumberSpaceId id) {
     PacketSpace& s = space(id);
     if (s.discarded) return;
     s.discarded = true;
+    if (tracer_) {
+        using trace::KeyKind;
+        const bool initial = id == PacketNumberSpaceId::kInitial;
+        trace_key(now, initial ? KeyKind::kInitialClient : KeyKind::kHandshakeClient, true, {});
+        trace_key(now, initial ? KeyKind::kInitialServer : KeyKind::kHandshakeServer, true, {});
+    }
     s.read = DirectionalKeys{};
     s.write = DirectionalKeys{};
     s.probes_pending = 0;
@@ -328,6 +350,10 @@ Status ConnectionImpl::initiate_key_update() {
     k.update_acknowledged = false;
     k.packets_written_in_phase = 0;
     stats_.key_updates++;
+    trace_key(
+        last_now_,
+        role_ == Role::kClient ? trace::KeyKind::kOneRttClient : trace::KeyKind::kOneRttServer,
+        false, trace::KeyTrigger::kLocalUpdate, ++key_generation_);
     return {};
 }
 
@@ -352,7 +378,11 @@ void ConnectionImpl::roll_read_keys(Time now) {
         k.packets_written_in_phase = 0;
         k.update_acknowledged = false;
         stats_.key_updates++;
+        ++key_generation_;
     }
+    trace_key(
+        now, role_ == Role::kClient ? trace::KeyKind::kOneRttServer : trace::KeyKind::kOneRttClient,
+        false, trace::KeyTrigger::kRemoteUpdate, key_generation_);
     k.first_pn_read_in_phase.reset();
 }
 

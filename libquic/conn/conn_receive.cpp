@@ -51,12 +51,14 @@ void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByt
     const size_t dcid_len = local_cids_.begin()->second.cid.size();
     SplitDatagram split = split_coalesced_packets(datagram, dcid_len);
     const uint64_t processed_before = stats_.packets_received;
-    if (split.packets.empty()) stats_.packets_dropped++;
+    if (split.packets.empty())
+        trace_drop(now, PacketType::kOneRtt, datagram.size(), trace::DropReason::kHeaderParseError);
     for (const CoalescedPacket& cp : split.packets) {
         MutableByteSpan pkt(const_cast<uint8_t*>(cp.bytes.data()), cp.bytes.size());
         process_packet(now, path, ecn, pkt, cp.header, datagram.size());
         if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining) return;
     }
+    trace_recovery(now);
     if (stats_.packets_received == processed_before && tail) {
         for (const auto& [seq, pc] : peer_cids_)
             if (pc.token && stateless_reset_token_equal(*pc.token, *tail)) {
@@ -69,10 +71,11 @@ void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByt
 void ConnectionImpl::buffer_undecryptable(const Path& path, Ecn ecn, ByteSpan packet) {
     // RFC 9001 §5.7: keep a few packets that arrive before their keys; drop beyond the cap.
     if (undecryptable_.size() >= kMaxUndecryptablePackets) {
-        stats_.packets_dropped++;
+        trace_drop(last_now_, PacketType::kOneRtt, packet.size(), trace::DropReason::kBufferFull);
         return;
     }
     undecryptable_.push_back(Buffered{path, ecn, Bytes(packet.begin(), packet.end())});
+    if (tracer_) tracer_->packet_buffered(last_now_, PacketType::kOneRtt, packet.size());
 }
 
 void ConnectionImpl::replay_undecryptable(Time now) {
@@ -101,22 +104,22 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
             break;
     }
     if (header.long_header && header.version != version_) {
-        stats_.packets_dropped++;  // compatible version negotiation is not spoken yet
+        trace_drop(now, header.type, packet.size(), trace::DropReason::kUnsupportedVersion);
         return;
     }
     // §17.2.2: a client drops server Initials that carry a token.
     if (role_ == Role::kClient && header.type == PacketType::kInitial && !header.token.empty()) {
-        stats_.packets_dropped++;
+        trace_drop(now, header.type, packet.size(), trace::DropReason::kUnexpectedPacket);
         return;
     }
     if (role_ == Role::kClient && header.type == PacketType::kZeroRtt) {
-        stats_.packets_dropped++;
+        trace_drop(now, header.type, packet.size(), trace::DropReason::kUnexpectedPacket);
         return;
     }
     const PacketNumberSpaceId sid = space_of_packet(header.type);
     PacketSpace& sp = space(sid);
     if (sp.discarded) {
-        stats_.packets_dropped++;
+        trace_drop(now, header.type, packet.size(), trace::DropReason::kKeysDiscarded);
         return;
     }
 
@@ -138,12 +141,12 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
         if (may_arrive)
             buffer_undecryptable(path, ecn, packet);
         else
-            stats_.packets_dropped++;
+            trace_drop(now, header.type, packet.size(), trace::DropReason::kKeyUnavailable);
         return;
     }
     auto unprotected = remove_header_protection(packet, header.pn_offset, *hp);
     if (!unprotected.ok()) {
-        stats_.packets_dropped++;
+        trace_drop(now, header.type, packet.size(), trace::DropReason::kHeaderParseError);
         return;
     }
     const UnprotectedHeader& uh = *unprotected;
@@ -152,16 +155,17 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
     bool next_phase = false;
     DirectionalKeys* keys = read_keys_for(header.type, uh.key_phase, pn, next_phase);
     if (!keys || !keys->packet) {
-        stats_.packets_dropped++;
+        trace_drop(now, header.type, packet.size(), trace::DropReason::kKeyUnavailable);
         return;
     }
     if (sp.received.is_duplicate(pn)) {
-        stats_.packets_dropped++;
+        trace_drop(now, header.type, packet.size(), trace::DropReason::kDuplicate);
         return;
     }
     auto plain = open_packet_payload(packet, uh, pn, *keys->packet);
     if (!plain) {
-        stats_.packets_dropped++;  // RFC 9001 §5.5 (and §9.5: no timing side channel here)
+        trace_drop(now, header.type, packet.size(),
+                   trace::DropReason::kPayloadDecryptError);  // RFC 9001 §5.5
         return;
     }
     ByteSpan payload(packet.data() + uh.header_length, *plain);
@@ -202,6 +206,7 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
 
     stats_.packets_received++;
     if (header.type == PacketType::kZeroRtt) stats_.packets_received_0rtt++;
+    trace_packet(now, false, header.type, pn, &header, packet.size(), uh.key_phase, payload);
     const auto largest_before = sp.received.largest_received();
     const bool is_largest = !largest_before || pn > *largest_before;
     bool ack_eliciting = false, probing_only = true;
@@ -233,8 +238,9 @@ bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& he
     if (role_ != Role::kClient || received_first_packet_) return false;
     Status valid =
         version_negotiation_is_valid(header, version_, original_dcid_, local_cids_.at(0).cid);
+    if (tracer_) tracer_->version_negotiation_received(now, header.supported_versions);
     if (!valid.ok()) {
-        stats_.packets_dropped++;
+        trace_drop(now, header.type, header.packet_size, trace::DropReason::kUnexpectedPacket);
         return false;
     }
     std::string offered;
@@ -256,10 +262,11 @@ bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader&
     if (role_ != Role::kClient || retry_received_ || received_first_packet_) return false;
     if (header.scid == original_dcid_ ||
         !verify_retry_integrity(header.version, original_dcid_, packet)) {
-        stats_.packets_dropped++;
+        trace_drop(now, header.type, packet.size(), trace::DropReason::kUnexpectedPacket);
         return false;
     }
     retry_received_ = true;
+    if (tracer_) tracer_->retry_received(now, header.scid, header.retry_token.size());
     retry_source_cid_ = header.scid;
     peer_cid_ = header.scid;
     peer_cids_[0].cid = header.scid;
@@ -376,6 +383,7 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
                 if (f.data.size() > config_.max_datagram_frame_size)
                     return violation("DATAGRAM larger than max_datagram_frame_size",
                                      FrameType::kDatagram);
+                if (tracer_) tracer_->datagram_received(now, f.data.size());
                 emit(DatagramReceived{Bytes(f.data.begin(), f.data.end())});
                 return {};
             },
@@ -393,6 +401,17 @@ Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const Ack
     const Duration ack_delay = std::chrono::microseconds(micros > (1ull << 40) ? 0 : micros);
     auto outcome = loss_.on_ack_received(sid, ack, ack_delay, now, recovery_context());
     if (!outcome.ok()) return std::move(outcome).error();
+    if (tracer_) {
+        const PacketType type = sid == PacketNumberSpaceId::kInitial     ? PacketType::kInitial
+                                : sid == PacketNumberSpaceId::kHandshake ? PacketType::kHandshake
+                                                                         : PacketType::kOneRtt;
+        // RFC 9002 §6.1: packet threshold when kPacketThreshold newer ones were acked.
+        for (const SentPacket& p : outcome->lost)
+            tracer_->packet_lost(now, type, p.packet_number,
+                                 p.packet_number + kPacketThreshold <= ack.largest_acknowledged
+                                     ? trace::LossTrigger::kReorderingThreshold
+                                     : trace::LossTrigger::kTimeThreshold);
+    }
     apply_ack_outcome(now, *outcome, sid);
     return {};
 }

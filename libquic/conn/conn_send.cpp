@@ -160,6 +160,9 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
             patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize, length);
         }
         const size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
+        trace_packet(now, true, p.type, p.pn, nullptr, pkt.size(),
+                     p.type == PacketType::kOneRtt && one_rtt_.write_phase,
+                     ByteSpan(pkt.data() + p.pn_offset + p.pn_length, payload_len));
         if (!protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet,
                             *p.header)) {
             close_with_error(now, Error::transport(TransportErrorCode::kInternalError,
@@ -173,6 +176,7 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     if (discard_initial) discard_space(now, PacketNumberSpaceId::kInitial);
     stats_.bytes_sent += total;
     if (!address_validated_) bytes_sent_before_validation_ += total;
+    trace_recovery(now);
     return Transmit{path_, Ecn::kNotEct, total, 0};
 }
 
@@ -591,13 +595,14 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
             patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize,
                                      p.end + kTagLength - (p.start + p.pn_offset));
         size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
+        trace_packet(now, true, p.type, p.pn, nullptr, pkt.size(), one_rtt_.write_phase,
+                     ByteSpan(pkt.data() + p.pn_offset + p.pn_length, payload_len));
         protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet, *p.header);
     }
     const size_t total = plans.back().end + kTagLength;
     stats_.bytes_sent += total;
     stats_.packets_sent += plans.size();
     if (!address_validated_) bytes_sent_before_validation_ += total;
-    (void)now;
     return Transmit{path_, Ecn::kNotEct, total, 0};
 }
 

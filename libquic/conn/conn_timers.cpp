@@ -78,7 +78,7 @@ void ConnectionImpl::on_timeout(Time now) {
     if (state_ == ConnectionState::kClosed) return;
     if (close_deadline_ && now >= *close_deadline_) {
         // The closing or draining period (3 PTO, §10.2) is over.
-        state_ = ConnectionState::kClosed;
+        set_state(now, ConnectionState::kClosed);
         close_deadline_.reset();
         return;
     }
@@ -96,6 +96,10 @@ void ConnectionImpl::on_timeout(Time now) {
         return;
     }
     if (one_rtt_.discard_previous_at && now >= *one_rtt_.discard_previous_at) {
+        trace_key(
+            now,
+            role_ == Role::kClient ? trace::KeyKind::kOneRttServer : trace::KeyKind::kOneRttClient,
+            true, {}, key_generation_ ? key_generation_ - 1 : 0);
         one_rtt_.read_previous = DirectionalKeys{};
         one_rtt_.discard_previous_at.reset();
     }
@@ -106,11 +110,20 @@ void ConnectionImpl::on_timeout(Time now) {
     if (auto timer = loss_.loss_detection_timer(); timer && now >= *timer) {
         TimeoutOutcome out = loss_.on_loss_detection_timeout(now, recovery_context());
         if (out.kind == TimeoutOutcome::Kind::kLoss) {
+            if (tracer_)
+                for (const SentPacket& p : out.lost)
+                    tracer_->packet_lost(
+                        now,
+                        out.space == PacketNumberSpaceId::kInitial     ? PacketType::kInitial
+                        : out.space == PacketNumberSpaceId::kHandshake ? PacketType::kHandshake
+                                                                       : PacketType::kOneRtt,
+                        p.packet_number, trace::LossTrigger::kTimeThreshold);
             AckOutcome ao;
             ao.lost = std::move(out.lost);
             ao.persistent_congestion = out.persistent_congestion;
             apply_ack_outcome(now, ao, out.space);
         } else if (out.kind == TimeoutOutcome::Kind::kPto) {
+            if (tracer_) tracer_->timer_updated(now, trace::TimerKind::kPto, std::nullopt);
             // RFC 9002 §6.2.4: one or two ack-eliciting probes in the spaces named; data that
             // is outstanding is resent (here: marked lost so the probe carries it).
             for (size_t i = 0; i < spaces_.size(); ++i) {
@@ -138,6 +151,7 @@ void ConnectionImpl::on_timeout(Time now) {
             }
         }
     }
+    trace_recovery(now);
 }
 
 // --- closing ---------------------------------------------------------------------------------
@@ -156,7 +170,8 @@ void ConnectionImpl::close_with_error(Time now, Error error) {
         return;
     local_close_ = error;
     close_frame_pending_ = true;
-    state_ = ConnectionState::kClosing;
+    set_state(now, ConnectionState::kClosing);
+    if (tracer_) tracer_->connection_closed(now, ConnectionClosed{CloseOrigin::kLocal, error});
     close_deadline_ = now + 3 * pto_duration();
     close_reason_ = ConnectionClosed{CloseOrigin::kLocal, error};
     emit(ConnectionClosed{CloseOrigin::kLocal, std::move(error)});
@@ -166,7 +181,9 @@ void ConnectionImpl::close_with_error(Time now, Error error) {
 void ConnectionImpl::enter_draining(Time now, CloseOrigin origin, Error error) {
     if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
     const bool already_reported = close_reason_.has_value();
-    state_ = ConnectionState::kDraining;
+    set_state(now, ConnectionState::kDraining);
+    if (tracer_ && !already_reported)
+        tracer_->connection_closed(now, ConnectionClosed{origin, error});
     close_deadline_ = now + 3 * pto_duration();
     close_frame_pending_ = false;
     if (!already_reported) {
@@ -177,7 +194,9 @@ void ConnectionImpl::enter_draining(Time now, CloseOrigin origin, Error error) {
 
 void ConnectionImpl::finish_closed(CloseOrigin origin, Error error) {
     const bool already_reported = close_reason_.has_value();
-    state_ = ConnectionState::kClosed;
+    set_state(last_now_, ConnectionState::kClosed);
+    if (tracer_ && !already_reported)
+        tracer_->connection_closed(last_now_, ConnectionClosed{origin, error});
     close_deadline_.reset();
     if (!already_reported) {
         close_reason_ = ConnectionClosed{origin, error};

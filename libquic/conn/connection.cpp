@@ -166,6 +166,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       reset_token_for_(std::move(p.reset_token_for)),
       new_connection_id_(std::move(p.new_connection_id)),
       new_token_for_(std::move(p.new_token_for)),
+      tracer_(std::move(p.tracer)),
       created_(now),
       last_now_(now),
       loss_(config_.initial_rtt),
@@ -228,10 +229,16 @@ Status ConnectionImpl::start(Time now) {
         Bytes ctx = early_data_context();
         QUIC_TRY(tls_->set_early_data_context(ctx));
     }
+    if (tracer_) {
+        tracer_->connection_started(now, path_, version_, local_cids_.at(0).cid, peer_cid_);
+        tracer_->parameters_set(now, true, local_transport_parameters());
+        using trace::KeyKind;
+        trace_key(now, KeyKind::kInitialClient, false, trace::KeyTrigger::kTls);
+        trace_key(now, KeyKind::kInitialServer, false, trace::KeyTrigger::kTls);
+    }
     if (role_ == Role::kClient) {
         QUIC_TRY(tls_->advance());  // produces the ClientHello (and 0-RTT keys on resumption)
     }
-    (void)now;
     return {};
 }
 

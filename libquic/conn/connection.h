@@ -23,6 +23,10 @@
 #include "wire/connection_id.h"
 #include "wire/transport_parameters.h"
 
+namespace quic::trace {
+class Tracer;
+}
+
 namespace quic {
 
 class ConnectionImpl;
@@ -58,6 +62,8 @@ class Connection {
         std::function<StatelessResetToken(const ConnectionId&)> reset_token_for;
         // New connection IDs for NEW_CONNECTION_ID (the endpoint routes them).
         std::function<ConnectionId()> new_connection_id;
+        // Receives the connection's events (qlog); null: nothing is traced or formatted.
+        std::shared_ptr<trace::Tracer> tracer;
         // Server: mints NEW_TOKEN tokens for the client's address (RFC 9000 §8.1.3); may be empty.
         std::function<Bytes(const SocketAddress&)> new_token_for;
     };

@@ -30,6 +30,7 @@
 #include "stream/stream_limits.h"
 #include "stream/stream_state.h"
 #include "tls/tls_session.h"
+#include "trace/tracer.h"
 #include "wire/frame.h"
 #include "wire/packet_header.h"
 
@@ -230,6 +231,15 @@ class ConnectionImpl final : public TlsSession::Handler {
     void retire_peer_connection_ids_below(uint64_t seq);
     bool switch_to_unused_peer_cid();
 
+    // --- tracing (conn_trace.cpp): every helper returns at once without a tracer ---
+    void set_state(Time now, ConnectionState next);
+    void trace_drop(Time now, PacketType type, size_t size, trace::DropReason why);
+    void trace_packet(Time now, bool sent, PacketType type, uint64_t pn, const PacketHeader* header,
+                      size_t length, bool key_phase, ByteSpan plaintext_payload);
+    void trace_recovery(Time now);
+    void trace_key(Time now, trace::KeyKind kind, bool discarded, trace::KeyTrigger trigger,
+                   uint64_t generation = 0);
+
     // --- lifecycle (conn_timers.cpp) ---
     void close_with_error(Time now, Error error);
     void enter_draining(Time now, CloseOrigin origin, Error error);
@@ -256,6 +266,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::function<StatelessResetToken(const ConnectionId&)> reset_token_for_;
     std::function<ConnectionId()> new_connection_id_;
     std::function<Bytes(const SocketAddress&)> new_token_for_;
+    std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
 
     std::unique_ptr<TlsSession> tls_;
     ConnectionState state_ = ConnectionState::kHandshaking;
@@ -345,6 +356,11 @@ class ConnectionImpl final : public TlsSession::Handler {
     // Anti-amplification accounting (RFC 9000 §8.1).
     uint64_t bytes_received_before_validation_ = 0;
     uint64_t bytes_sent_before_validation_ = 0;
+
+    trace::RecoveryMetrics last_metrics_;
+    std::string last_cc_state_;
+    std::optional<Time> last_loss_timer_;
+    uint64_t key_generation_ = 0;  // 1-RTT key updates so far
 
     std::deque<ConnectionEvent> events_;
     ConnectionStats stats_;

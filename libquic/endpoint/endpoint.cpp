@@ -95,6 +95,7 @@ Result<std::shared_ptr<Connection>> Endpoint::connect(Time now, const Path& path
     p.server_name = options.server_name;
     p.resumption_ticket = options.resumption_ticket;
     p.token = options.token;
+    if (config_.tracer_factory) p.tracer = config_.tracer_factory(Role::kClient, p.original_dcid);
     ConnectionId local = p.local_cid;
     auto created = Connection::create(now, std::move(p));
     if (!created.ok()) return std::move(created).error();
@@ -222,6 +223,7 @@ void Endpoint::accept_initial(Time now, const Path& path, Ecn ecn, MutableByteSp
         t.client_address = address_bytes(addr);
         return address_tokens_.seal(t, random_);
     };
+    if (config_.tracer_factory) p.tracer = config_.tracer_factory(Role::kServer, p.original_dcid);
     const ConnectionId local = p.local_cid;
     auto created = Connection::create(now, std::move(p));
     if (!created.ok()) {

@@ -36,6 +36,8 @@ struct EndpointConfig {
     size_t max_accept_queue = 256;
     // Handshakes in progress at once (beyond it: CONNECTION_REFUSED).
     size_t max_concurrent_handshakes = 1024;
+    // A tracer for each new connection (e.g. a qlog file named after the original DCID).
+    std::function<std::shared_ptr<trace::Tracer>(Role, const ConnectionId& odcid)> tracer_factory;
 };
 
 struct ConnectOptions {
