@@ -578,6 +578,23 @@ Bytes encode(const Frame& f) {
     return out;
 }
 
+NewConnectionIdFrame new_cid(uint64_t seq, uint8_t fill, uint64_t retire_prior_to = 0) {
+    std::array<uint8_t, 8> bytes;
+    bytes.fill(fill);
+    NewConnectionIdFrame f;
+    f.sequence_number = seq;
+    f.retire_prior_to = retire_prior_to;
+    f.connection_id = ConnectionId(bytes);
+    f.stateless_reset_token.fill(fill);
+    return f;
+}
+
+Bytes concat(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("scenario: injected malformed and illegal frames close with the right error code") {
@@ -601,13 +618,20 @@ TEST_CASE("scenario: injected malformed and illegal frames close with the right 
         {"CRYPTO far beyond the buffer",
          encode(CryptoFrame{1 << 20, ByteSpan((const uint8_t*)"x", 1)}),
          TransportErrorCode::kCryptoBufferExceeded},
+        {"NEW_CONNECTION_ID beyond active_connection_id_limit",
+         concat({encode(new_cid(100, 1)), encode(new_cid(101, 2)), encode(new_cid(102, 3)),
+                 encode(new_cid(103, 4))}),
+         TransportErrorCode::kConnectionIdLimitError},
+        {"NEW_CONNECTION_ID reusing a sequence number for another ID",
+         concat({encode(new_cid(200, 1, 200)), encode(new_cid(200, 9, 200))}),
+         TransportErrorCode::kProtocolViolation},
         {"RESET_STREAM with a final size below received data",
          {0x0b, 0x00, 0x0a, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 0x04, 0x00, 0x00,
           0x02},
          TransportErrorCode::kFinalSizeError},
     };
     for (const InjectCase& c : cases) {
-        CAPTURE(c.name);
+        INFO(std::string(c.name));
         TransferScenario s = base(124, {});
         Simulation sim(s.seed, s.client_to_server, s.server_to_client);
         Endpoint& server = sim.add_server(s.server);
