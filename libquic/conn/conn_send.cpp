@@ -140,36 +140,20 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     }
 
     // §14.1: datagrams with a client Initial, and server datagrams with an ack-eliciting
-    // Initial, are padded to 1200 bytes. The padding goes into the last packet.
-    if (has_initial && (role_ == Role::kClient || ack_eliciting) &&
-        dw.size() < kMinInitialDatagramSize) {
-        const size_t pad = std::min(kMinInitialDatagramSize, max) - dw.size();
-        PacketPlan& last = plans.back();
-        // The last packet's tag room and the new bytes are all zeros: moving its end makes
-        // the first `pad` of them PADDING frames and the last 16 the tag room again.
-        dw.write_zeros(pad);
-        last.end += pad;
-        last.sent.in_flight = true;
-    }
+    // Initial, are padded to 1200 bytes; so are PATH_CHALLENGE and PATH_RESPONSE datagrams
+    // (§8.2.1, within the anti-amplification limit).
+    const bool pad = (has_initial && (role_ == Role::kClient || ack_eliciting)) || pad_datagram_;
+    pad_datagram_ = false;
+    if (pad) pad_last_packet(dw, plans.back(), max);
 
     // Seal every packet in order.
     for (PacketPlan& p : plans) {
-        MutableByteSpan pkt(buffer.data() + p.start, p.end + kTagLength - p.start);
-        if (p.type != PacketType::kOneRtt) {
-            const uint64_t length = p.end + kTagLength - (p.start + p.pn_offset);
-            patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize, length);
-        }
-        const size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
-        trace_packet(now, true, p.type, p.pn, nullptr, pkt.size(),
-                     p.type == PacketType::kOneRtt && one_rtt_.write_phase,
-                     ByteSpan(pkt.data() + p.pn_offset + p.pn_length, payload_len));
-        if (!protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet,
-                            *p.header)) {
+        if (!seal_packet(now, buffer, p)) {
             close_with_error(now, Error::transport(TransportErrorCode::kInternalError,
                                                    "packet protection failed"));
             return std::nullopt;
         }
-        p.sent.sent_bytes = pkt.size();
+        p.sent.sent_bytes = p.end + kTagLength - p.start;
         on_packet_sent(now, space(space_of_packet(p.type)), std::move(p.sent));
     }
     const size_t total = plans.back().end + kTagLength;
@@ -178,6 +162,69 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     if (!address_validated_) bytes_sent_before_validation_ += total;
     trace_recovery(now);
     return Transmit{path_, Ecn::kNotEct, total, 0};
+}
+
+// Writes a packet header for packet number `pn` at the writer's position, and fills the plan's
+// header fields and keys. The Length of a long header is patched when the packet is sealed.
+bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType type, uint64_t pn,
+                                  PacketPlan& plan) {
+    plan.type = type;
+    plan.start = dw.size();
+    plan.pn = pn;
+    plan.pn_length = packet_number_length(pn, loss_.largest_acked(sp.id));
+    const uint64_t truncated = truncate_packet_number(pn, plan.pn_length);
+    size_t pn_offset = 0;
+    bool ok = false;
+    if (type == PacketType::kOneRtt) {
+        ok = write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length,
+                                truncated, &pn_offset);
+        plan.packet = one_rtt_.write_packet.get();
+        plan.header = one_rtt_.write_header.get();
+    } else {
+        LongHeaderFields f;
+        f.type = type;
+        f.version = version_;
+        f.dcid = peer_cid_;
+        f.scid = local_cids_.begin()->second.cid;
+        if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;
+        f.pn_length = plan.pn_length;
+        f.truncated_pn = truncated;
+        f.length_field_size = kLengthFieldSize;
+        ok = write_long_header(dw, f, 0, &pn_offset);
+        DirectionalKeys& keys = type == PacketType::kZeroRtt ? zero_rtt_keys_ : sp.write;
+        plan.packet = keys.packet.get();
+        plan.header = keys.header.get();
+    }
+    plan.pn_offset = pn_offset;  // relative to the packet start
+    if (!ok || !plan.packet || !plan.header) {
+        dw.rewind(plan.start);
+        return false;
+    }
+    return true;
+}
+
+// Grows the datagram to 1200 bytes (or `max`) by making the last packet longer: its tag room
+// and the new bytes are all zeros, so moving its end turns the first of them into PADDING
+// frames and the last 16 into the tag room again.
+void ConnectionImpl::pad_last_packet(ByteWriter& dw, PacketPlan& last, size_t max) {
+    const size_t target = std::min(kMinInitialDatagramSize, max);
+    if (dw.size() >= target) return;
+    dw.write_zeros(target - dw.size());
+    last.end = dw.size() - kTagLength;
+    last.sent.in_flight = true;  // padding counts in flight (RFC 9002 §2)
+}
+
+// Patches the Length, traces, and seals one planned packet in place (RFC 9001 §5.3, §5.4).
+bool ConnectionImpl::seal_packet(Time now, MutableByteSpan datagram, const PacketPlan& p) {
+    MutableByteSpan pkt(datagram.data() + p.start, p.end + kTagLength - p.start);
+    if (p.type != PacketType::kOneRtt)
+        patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize,
+                                 p.end + kTagLength - (p.start + p.pn_offset));
+    const size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
+    trace_packet(now, true, p.type, p.pn, nullptr, pkt.size(),
+                 p.type == PacketType::kOneRtt && one_rtt_.write_phase,
+                 ByteSpan(pkt.data() + p.pn_offset + p.pn_length, payload_len));
+    return protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet, *p.header);
 }
 
 // Writes one packet of `type` at the writer's position; false when there was nothing to send.
@@ -197,8 +244,6 @@ bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, By
     }
     if (!ack_due && !(want_data && data_allowed)) return false;
 
-    plan.type = type;
-    plan.start = dw.size();
     uint64_t pn = sp.next_packet_number;
     // RFC 9000 §21.4: now and then skip a number so that an ACK for it exposes a peer that
     // acknowledges packets it never received.
@@ -206,37 +251,7 @@ bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, By
                       sp.id == PacketNumberSpaceId::kApplicationData && handshake_confirmed_ &&
                       random_.uniform(512) == 0;
     if (skip) ++pn;
-    plan.pn = pn;
-    plan.pn_length = packet_number_length(pn, loss_.largest_acked(sp.id));
-    const uint64_t truncated = truncate_packet_number(pn, plan.pn_length);
-    size_t pn_offset = 0;
-    if (type == PacketType::kOneRtt) {
-        if (!write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length,
-                                truncated, &pn_offset)) {
-            dw.rewind(plan.start);
-            return false;
-        }
-        plan.packet = one_rtt_.write_packet.get();
-        plan.header = one_rtt_.write_header.get();
-    } else {
-        LongHeaderFields f;
-        f.type = type;
-        f.version = version_;
-        f.dcid = peer_cid_;
-        f.scid = local_cids_.begin()->second.cid;
-        if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;
-        f.pn_length = plan.pn_length;
-        f.truncated_pn = truncated;
-        f.length_field_size = kLengthFieldSize;
-        if (!write_long_header(dw, f, 0, &pn_offset)) {
-            dw.rewind(plan.start);
-            return false;
-        }
-        DirectionalKeys& keys = type == PacketType::kZeroRtt ? zero_rtt_keys_ : sp.write;
-        plan.packet = keys.packet.get();
-        plan.header = keys.header.get();
-    }
-    plan.pn_offset = pn_offset;  // relative to the packet start
+    if (!write_header(dw, sp, type, pn, plan)) return false;
     if (dw.remaining() < kTagLength + kMinPnAndPayload) {
         dw.rewind(plan.start);
         return false;
@@ -532,33 +547,8 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
                         : sp.write.valid();
         if (!keys) continue;
         PacketPlan plan;
-        plan.type = type;
-        plan.start = dw.size();
-        plan.pn = sp.next_packet_number++;
-        plan.pn_length = packet_number_length(plan.pn, loss_.largest_acked(sp.id));
-        uint64_t truncated = truncate_packet_number(plan.pn, plan.pn_length);
-        size_t pn_offset = 0;
-        if (type == PacketType::kOneRtt) {
-            if (!write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length,
-                                    truncated, &pn_offset))
-                break;
-            plan.packet = one_rtt_.write_packet.get();
-            plan.header = one_rtt_.write_header.get();
-        } else {
-            LongHeaderFields f;
-            f.type = type;
-            f.version = version_;
-            f.dcid = peer_cid_;
-            f.scid = local_cids_.begin()->second.cid;
-            if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;
-            f.pn_length = plan.pn_length;
-            f.truncated_pn = truncated;
-            f.length_field_size = kLengthFieldSize;
-            if (!write_long_header(dw, f, 0, &pn_offset)) break;
-            plan.packet = sp.write.packet.get();
-            plan.header = sp.write.header.get();
-        }
-        plan.pn_offset = pn_offset;  // relative to the packet start
+        if (!write_header(dw, sp, type, sp.next_packet_number, plan)) break;
+        sp.next_packet_number++;
         // §10.2.3: an application close is sent as APPLICATION_ERROR outside 1-RTT.
         ConnectionCloseFrame cf;
         if (e.space == ErrorSpace::kApplication && type == PacketType::kOneRtt) {
@@ -569,7 +559,10 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
         } else {
             cf = ConnectionCloseFrame{false, e.code, e.frame_type, reason_bytes};
         }
-        if (dw.remaining() < encoded_size(cf) + kTagLength + kMinPnAndPayload) break;
+        if (dw.remaining() < encoded_size(cf) + kTagLength + kMinPnAndPayload) {
+            dw.rewind(plan.start);
+            break;
+        }
         size_t frame_start = dw.size();
         encode_frame(dw, cf);
         if (plan.pn_length + dw.size() - frame_start < kMinPnAndPayload)
@@ -580,25 +573,9 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
     }
     if (plans.empty()) return std::nullopt;
     // A client's close in an Initial must still be padded (§14.1).
-    if (role_ == Role::kClient && plans.front().type == PacketType::kInitial &&
-        dw.size() < kMinInitialDatagramSize) {
-        size_t pad = std::min(kMinInitialDatagramSize, max) - dw.size();
-        PacketPlan& last = plans.back();
-        std::memset(buffer.data() + last.end + kTagLength, 0, pad);
-        std::memset(buffer.data() + last.end, 0, kTagLength + pad);
-        last.end += pad;
-        dw.write_zeros(pad);
-    }
-    for (PacketPlan& p : plans) {
-        MutableByteSpan pkt(buffer.data() + p.start, p.end + kTagLength - p.start);
-        if (p.type != PacketType::kOneRtt)
-            patch_long_header_length(pkt, p.pn_offset, kLengthFieldSize,
-                                     p.end + kTagLength - (p.start + p.pn_offset));
-        size_t payload_len = p.end - (p.start + p.pn_offset + p.pn_length);
-        trace_packet(now, true, p.type, p.pn, nullptr, pkt.size(), one_rtt_.write_phase,
-                     ByteSpan(pkt.data() + p.pn_offset + p.pn_length, payload_len));
-        protect_packet(pkt, p.pn_offset, p.pn_length, payload_len, p.pn, *p.packet, *p.header);
-    }
+    if (role_ == Role::kClient && plans.front().type == PacketType::kInitial)
+        pad_last_packet(dw, plans.back(), max);
+    for (const PacketPlan& p : plans) seal_packet(now, buffer, p);
     const size_t total = plans.back().end + kTagLength;
     stats_.bytes_sent += total;
     stats_.packets_sent += plans.size();

@@ -196,6 +196,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     struct PacketPlan;
     bool build_packet(Time now, PacketSpace& space, PacketType type, ByteWriter& datagram,
                       PacketPlan& plan, bool& ack_eliciting_out);
+    bool write_header(ByteWriter& datagram, PacketSpace& space, PacketType type, uint64_t pn,
+                      PacketPlan& plan);
+    bool seal_packet(Time now, MutableByteSpan datagram, const PacketPlan& plan);
+    void pad_last_packet(ByteWriter& datagram, PacketPlan& last, size_t max);
     size_t write_frames(Time now, PacketSpace& space, PacketType type, ByteWriter& w,
                         SentPacket& sent, bool allow_data);
     bool write_stream_frames(Time now, ByteWriter& w, SentPacket& sent, bool zero_rtt);
