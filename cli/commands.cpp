@@ -18,8 +18,8 @@ Command not_built_yet(CLI::App& app, const char* name, const char* description) 
 
 CommandTable register_commands(CLI::App& app) {
     CommandTable t;
-    t.push_back(not_built_yet(app, "client", "Fetch URLs over HTTP/3 or hq-interop"));
-    t.push_back(not_built_yet(app, "server", "Serve a directory over HTTP/3 and hq-interop"));
+    t.push_back(register_client(app));
+    t.push_back(register_server(app));
     t.push_back(not_built_yet(app, "perf", "Benchmark with the QUIC perf protocol"));
     t.push_back(not_built_yet(app, "replay", "Replay a recorded qlog against a server"));
     return t;

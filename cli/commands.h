@@ -16,4 +16,8 @@ using CommandTable = std::vector<Command>;
 CommandTable register_commands(CLI::App& app);
 int run_selected(const CommandTable& commands);
 
+// One file per command.
+Command register_client(CLI::App& app);
+Command register_server(CLI::App& app);
+
 }  // namespace quiver

@@ -76,7 +76,7 @@ bool ConnectionImpl::has_data_to_send(PacketSpace& sp) const {
         const StreamRecord& s = *it->second;
         if (!s.send.has_pending()) continue;
         // New data needs flow-control credit; retransmissions and a lone FIN do not.
-        if (s.send.unsent_bytes() == 0 ||
+        if (s.send.has_lost() || s.send.unsent_bytes() == 0 ||
             (s.send_flow.available() > 0 && send_flow_.available() > 0))
             return true;
     }

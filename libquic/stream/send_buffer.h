@@ -57,6 +57,8 @@ class SendBuffer {
     bool all_acked() const;
     // next_chunk() would return something (ignoring flow control for new data).
     bool has_pending() const;
+    // Lost ranges (or a lost FIN) wait to be sent again; flow control does not hold them back.
+    bool has_lost() const { return !lost_.empty() || (fin_lost_ && !fin_acked_); }
     // Bytes held in memory: written but not yet in the acknowledged prefix.
     uint64_t buffered_bytes() const { return write_offset_ - acked_prefix_; }
     // Bytes sent and not yet in the acknowledged prefix.

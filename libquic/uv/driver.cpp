@@ -5,8 +5,10 @@
 namespace quic::uv {
 namespace {
 
-// Datagrams received per wakeup before the driver flushes (ACKs must go out under a flood)
-// and lets libuv look at its other handles; the level-triggered poll brings it back.
+// Datagrams received per wakeup before the driver flushes and lets libuv look at its other
+// handles (the level-triggered poll brings it back). Small enough that a receiver under a
+// flood still acknowledges often (one ACK per batch, not per 1000 datagrams), large enough
+// to amortise the wakeup.
 constexpr size_t kMaxReceivePerWakeup = 64;
 // The send queue: room for a few full GSO batches. A poll needs room for one datagram (and
 // for a Transmit carrying GSO segments, if the endpoint ever produces one: 64 KiB).
@@ -16,7 +18,9 @@ constexpr size_t kMaxQueued = 256;
 
 }  // namespace
 
-Time clock_now() { return time_from_ns(static_cast<int64_t>(uv_hrtime())); }
+Time clock_now() {
+    return time_from_ns(static_cast<int64_t>(uv_hrtime()));
+}
 
 // The libuv handles live apart from the driver: libuv may still touch them after the driver is
 // gone, until their close callbacks run.
@@ -41,7 +45,9 @@ Driver::Driver(uv_loop_t* loop, UdpSocket& socket, Endpoint& endpoint)
     watch(false);
 }
 
-Driver::~Driver() { close(); }
+Driver::~Driver() {
+    close();
+}
 
 void Driver::close() {
     if (!handles_) return;
@@ -155,7 +161,8 @@ void Driver::rearm() {
     // up, so the timer does not fire before the deadline (much).
     uv_update_time(loop_);
     const int64_t wait_ns = time_to_ns(*deadline) - time_to_ns(clock_now());
-    const uint64_t wait_ms = wait_ns <= 0 ? 0 : static_cast<uint64_t>((wait_ns + 999'999) / 1'000'000);
+    const uint64_t wait_ms =
+        wait_ns <= 0 ? 0 : static_cast<uint64_t>((wait_ns + 999'999) / 1'000'000);
     uv_timer_start(&handles_->timer, on_timer, wait_ms, 0);
 }
 

@@ -20,7 +20,7 @@ namespace quic::uv {
 Time clock_now();
 
 class Driver {
-public:
+  public:
     // `socket` and `endpoint` must outlive the driver. Starts watching the socket at once.
     Driver(uv_loop_t* loop, UdpSocket& socket, Endpoint& endpoint);
     ~Driver();
@@ -44,7 +44,7 @@ public:
 
     UdpSocket& socket() { return socket_; }
 
-private:
+  private:
     struct Handles;
     static void on_poll(uv_poll_t* h, int status, int events);
     static void on_timer(uv_timer_t* h);

@@ -67,7 +67,9 @@ socklen_t to_native(const SocketAddress& a, bool ipv6_socket, sockaddr_storage& 
     return a.to_sockaddr(out);
 }
 
-bool is_gso_refusal(int err) { return err == EIO || err == EINVAL || err == ENOPROTOOPT; }
+bool is_gso_refusal(int err) {
+    return err == EIO || err == EINVAL || err == ENOPROTOOPT;
+}
 
 }  // namespace
 
@@ -113,7 +115,9 @@ Result<UdpSocket> UdpSocket::bind_any() {
     return bind(SocketAddress::ipv4({}, 0));
 }
 
-UdpSocket::UdpSocket(UdpSocket&& o) noexcept { *this = std::move(o); }
+UdpSocket::UdpSocket(UdpSocket&& o) noexcept {
+    *this = std::move(o);
+}
 
 UdpSocket& UdpSocket::operator=(UdpSocket&& o) noexcept {
     if (this != &o) {
@@ -130,7 +134,9 @@ UdpSocket& UdpSocket::operator=(UdpSocket&& o) noexcept {
     return *this;
 }
 
-UdpSocket::~UdpSocket() { close(); }
+UdpSocket::~UdpSocket() {
+    close();
+}
 
 void UdpSocket::close() {
     if (fd_ >= 0) ::close(fd_);

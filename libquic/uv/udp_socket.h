@@ -33,7 +33,7 @@ struct InDatagram {
 };
 
 class UdpSocket {
-public:
+  public:
     // Binds `local`; an IPv6 wildcard ("[::]:port") is bound dual-stack (IPV6_V6ONLY=0) so it
     // also serves IPv4. Port 0 picks a free port (see local_address()).
     static Result<UdpSocket> bind(const SocketAddress& local);
@@ -70,7 +70,7 @@ public:
     };
     const Stats& stats() const { return stats_; }
 
-private:
+  private:
     UdpSocket() = default;
     void close();
     // Sends a prepared run of messages; returns how many left.

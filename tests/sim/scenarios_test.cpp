@@ -902,3 +902,19 @@ TEST_CASE("scenario: the tracer's counts agree with the connection and with the 
     CHECK(client_tracer->keys >= 4);
     CHECK(client_tracer->lost == 0);
 }
+
+TEST_CASE("scenario: lost data is resent even when flow control blocks new data") {
+    // A small, fixed receive window keeps the sender flow-control blocked most of the time;
+    // losses then leave holes the receiver cannot read past until they are retransmitted.
+    TransferScenario s = base(141, {1 << 20});
+    s.client.connection.initial_stream_receive_window = 32 * 1024;
+    s.client.connection.max_stream_receive_window = 32 * 1024;
+    s.client.connection.initial_connection_receive_window = 48 * 1024;
+    s.client.connection.max_connection_receive_window = 48 * 1024;
+    s.server_to_client.loss = 0.05;
+    s.server_to_client.max_burst_loss = 3;
+    s.server_to_client.rate_bps = 0;
+    s.client_to_server.rate_bps = 0;
+    TransferOutcome out = check_file_transfer(s);
+    CHECK(out.server_to_client.dropped_loss > 0);
+}

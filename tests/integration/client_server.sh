@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# The real quiver binary on loopback: `quiver server` serving a temporary directory,
+# `quiver client` fetching from it over hq-interop.
+#
+#   client_server.sh QUIVER CASE     (CASE: one of the functions named case_* below)
+#
+# Every server listens on port 0 (the kernel picks a free port, read back from its
+# "listening on" line), every command runs under `timeout`, and everything is removed at exit.
+set -euo pipefail
+
+QUIVER=$(realpath "$1")
+CASE=$2
+WORK=$(mktemp -d /tmp/quiver-it.XXXXXX)
+SERVER_PID=
+PORT=
+# Bounds each client run (seconds); ctest bounds the whole case too.
+T=30
+
+cleanup() {
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -KILL "$SERVER_PID"; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL ($CASE): $*" >&2
+    for f in "$WORK"/*.log "$WORK"/*.err; do
+        [[ -f $f ]] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
+    done
+    exit 1
+}
+
+# A served directory: small files, a 10 MiB file, a 3 MiB file, and a secret outside it
+# reachable through a symlink.
+make_root() {
+    mkdir -p "$WORK/www/sub" "$WORK/out"
+    for i in $(seq 1 50); do head -c $((i * 37)) /dev/urandom >"$WORK/www/small$i.txt"; done
+    head -c $((10 * 1024 * 1024)) /dev/urandom >"$WORK/www/10m.bin"
+    head -c $((3 * 1024 * 1024)) /dev/urandom >"$WORK/www/3m.bin"
+    echo "top secret" >"$WORK/secret.txt"
+    ln -s "$WORK/secret.txt" "$WORK/www/sub/escape.txt"
+}
+
+# start_server [options...]: starts `quiver server -v` on 127.0.0.1:0 (unless --listen is
+# given) and waits for its "listening on" line.
+start_server() {
+    local listen=(--listen 127.0.0.1:0)
+    [[ " $* " == *" --listen "* ]] && listen=()
+    : >"$WORK/server.log"  # exists before the background job gets to open it
+    "$QUIVER" server "${listen[@]}" --root "$WORK/www" -v "$@" 2>"$WORK/server.log" &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$WORK/server.log")
+        [[ -n $PORT ]] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start"
+        sleep 0.05
+    done
+    fail "the server did not print its port"
+}
+
+# stop_server: SIGTERM, and the server must exit 0.
+stop_server() {
+    kill -TERM "$SERVER_PID"
+    local rc=0
+    wait "$SERVER_PID" || rc=$?
+    SERVER_PID=
+    [[ $rc == 0 ]] || fail "the server exited with $rc after SIGTERM"
+}
+
+# client [options...] URL...: runs quiver client -k -v, stderr to $WORK/client.err; sets RC.
+client() {
+    RC=0
+    timeout "$T" "$QUIVER" client -k -v "$@" 2>"$WORK/client.err" || RC=$?
+}
+
+url() { echo "https://127.0.0.1:$PORT/$1"; }
+
+same() { cmp -s "$1" "$2" || fail "$2 differs from $1"; }
+
+# --- cases -------------------------------------------------------------------------------------
+
+# 10 MiB and 50 small files over one connection, byte for byte.
+case_transfer() {
+    make_root
+    start_server
+    local urls=("$(url 10m.bin)")
+    for i in $(seq 1 50); do urls+=("$(url "small$i.txt")"); done
+    client --output-dir "$WORK/out" "${urls[@]}"
+    [[ $RC == 0 ]] || fail "client exit $RC"
+    same "$WORK/www/10m.bin" "$WORK/out/10m.bin"
+    for i in $(seq 1 50); do same "$WORK/www/small$i.txt" "$WORK/out/small$i.txt"; done
+    stop_server
+    local n
+    n=$(grep -c 'new connection' "$WORK/server.log")
+    [[ $n == 1 ]] || fail "$n connections, expected one"
+}
+
+# A second run with --session-file resumes; a third with --0rtt has its early data accepted.
+case_resumption_0rtt() {
+    make_root
+    start_server --0rtt
+    local session="$WORK/session"
+    client --session-file "$session" -o "$WORK/out/a" "$(url small1.txt)"
+    [[ $RC == 0 ]] || fail "first client exit $RC"
+    grep -q 'resumed no' "$WORK/client.err" || fail "the first connection resumed?"
+    [[ -s $session ]] || fail "no session file written"
+    client --session-file "$session" -o "$WORK/out/b" "$(url small2.txt)"
+    [[ $RC == 0 ]] || fail "second client exit $RC"
+    grep -q 'resumed yes' "$WORK/client.err" || fail "the second connection did not resume"
+    client --0rtt --session-file "$session" -o "$WORK/out/c" "$(url small3.txt)"
+    [[ $RC == 0 ]] || fail "0-RTT client exit $RC"
+    grep -q 'early data accepted' "$WORK/client.err" || fail "0-RTT was not accepted"
+    same "$WORK/www/small1.txt" "$WORK/out/a"
+    same "$WORK/www/small2.txt" "$WORK/out/b"
+    same "$WORK/www/small3.txt" "$WORK/out/c"
+    stop_server
+}
+
+# --retry: the server answers the first Initial with a Retry, and the transfer still works.
+case_retry() {
+    make_root
+    start_server --retry
+    client -o "$WORK/out/f" "$(url 3m.bin)"
+    [[ $RC == 0 ]] || fail "client exit $RC"
+    same "$WORK/www/3m.bin" "$WORK/out/f"
+    stop_server
+    grep -q ' 1 retries' "$WORK/server.log" || fail "no Retry was sent"
+}
+
+# --key-update 100 during a download: at least one key update, the file intact. 10 MiB rather
+# than 3: the client only sends ACKs, one per receive batch on loopback, and a 3 MiB download
+# may take fewer than 100 of them.
+case_key_update() {
+    make_root
+    start_server
+    client --key-update 100 -o "$WORK/out/f" "$(url 10m.bin)"
+    [[ $RC == 0 ]] || fail "client exit $RC"
+    same "$WORK/www/10m.bin" "$WORK/out/f"
+    grep -Eq 'key updates [1-9]' "$WORK/client.err" || fail "no key update"
+    stop_server
+}
+
+# Two clients at once on one server.
+case_two_clients() {
+    make_root
+    start_server
+    mkdir -p "$WORK/out1" "$WORK/out2"
+    local rc1=0 rc2=0
+    timeout "$T" "$QUIVER" client -k --output-dir "$WORK/out1" "$(url 10m.bin)" "$(url 3m.bin)" \
+        2>"$WORK/client1.err" &
+    local p1=$!
+    timeout "$T" "$QUIVER" client -k --output-dir "$WORK/out2" "$(url 10m.bin)" "$(url 3m.bin)" \
+        2>"$WORK/client2.err" &
+    local p2=$!
+    wait $p1 || rc1=$?
+    wait $p2 || rc2=$?
+    [[ $rc1 == 0 && $rc2 == 0 ]] || fail "client exits $rc1 and $rc2"
+    for d in out1 out2; do
+        same "$WORK/www/10m.bin" "$WORK/$d/10m.bin"
+        same "$WORK/www/3m.bin" "$WORK/$d/3m.bin"
+    done
+    stop_server
+}
+
+# SIGINT to the server during a download: the client learns it from the server's
+# CONNECTION_CLOSE ("closed by the peer", exit 8), not from an idle timeout. The client's
+# stdout goes to a pipe read only after a pause, which holds the download mid-way.
+case_sigint() {
+    make_root
+    start_server
+    (
+        rc=0
+        timeout "$T" "$QUIVER" client -k "$(url 10m.bin)" 2>"$WORK/client.err" |
+            { sleep 1.5; cat >/dev/null; } || rc=${PIPESTATUS[0]}
+        echo "$rc" >"$WORK/client.rc"
+    ) &
+    local cp=$!
+    sleep 0.5
+    kill -INT "$SERVER_PID"
+    local rc=0
+    wait "$SERVER_PID" || rc=$?
+    SERVER_PID=
+    [[ $rc == 0 ]] || fail "the server exited with $rc after SIGINT"
+    wait $cp
+    local crc
+    crc=$(cat "$WORK/client.rc")
+    [[ $crc == 8 ]] || fail "client exit $crc, expected 8"
+    grep -q 'closed by the peer.*server shutting down' "$WORK/client.err" ||
+        fail "the client did not report the server's close"
+}
+
+# A missing file: non-zero exit, and a message naming the file and the cause.
+case_missing() {
+    make_root
+    start_server
+    client -o "$WORK/out/x" "$(url no-such-file.txt)"
+    [[ $RC == 22 ]] || fail "client exit $RC, expected 22"
+    grep -q 'no-such-file.txt.*not found' "$WORK/client.err" || fail "no clear message"
+    stop_server
+}
+
+# Paths that leave the root are refused: ".." segments and symlinks pointing outside.
+case_traversal() {
+    make_root
+    start_server
+    local p
+    for p in ../secret.txt sub/../../secret.txt sub/escape.txt; do
+        client -o "$WORK/out/x" "$(url "$p")"
+        [[ $RC == 22 ]] || fail "$p: client exit $RC, expected 22"
+        grep -q 'forbidden' "$WORK/client.err" || fail "$p: not refused as forbidden"
+        if grep -q 'top secret' "$WORK/out/x" 2>/dev/null; then fail "$p: the secret leaked"; fi
+    done
+    stop_server
+}
+
+# A dual-stack server ([::]:0) serves IPv4 and IPv6 clients.
+case_dual_stack() {
+    make_root
+    start_server --listen '[::]:0'
+    client -o "$WORK/out/v4" "https://127.0.0.1:$PORT/small5.txt"
+    [[ $RC == 0 ]] || fail "IPv4 client exit $RC"
+    same "$WORK/www/small5.txt" "$WORK/out/v4"
+    if ip -6 addr show lo 2>/dev/null | grep -q '::1'; then
+        client -o "$WORK/out/v6" "https://[::1]:$PORT/small6.txt"
+        [[ $RC == 0 ]] || fail "IPv6 client exit $RC"
+        same "$WORK/www/small6.txt" "$WORK/out/v6"
+    fi
+    stop_server
+}
+
+# --chacha20: the client offers ChaCha20-Poly1305 first and the server takes it.
+case_chacha20() {
+    make_root
+    start_server
+    client --chacha20 -o "$WORK/out/f" "$(url 3m.bin)"
+    [[ $RC == 0 ]] || fail "client exit $RC"
+    grep -q 'cipher TLS_CHACHA20_POLY1305_SHA256' "$WORK/client.err" || fail "not ChaCha20"
+    same "$WORK/www/3m.bin" "$WORK/out/f"
+    stop_server
+}
+
+declare -F "case_$CASE" >/dev/null || { echo "unknown case $CASE" >&2; exit 2; }
+"case_$CASE"
+echo "ok: $CASE"
