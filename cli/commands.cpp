@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "qlog_command.h"
+
 namespace quiver {
 namespace {
 
@@ -20,6 +22,7 @@ CommandTable register_commands(CLI::App& app) {
     CommandTable t;
     t.push_back(register_client(app));
     t.push_back(register_server(app));
+    t.push_back(register_qlog(app));
     t.push_back(not_built_yet(app, "perf", "Benchmark with the QUIC perf protocol"));
     t.push_back(not_built_yet(app, "replay", "Replay a recorded qlog against a server"));
     return t;
