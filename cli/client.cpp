@@ -13,6 +13,7 @@
 #include "hq_client.h"
 #include "hq_interop.h"
 #include "keylog.h"
+#include "qlog_option.h"
 #include "reexec.h"
 #include "session_file.h"
 #include "url.h"
@@ -50,6 +51,7 @@ constexpr const char* kHideAesNi = "~0x200000200000000";
 constexpr uint64_t kTicketLingerMs = 500;
 
 struct ClientOptions {
+    QlogOptions qlog;
     std::vector<std::string> urls;
     std::string alpn = kHqAlpn;
     std::string output, output_dir, session_file, cacert, keylog;
@@ -156,6 +158,7 @@ int run_client(const ClientOptions& o) {
     config.connection.congestion_control = o.cc;
     config.connection.enable_0rtt = o.zero_rtt;
     config.connection.key_update_interval_packets = o.key_update;
+    if (std::string e = apply_qlog_options(o.qlog, config); !e.empty()) return fail(kFailure, e);
 
     auto socket = quic::uv::UdpSocket::bind_any();
     if (!socket.ok()) return fail(kFailure, socket.error().to_string());
@@ -298,6 +301,7 @@ Command register_client(CLI::App& app) {
     sub->add_option("--timeout", o->timeout, "Give up after SECONDS in all (default: none)")
         ->check(CLI::NonNegativeNumber);
     sub->add_flag("-v,--verbose", o->verbose, "Connection events and statistics on stderr");
+    add_qlog_options(sub, o->qlog);
     return Command{sub, [o] { return run_client(*o); }};
 }
 

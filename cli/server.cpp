@@ -18,6 +18,7 @@
 #include "hq_interop.h"
 #include "hq_server.h"
 #include "keylog.h"
+#include "qlog_option.h"
 #include "uv/driver.h"
 #include "uv_handles.h"
 
@@ -25,6 +26,7 @@ namespace quiver {
 namespace {
 
 struct ServerOptions {
+    QlogOptions qlog;
     std::string listen = "[::]:4433";
     std::string root = ".";
     std::string cert, key, keylog;
@@ -91,6 +93,7 @@ int run_server(const ServerOptions& o) {
     config.connection.congestion_control = o.cc;
     config.connection.max_idle_timeout = std::chrono::duration_cast<quic::Duration>(
         std::chrono::duration<double>(o.max_idle_timeout));
+    if (std::string e = apply_qlog_options(o.qlog, config); !e.empty()) return fail(e);
 
     auto socket = quic::uv::UdpSocket::bind(*listen);
     if (!socket.ok()) return fail(socket.error().to_string());
@@ -195,6 +198,7 @@ Command register_server(CLI::App& app) {
         ->check(CLI::NonNegativeNumber);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     sub->add_flag("-v,--verbose", o->verbose, "Connection events on stderr");
+    add_qlog_options(sub, o->qlog);
     return Command{sub, [o] { return run_server(*o); }};
 }
 
