@@ -461,14 +461,14 @@ decode_capture() {
     -Y "quic && !(ip.dst == $MARK_START || ip.dst == $MARK_STOP)" \
     -T fields -E separator=/t -E occurrence=a -E aggregator=, \
     -e udp.srcport -e quic.connection.number -e quic.long.packet_type -e quic.key_phase \
-    -e tls.handshake.type -e tls.handshake.ciphersuite -e quic.token_length \
+    -e tls.handshake.type -e tls.handshake.ciphersuite -e quic.token_length -e quic.scid \
     2>"$RUN_DIR/tshark-decode.txt" |
     awk -F'\t' -v OFS='\t' '{ $1 = ($1 == "443") ? "s2c" : "c2s"; sub(/,.*/, "", $2); print }' \
       >"$RUN_DIR/packets.tsv"
 }
 
 # Awk helpers over packets.tsv. Fields: 1 dir, 2 conn, 3 long types, 4 key phase,
-# 5 handshake types, 6 cipher suites, 7 token lengths.
+# 5 handshake types, 6 cipher suites, 7 token lengths, 8 source connection IDs.
 readonly AWK_LIB='
 function has(list, v,   n, a, i) { n = split(list, a, ","); for (i = 1; i <= n; i++) if (a[i] == v) return 1; return 0 }
 function first_tls13(list,   n, a, i) { n = split(list, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^0x130[1-5]$/) return a[i]; return "" }
@@ -477,6 +477,14 @@ BEGIN { FS = "\t" }'
 # The connections (Wireshark's numbers) in which the server sent a ServerHello, in order.
 handshake_connections() {
   awk "$AWK_LIB"' $1 == "s2c" && has($5, 2) && !seen[$2]++ { print $2 }' "$RUN_DIR/packets.tsv"
+}
+
+# How many handshakes the server answered: distinct server connection IDs on ServerHello
+# packets. (Wireshark's connection numbers can merge two connections that reuse a client port;
+# a retransmitted ServerHello keeps its connection ID.)
+handshake_count() {
+  awk "$AWK_LIB"' $1 == "s2c" && has($5, 2) { split($8, a, ","); if (!seen[a[1]]++) n++ } END { print n + 0 }' \
+    "$RUN_DIR/packets.tsv"
 }
 
 # count_packets AWK_CONDITION: how many datagrams match.
@@ -499,7 +507,8 @@ wire_checks() {
   [ "${drops:-0}" = 0 ] || WIRE_NOTE=" (the capture dropped $drops packets)"
   local -a conns
   mapfile -t conns < <(handshake_connections)
-  local n=${#conns[@]} retries
+  local n retries
+  n=$(handshake_count)
   retries=$(count_packets '$1 == "s2c" && has($3, 3)')
   if [ "$n" -eq 0 ]; then
     REASON="wire: no ServerHello in the capture"
@@ -537,7 +546,7 @@ wire_checks() {
       ;;
     resumption | zerortt)
       # The first connection may or may not show a Certificate; the last must not.
-      local last=${conns[n - 1]}
+      local last=${conns[${#conns[@]} - 1]}
       if [ "$(count_packets '$2 == "'"$last"'" && has($5, 11)')" -ne 0 ]; then
         REASON="wire: the second handshake has a Certificate (not resumed)"
         return 1
