@@ -4,37 +4,12 @@
 #include "conn/connection_impl.h"
 #include "crypto/initial_secrets.h"
 #include "crypto/retry_integrity.h"
+#include "util/overloaded.h"
 #include "wire/packet_number.h"
 #include "wire/stateless_reset.h"
 #include "wire/version_negotiation.h"
 
 namespace quic {
-namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-    using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
-
-PacketNumberSpaceId space_of_packet(PacketType t) {
-    switch (t) {
-        case PacketType::kInitial:
-            return PacketNumberSpaceId::kInitial;
-        case PacketType::kHandshake:
-            return PacketNumberSpaceId::kHandshake;
-        default:
-            return PacketNumberSpaceId::kApplicationData;
-    }
-}
-
-StreamInitiator initiator_of(Role r) {
-    return r == Role::kClient ? StreamInitiator::kClient : StreamInitiator::kServer;
-}
-
-}  // namespace
-
 void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
     last_now_ = now;
     if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining) return;
@@ -116,7 +91,7 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
         trace_drop(now, header.type, packet.size(), trace::DropReason::kUnexpectedPacket);
         return;
     }
-    const PacketNumberSpaceId sid = space_of_packet(header.type);
+    const PacketNumberSpaceId sid = space_of(header.type);
     PacketSpace& sp = space(sid);
     if (sp.discarded) {
         trace_drop(now, header.type, packet.size(), trace::DropReason::kKeysDiscarded);
@@ -284,10 +259,7 @@ bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader&
     }
     // RFC 9002 §6.3 / loss detector: the Retry's round trip is not an RTT sample for the
     // congestion controller; start it over.
-    cc_ = make_congestion_controller(config_.congestion_control == CongestionControl::kNewReno
-                                         ? CongestionControlAlgorithm::kNewReno
-                                         : CongestionControlAlgorithm::kCubic,
-                                     max_udp_payload_);
+    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
     return true;
 }
 
@@ -306,7 +278,7 @@ Status ConnectionImpl::process_frames(Time now, PacketType type, ByteSpan payloa
 }
 
 Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
-    const PacketNumberSpaceId sid = space_of_packet(type);
+    const PacketNumberSpaceId sid = space_of(type);
     auto violation = [](const char* why, FrameType ft) {
         return Error::transport(TransportErrorCode::kProtocolViolation, why, to_underlying(ft));
     };
@@ -402,9 +374,7 @@ Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const Ack
     auto outcome = loss_.on_ack_received(sid, ack, ack_delay, now, recovery_context());
     if (!outcome.ok()) return std::move(outcome).error();
     if (tracer_) {
-        const PacketType type = sid == PacketNumberSpaceId::kInitial     ? PacketType::kInitial
-                                : sid == PacketNumberSpaceId::kHandshake ? PacketType::kHandshake
-                                                                         : PacketType::kOneRtt;
+        const PacketType type = packet_type_of(sid);
         // RFC 9002 §6.1: packet threshold when kPacketThreshold newer ones were acked.
         for (const SentPacket& p : outcome->lost)
             tracer_->packet_lost(now, type, p.packet_number,
@@ -571,10 +541,8 @@ void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t d
     stats_.path_migrations++;
     if (!port_only) {
         loss_.rtt().reset(config_.initial_rtt);
-        cc_ = make_congestion_controller(config_.congestion_control == CongestionControl::kNewReno
-                                             ? CongestionControlAlgorithm::kNewReno
-                                             : CongestionControlAlgorithm::kCubic,
-                                         max_udp_payload_);
+        cc_ =
+            make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
     }
     address_validated_ = false;
     bytes_received_before_validation_ = datagram_size;

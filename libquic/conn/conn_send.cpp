@@ -17,17 +17,6 @@ constexpr size_t kMinUsefulDatagram = 64;
 // pn_length + payload >= 4.
 constexpr size_t kMinPnAndPayload = 4;
 
-PacketNumberSpaceId space_of_packet(PacketType t) {
-    switch (t) {
-        case PacketType::kInitial:
-            return PacketNumberSpaceId::kInitial;
-        case PacketType::kHandshake:
-            return PacketNumberSpaceId::kHandshake;
-        default:
-            return PacketNumberSpaceId::kApplicationData;
-    }
-}
-
 }  // namespace
 
 // A packet written into the datagram but not yet sealed: sealing waits until padding is
@@ -154,7 +143,7 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
             return std::nullopt;
         }
         p.sent.sent_bytes = p.end + kTagLength - p.start;
-        on_packet_sent(now, space(space_of_packet(p.type)), std::move(p.sent));
+        on_packet_sent(now, space(space_of(p.type)), std::move(p.sent));
     }
     const size_t total = plans.back().end + kTagLength;
     if (discard_initial) discard_space(now, PacketNumberSpaceId::kInitial);

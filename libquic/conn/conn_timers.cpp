@@ -112,12 +112,8 @@ void ConnectionImpl::on_timeout(Time now) {
         if (out.kind == TimeoutOutcome::Kind::kLoss) {
             if (tracer_)
                 for (const SentPacket& p : out.lost)
-                    tracer_->packet_lost(
-                        now,
-                        out.space == PacketNumberSpaceId::kInitial     ? PacketType::kInitial
-                        : out.space == PacketNumberSpaceId::kHandshake ? PacketType::kHandshake
-                                                                       : PacketType::kOneRtt,
-                        p.packet_number, trace::LossTrigger::kTimeThreshold);
+                    tracer_->packet_lost(now, packet_type_of(out.space), p.packet_number,
+                                         trace::LossTrigger::kTimeThreshold);
             AckOutcome ao;
             ao.lost = std::move(out.lost);
             ao.persistent_congestion = out.persistent_congestion;

@@ -137,18 +137,7 @@ void Connection::on_stateless_reset(Time now) {
 
 // --- construction --------------------------------------------------------------------------
 
-namespace {
-
-CongestionControlAlgorithm to_algorithm(CongestionControl c) {
-    return c == CongestionControl::kNewReno ? CongestionControlAlgorithm::kNewReno
-                                            : CongestionControlAlgorithm::kCubic;
-}
-
-StreamInitiator initiator_of(Role r) {
-    return r == Role::kClient ? StreamInitiator::kClient : StreamInitiator::kServer;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
     : role_(p.role),

@@ -36,6 +36,15 @@
 
 namespace quic {
 
+inline CongestionControlAlgorithm to_algorithm(CongestionControl c) {
+    return c == CongestionControl::kNewReno ? CongestionControlAlgorithm::kNewReno
+                                            : CongestionControlAlgorithm::kCubic;
+}
+
+inline StreamInitiator initiator_of(Role r) {
+    return r == Role::kClient ? StreamInitiator::kClient : StreamInitiator::kServer;
+}
+
 // One stream's two halves (RFC 9000 §3): either may be absent for unidirectional streams.
 struct StreamRecord {
     StreamId id = 0;

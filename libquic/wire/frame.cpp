@@ -2,17 +2,11 @@
 // frame type may appear (RFC 9000 §12.4 Table 3, §12.5). Parsing and encoding are in
 // frame_parse.cpp and frame_encode.cpp.
 #include "wire/frame.h"
+#include "util/overloaded.h"
 
 namespace quic {
 
 namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-    using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 FrameType type_of_stream(const StreamFrame& f) {
     uint64_t t = to_underlying(FrameType::kStream);

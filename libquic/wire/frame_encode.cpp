@@ -2,19 +2,13 @@
 //
 // One set of templated writers serves two sinks: ByteWriter, and SizeCounter, which only
 // counts. encoded_size() therefore equals the bytes encode_frame() writes by construction.
+#include "util/overloaded.h"
 #include "util/varint.h"
 #include "wire/frame.h"
 
 namespace quic {
 
 namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-    using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 // The subset of ByteWriter's interface the frame writers use, counting instead of writing.
 class SizeCounter {

@@ -27,6 +27,30 @@ enum class EncryptionLevel : uint8_t {
     kApplication = 3
 };
 
+// RFC 9000 §12.3: which packet number space a packet type belongs to.
+constexpr PacketNumberSpaceId space_of(PacketType type) {
+    switch (type) {
+        case PacketType::kInitial:
+            return PacketNumberSpaceId::kInitial;
+        case PacketType::kHandshake:
+            return PacketNumberSpaceId::kHandshake;
+        default:
+            return PacketNumberSpaceId::kApplicationData;
+    }
+}
+
+// The packet type that carries a space's packets (1-RTT for application data).
+constexpr PacketType packet_type_of(PacketNumberSpaceId space) {
+    switch (space) {
+        case PacketNumberSpaceId::kInitial:
+            return PacketType::kInitial;
+        case PacketNumberSpaceId::kHandshake:
+            return PacketType::kHandshake;
+        default:
+            return PacketType::kOneRtt;
+    }
+}
+
 constexpr PacketNumberSpaceId space_of(EncryptionLevel level) {
     switch (level) {
         case EncryptionLevel::kInitial:
