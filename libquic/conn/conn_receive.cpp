@@ -373,6 +373,7 @@ Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const Ack
     const Duration ack_delay = std::chrono::microseconds(micros > (1ull << 40) ? 0 : micros);
     auto outcome = loss_.on_ack_received(sid, ack, ack_delay, now, recovery_context());
     if (!outcome.ok()) return std::move(outcome).error();
+    validate_ecn(sid, ack, *outcome);
     if (tracer_) {
         const PacketType type = packet_type_of(sid);
         // RFC 9002 §6.1: packet threshold when kPacketThreshold newer ones were acked.
@@ -384,6 +385,36 @@ Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const Ack
     }
     apply_ack_outcome(now, *outcome, sid);
     return {};
+}
+
+// RFC 9000 §13.4.2.1: the peer's ECN counts must account for every newly acknowledged packet
+// we marked ECT(0), and never decrease; otherwise the path (or the peer) mangles ECN and we
+// stop marking. A CE increase is a congestion signal (handled with the ACK outcome).
+void ConnectionImpl::validate_ecn(PacketNumberSpaceId sid, const AckFrame& ack,
+                                  const AckOutcome& outcome) {
+    if (ecn_state_ == EcnState::kFailed || ecn_state_ == EcnState::kOff) return;
+    uint64_t newly_acked_ect0 = 0;
+    for (const SentPacket& p : outcome.acked) newly_acked_ect0 += p.ect0;
+    EcnCounts& last = ecn_acked_[static_cast<size_t>(sid)];
+    if (!ack.ecn) {
+        if (newly_acked_ect0 > 0) ecn_state_ = EcnState::kFailed;
+        return;
+    }
+    const EcnCounts& now_counts = *ack.ecn;
+    if (now_counts.ect0 < last.ect0 || now_counts.ect1 < last.ect1 || now_counts.ce < last.ce ||
+        now_counts.ect1 > last.ect1 ||  // we never send ECT(1)
+        (now_counts.ect0 - last.ect0) + (now_counts.ce - last.ce) < newly_acked_ect0) {
+        ecn_state_ = EcnState::kFailed;
+        return;
+    }
+    stats_.ecn_ce_received += now_counts.ce - last.ce;
+    last = now_counts;
+    if (newly_acked_ect0 > 0) ecn_state_ = EcnState::kCapable;
+}
+
+Ecn ConnectionImpl::send_ecn() const {
+    return ecn_state_ == EcnState::kTesting || ecn_state_ == EcnState::kCapable ? Ecn::kEct0
+                                                                                : Ecn::kNotEct;
 }
 
 void ConnectionImpl::apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumberSpaceId sid) {
@@ -545,6 +576,8 @@ void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t d
             make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
     }
     address_validated_ = false;
+    // A new path must prove its ECN support again (§13.4.2).
+    if (ecn_state_ != EcnState::kOff) ecn_state_ = EcnState::kTesting;
     bytes_received_before_validation_ = datagram_size;
     bytes_sent_before_validation_ = 0;
     std::array<uint8_t, 8> challenge;

@@ -143,6 +143,7 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
             return std::nullopt;
         }
         p.sent.sent_bytes = p.end + kTagLength - p.start;
+        p.sent.ect0 = send_ecn() == Ecn::kEct0;
         on_packet_sent(now, space(space_of(p.type)), std::move(p.sent));
     }
     const size_t total = plans.back().end + kTagLength;
@@ -150,7 +151,7 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     stats_.bytes_sent += total;
     if (!address_validated_) bytes_sent_before_validation_ += total;
     trace_recovery(now);
-    return Transmit{path_, Ecn::kNotEct, total, 0};
+    return Transmit{path_, send_ecn(), total, 0};
 }
 
 // Writes a packet header for packet number `pn` at the writer's position, and fills the plan's
@@ -569,7 +570,7 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
     stats_.bytes_sent += total;
     stats_.packets_sent += plans.size();
     if (!address_validated_) bytes_sent_before_validation_ += total;
-    return Transmit{path_, Ecn::kNotEct, total, 0};
+    return Transmit{path_, send_ecn(), total, 0};
 }
 
 void ConnectionImpl::update_pacer(Time now) {

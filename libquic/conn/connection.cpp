@@ -185,6 +185,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
         initiator_of(role_), config_.max_incoming_streams, config_.max_incoming_uni_streams);
     recv_flow_ = std::make_unique<ReceiveFlowController>(config_.initial_connection_receive_window,
                                                          config_.max_connection_receive_window);
+    if (!config_.enable_ecn) ecn_state_ = EcnState::kOff;
     info_.version = version_;
     info_.server_name = server_name_;
     handshake_deadline_ = now + config_.handshake_timeout;
@@ -263,6 +264,8 @@ ConnectionStats ConnectionImpl::stats() const {
     s.congestion_window = cc_->congestion_window();
     s.bytes_in_flight = cc_->bytes_in_flight();
     s.pto_count = loss_.pto_count();
+    static constexpr const char* kEcnNames[] = {"testing", "capable", "failed", "off"};
+    s.ecn = kEcnNames[static_cast<size_t>(ecn_state_)];
     if (handshake_completed_at_)
         s.handshake_duration_ns = (*handshake_completed_at_ - created_).count();
     return s;

@@ -34,6 +34,9 @@ struct ConnectionStats {
     uint64_t packets_dropped = 0;  // undecryptable, malformed or duplicate
     uint64_t packets_received_0rtt = 0;
     uint64_t path_migrations = 0;  // the peer moved to a new address (NAT rebinding)
+    // ECN on our path (RFC 9000 §13.4.2): "testing", "capable", "failed" or "off".
+    const char* ecn = "off";
+    uint64_t ecn_ce_received = 0;  // CE marks the peer reported
     uint64_t stream_bytes_sent = 0, stream_bytes_received = 0;
     uint64_t pto_count = 0;
     uint64_t key_updates = 0;

@@ -366,6 +366,14 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool close_frame_pending_ = false;
     uint64_t packets_since_close_ = 0;
 
+    // ECN validation (RFC 9000 §13.4.2), per packet number space: the peer's last reported
+    // counts; one state for the path.
+    enum class EcnState : uint8_t { kTesting, kCapable, kFailed, kOff };
+    EcnState ecn_state_ = EcnState::kTesting;
+    std::array<EcnCounts, 3> ecn_acked_{};
+    void validate_ecn(PacketNumberSpaceId space, const AckFrame& ack, const AckOutcome& outcome);
+    Ecn send_ecn() const;
+
     // Anti-amplification accounting (RFC 9000 §8.1).
     uint64_t bytes_received_before_validation_ = 0;
     uint64_t bytes_sent_before_validation_ = 0;

@@ -88,6 +88,9 @@ struct SentPacket {
     // A DPLPMTUD probe (RFC 9000 §14.4): its loss is not a congestion signal, so the
     // congestion controller and persistent congestion (RFC 9002 §7.6) ignore it.
     bool is_pmtu_probe = false;
+    // Sent with the ECT(0) codepoint: an ACK must account for it in its ECN counts
+    // (RFC 9000 §13.4.2).
+    bool ect0 = false;
     std::vector<SentFrame> frames;
 };
 

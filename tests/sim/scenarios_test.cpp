@@ -918,3 +918,22 @@ TEST_CASE("scenario: lost data is resent even when flow control blocks new data"
     TransferOutcome out = check_file_transfer(s);
     CHECK(out.server_to_client.dropped_loss > 0);
 }
+
+TEST_CASE(
+    "scenario: ECN: marks validated on a path that carries them, dropped on one that bleaches "
+    "them") {
+    for (bool passthrough : {true, false}) {
+        CAPTURE(passthrough);
+        TransferScenario s = base(142, {200 * 1024});
+        s.ecn_passthrough = passthrough;
+        Sequential q(s.seed, s.client_to_server, s.server_to_client, s.server, s.client);
+        q.sim.set_ecn_passthrough(passthrough);
+        FileTransferClient::Options keep;
+        keep.close_when_done = false;
+        REQUIRE(q.fetch(s.file_sizes, {}, keep).done());
+        const ConnectionStats st = q.app_client->connection()->stats();
+        // The client sends (and the server acknowledges) enough to decide (RFC 9000 §13.4.2).
+        CHECK(std::string(st.ecn) == (passthrough ? "capable" : "failed"));
+        CHECK(st.ecn_ce_received == 0);
+    }
+}

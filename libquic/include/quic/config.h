@@ -61,6 +61,9 @@ struct ConnectionConfig {
     Duration initial_rtt = 333ms;
     CongestionControl congestion_control = CongestionControl::kCubic;
     bool pacing = true;
+    // RFC 9000 §13.4: mark packets ECT(0) and validate the path's ECN support from the peer's
+    // ACK counts; marking stops if validation fails.
+    bool enable_ecn = true;
 
     // The UDP payload size we start with and the max_udp_payload_size we advertise.
     size_t initial_max_udp_payload_size = 1200;
