@@ -106,7 +106,10 @@ TEST_CASE("qlog: a lossy transfer's traces carry every required field and agree 
     std::set<std::string> events_seen;
     std::map<std::string, std::set<PacketKey>> sent, received, lost;
     std::map<std::string, uint64_t> sent_count;
-    for (auto& [role, records] : by_role) {
+    for (auto& entry : by_role) {
+        // (clang 14 cannot capture structured bindings in doctest's CAPTURE lambdas)
+        const std::string role = entry.first;
+        std::vector<json>& records = entry.second;
         CAPTURE(role);
         REQUIRE(records.size() > 100);
         CHECK(records[0]["file_schema"] == "urn:ietf:params:qlog:file:sequential");
@@ -153,7 +156,8 @@ TEST_CASE("qlog: a lossy transfer's traces carry every required field and agree 
     // Each packet one side sent was received by the other or declared lost by the sender,
     // except the last few in flight at the close and Initials sent after the peer dropped its
     // Initial keys (RFC 9001 §4.9.1).
-    for (const auto& [from, to] : {std::pair{"client", "server"}, std::pair{"server", "client"}}) {
+    for (const auto& direction : {std::pair{"client", "server"}, std::pair{"server", "client"}}) {
+        const std::string from = direction.first, to = direction.second;
         size_t unaccounted = 0;
         for (const PacketKey& p : sent[from])
             if (!received[to].count(p) && !lost[from].count(p) && p.type != "initial")
