@@ -12,6 +12,8 @@
 namespace quiver {
 
 inline constexpr const char* kHqAlpn = "hq-interop";
+// HTTP/3 (RFC 9114 §3.1); quiver server offers both, and its client speaks h3 by default.
+inline constexpr const char* kH3Alpn = "h3";
 
 inline constexpr uint64_t kHqNotFound = 0x10;    // no such file (or not a regular file)
 inline constexpr uint64_t kHqForbidden = 0x11;   // the path leaves the served directory

@@ -1,6 +1,7 @@
-// quiver server: serves a directory over hq-interop (INTEROP.md) on one UDP socket,
-// dual-stack by default. SIGINT/SIGTERM close every connection with an application
-// CONNECTION_CLOSE (code 0, "server shutting down") before exiting 0.
+// quiver server: serves a directory over HTTP/3 and hq-interop (INTEROP.md) on one UDP
+// socket, dual-stack by default; each connection gets the protocol its ALPN chose. SIGINT/SIGTERM
+// close every connection with an application CONNECTION_CLOSE (code 0, "server shutting down")
+// before exiting 0.
 #include <limits.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "cc_option.h"
 #include "commands.h"
 #include "endpoint/endpoint.h"
+#include "h3_server.h"
 #include "hq_interop.h"
 #include "hq_server.h"
 #include "keylog.h"
@@ -29,6 +31,7 @@ struct ServerOptions {
     QlogOptions qlog;
     std::string listen = "[::]:4433";
     std::string root = ".";
+    std::string upload_dir;
     std::string cert, key, keylog;
     bool retry = false, zero_rtt = false, verbose = false;
     quic::CongestionControl cc = quic::CongestionControl::kCubic;
@@ -64,12 +67,57 @@ void raise_fd_limit() {
     }
 }
 
+// One accepted connection. The ALPN is known once the handshake completes; until then its
+// events wait in the connection (0-RTT requests included) for the handler the ALPN picks.
+class ServerConnection {
+  public:
+    ServerConnection(std::shared_ptr<quic::Connection> c, const std::string& root,
+                     const std::string& upload_dir, std::FILE* log)
+        : conn_(std::move(c)), root_(root), upload_dir_(upload_dir), log_(log) {}
+
+    void on_activity(quic::Time now) {
+        if (!hq_ && !h3_) {
+            const std::string& alpn = conn_->info().alpn;
+            if (alpn == kH3Alpn)
+                h3_ = std::make_unique<H3ServerSession>(conn_, root_, upload_dir_, log_);
+            else if (alpn == kHqAlpn)
+                hq_ = std::make_unique<HqServerSession>(conn_, root_, log_);
+            else if (!alpn.empty())
+                conn_->close(now, 0, "no application protocol for ALPN " + alpn);
+        }
+        if (h3_) h3_->on_activity(now);
+        if (hq_) hq_->on_activity();
+    }
+    void close(quic::Time now) {
+        if (conn_->is_closed()) return;
+        if (h3_)
+            h3_->close(now);
+        else
+            conn_->close(now, 0, "server shutting down");
+    }
+    bool closed() const { return conn_->is_closed(); }
+
+  private:
+    std::shared_ptr<quic::Connection> conn_;
+    std::string root_, upload_dir_;
+    std::FILE* log_;
+    std::unique_ptr<HqServerSession> hq_;
+    std::unique_ptr<H3ServerSession> h3_;
+};
+
 int run_server(const ServerOptions& o) {
     auto listen = quic::SocketAddress::parse(o.listen);
     if (!listen) return fail("bad --listen address " + o.listen + " (want ADDR:PORT, [::]:4433)");
     char root[PATH_MAX];
     if (!realpath(o.root.c_str(), root))
         return fail("cannot serve " + o.root + ": no such directory");
+    std::string upload_dir;
+    if (!o.upload_dir.empty()) {
+        char real[PATH_MAX];
+        if (!realpath(o.upload_dir.c_str(), real))
+            return fail("cannot upload to " + o.upload_dir + ": no such directory");
+        upload_dir = real;
+    }
     if (o.cert.empty() != o.key.empty()) return fail("--cert and --key go together");
     raise_fd_limit();
 
@@ -78,7 +126,7 @@ int run_server(const ServerOptions& o) {
     std::string error;
     quic::TlsConfig tls;
     tls.is_server = true;
-    tls.alpn = {kHqAlpn};
+    tls.alpn = {kH3Alpn, kHqAlpn};
     tls.certificate = std::move(ck).value();
     tls.enable_early_data = o.zero_rtt;
     tls.keylog = open_keylog(o.keylog, error);
@@ -109,17 +157,17 @@ int run_server(const ServerOptions& o) {
     driver.on_error = [](const quic::Error& e) {
         std::fprintf(stderr, "quiver server: %s\n", e.to_string().c_str());
     };
-    std::vector<std::unique_ptr<HqServerSession>> sessions;
+    std::vector<std::unique_ptr<ServerConnection>> sessions;
     bool shutting_down = false;
 
     auto close_all = [&](quic::Time now) {
-        for (auto& s : sessions)
-            if (!s->closed()) s->connection().close(now, 0, "server shutting down");
+        for (auto& s : sessions) s->close(now);
     };
     driver.on_activity = [&](quic::Time now) {
         while (auto c = endpoint.accept())
-            sessions.push_back(std::make_unique<HqServerSession>(std::move(c), root, log));
-        for (auto& s : sessions) s->on_activity();
+            sessions.push_back(
+                std::make_unique<ServerConnection>(std::move(c), root, upload_dir, log));
+        for (auto& s : sessions) s->on_activity(now);
         std::erase_if(sessions, [](const auto& s) { return s->closed(); });
         if (shutting_down) close_all(now);  // connections that arrived meanwhile
     };
@@ -178,14 +226,22 @@ int run_server(const ServerOptions& o) {
 
 Command register_server(CLI::App& app) {
     auto o = std::make_shared<ServerOptions>();
-    CLI::App* sub = app.add_subcommand("server", "Serve a directory over hq-interop");
+    CLI::App* sub =
+        app.add_subcommand("server", "Serve a directory over HTTP/3 and hq-interop (by ALPN)");
     sub->footer(
-        "A missing file resets its stream with 0x10, a path leaving --root with 0x11, a "
-        "malformed\nrequest with 0x12. Exit codes: 0 after SIGINT/SIGTERM, 1 failure, 2 usage "
-        "error.");
+        "ALPN h3: GET/HEAD serve files (a directory: index.html or a listing), POST/PUT take a\n"
+        "body (stored under --upload-dir), other methods get 405; a path leaving --root gets 403,\n"
+        "a missing file 404. /.well-known/quiver/echo answers with the request's header fields.\n"
+        "ALPN hq-interop: a missing file resets its stream with 0x10, a path leaving --root with\n"
+        "0x11, a malformed request with 0x12.\n"
+        "Exit codes: 0 after SIGINT/SIGTERM, 1 failure, 2 usage error.");
     sub->add_option("--listen", o->listen,
                     "ADDR:PORT to listen on (default [::]:4433, dual-stack)");
     sub->add_option("--root", o->root, "Directory to serve (default .)")
+        ->check(CLI::ExistingDirectory);
+    sub->add_option("--upload-dir", o->upload_dir,
+                    "HTTP/3 POST/PUT bodies are stored under DIR at the request path (default: "
+                    "counted and dropped)")
         ->check(CLI::ExistingDirectory);
     sub->add_option("--cert", o->cert, "Certificate chain (PEM); default: self-signed, in memory")
         ->check(CLI::ExistingFile);

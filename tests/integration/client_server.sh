@@ -70,7 +70,7 @@ stop_server() {
 # client [options...] URL...: runs quiver client -k -v, stderr to $WORK/client.err; sets RC.
 client() {
     RC=0
-    timeout "$T" "$QUIVER" client -k -v "$@" 2>"$WORK/client.err" || RC=$?
+    timeout "$T" "$QUIVER" client --alpn hq-interop -k -v "$@" 2>"$WORK/client.err" || RC=$?
 }
 
 url() { echo "https://127.0.0.1:$PORT/$1"; }

@@ -31,8 +31,8 @@ readonly EXIT_PASS=0 EXIT_FAIL=1 EXIT_SKIP=77
 
 # The cases this harness knows; the implementations it can run.
 # shellcheck disable=SC2034  # used by tests/interop/run
-readonly KNOWN_CASES="handshake transfer retry resumption zerortt chacha20 multiconnect keyupdate"
-readonly KNOWN_IMPLS="quiver quic-go"
+readonly KNOWN_CASES="handshake transfer retry resumption zerortt chacha20 multiconnect keyupdate http3"
+readonly KNOWN_IMPLS="quiver quic-go ngtcp2"
 
 # ---------------------------------------------------------------------------------------
 # What each case serves (INTEROP.md's table): prints "COUNT SIZE_IN_BYTES" lines.
@@ -46,6 +46,8 @@ case_files() {
     chacha20) echo "1 $((3 << 20))" ;;
     multiconnect) echo "50 1024" ;;
     keyupdate) echo "1 $((3 << 20))" ;;
+    # HTTP/3 (ALPN h3) instead of hq-interop.
+    http3) printf '%s\n' "1 5120" "1 10240" "1 512000" "1 $((10 << 20))" ;;
     *) return 1 ;;
   esac
 }
@@ -67,7 +69,8 @@ server_testcase() {
 quiver_server_args() {
   local args=(server --listen '[::]:443' --root /www --cert /certs/cert.pem --key /certs/priv.key)
   case "$1" in
-    handshake | transfer | resumption | chacha20 | multiconnect | keyupdate) ;;
+    # The server offers h3 and hq-interop; the client's ALPN picks.
+    handshake | transfer | resumption | chacha20 | multiconnect | keyupdate | http3) ;;
     retry) args+=(--retry) ;;
     zerortt) args+=(--0rtt) ;;
     *) return 1 ;;
@@ -83,12 +86,14 @@ quiver_server_args() {
 quiver_client_runs() {
   local tc=$1
   shift
-  local base="client --output-dir /downloads --cacert /certs/cert.pem"
+  # quiver's client speaks h3 by default: the runner's cases are hq-interop.
+  local base="client --alpn hq-interop --output-dir /downloads --cacert /certs/cert.pem"
   # Outside /downloads: the runner allows no other files there.
   local session=/logs/session.bin
   local url
   case "$tc" in
     handshake | transfer | retry) echo "$base $*" ;;
+    http3) echo "client --output-dir /downloads --cacert /certs/cert.pem $*" ;;
     chacha20) echo "$base --chacha20 $*" ;;
     # quic-go's interop client updates every 100 packets: do the same.
     keyupdate) echo "$base --key-update 100 $*" ;;
@@ -128,6 +133,11 @@ peer_missing() {
   case "$impl" in
     quic-go) [ -x "$PEERS_DIR/quic-go-$role" ] || echo "$PEERS_DIR/quic-go-$role not built (run scripts/peers)" ;;
     quiver) [ -x "$QUIVER" ] || echo "$QUIVER not built" ;;
+    ngtcp2)
+      local bin=gtlsserver
+      [ "$role" = server ] || bin=gtlsclient
+      command -v "$bin" >/dev/null || echo "$bin not installed (ngtcp2-$role; run scripts/peers)"
+      ;;
     *) echo "unknown implementation '$impl' (one of: $KNOWN_IMPLS)" ;;
   esac
 }
@@ -262,6 +272,8 @@ start_server() {
   endpoint_env server "$stc"
   case "$impl" in
     quic-go) cmd=("$PEERS_DIR/quic-go-server") ;;
+    # ngtcp2's example server speaks HTTP/3 only; its key log goes to $SSLKEYLOGFILE.
+    ngtcp2) cmd=(gtlsserver -q -d /www '*' 443 /certs/priv.key /certs/cert.pem) ;;
     quiver)
       mapfile -t cmd < <(quiver_server_args "$tc")
       local missing
@@ -301,6 +313,13 @@ client_runs() {
     # quic-go's interop client takes the URLs as arguments, as the runner's
     # run_endpoint.sh passes $REQUESTS, and makes the case's connections itself.
     quic-go) echo "$PEERS_DIR/quic-go-client $*" ;;
+    # ngtcp2's example client: HTTP/3 only, every URL on one connection, each body saved
+    # under /downloads by its path.
+    ngtcp2)
+      local host=${1#https://}
+      host=${host%%/*}
+      echo "gtlsclient -q --exit-on-all-streams-close --download /downloads ${host%:*} ${host##*:} $*"
+      ;;
     quiver)
       local line
       quiver_client_runs "$tc" "$@" | while read -r line; do echo "$QUIVER $line"; done
@@ -572,6 +591,7 @@ wire_checks() {
         return 1
       fi
       ;;
+    http3) http3_checks || return 1 ;;
     keyupdate)
       local dir
       for dir in c2s s2c; do
@@ -583,6 +603,31 @@ wire_checks() {
       done
       ;;
   esac
+}
+
+# http3_checks: the capture must show HTTP/3 HEADERS frames both ways (so h3 was spoken, not
+# hq-interop). Reports, on stdout and in qpack.txt, how many header sections of each
+# direction reference the QPACK dynamic table: a HEADERS payload starts with the encoded
+# Required Insert Count (RFC 9204 §4.5.1.1), which is 0 for a static-only section.
+# Wireshark 4.0 has no QPACK fields, hence the first byte of http3.frame_payload.
+http3_checks() {
+  tshark -r "$RUN_DIR/capture.pcapng" -o "tls.keylog_file:$RUN_DIR/keys.log" -Y http3 \
+    -T fields -E separator=/t -E occurrence=a -E aggregator=, \
+    -e udp.srcport -e http3.frame_type -e http3.frame_payload 2>>"$RUN_DIR/tshark-decode.txt" |
+    awk -F'\t' '
+      { dir = ($1 == "443") ? "s2c" : "c2s"; nt = split($2, t, ","); split($3, p, ",")
+        for (i = 1; i <= nt; i++) if (t[i] == 1) { n[dir]++; if (substr(p[i], 1, 2) != "00") d[dir]++ } }
+      END { printf "c2s %d %d\ns2c %d %d\n", n["c2s"], d["c2s"], n["s2c"], d["s2c"] }' \
+      >"$RUN_DIR/qpack.txt"
+  local c2s s2c c2s_dyn s2c_dyn
+  read -r _ c2s c2s_dyn < <(sed -n 1p "$RUN_DIR/qpack.txt")
+  read -r _ s2c s2c_dyn < <(sed -n 2p "$RUN_DIR/qpack.txt")
+  echo "qpack: client->server $c2s_dyn of $c2s header sections use the dynamic table;" \
+    "server->client $s2c_dyn of $s2c"
+  if [ "$c2s" -eq 0 ] || [ "$s2c" -eq 0 ]; then
+    REASON="wire: no HTTP/3 HEADERS frame client->server ($c2s) or server->client ($s2c)"
+    return 1
+  fi
 }
 
 # kill_endpoint_group PID: SIGKILL for PID and, when PID leads its own process group (as

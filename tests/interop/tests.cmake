@@ -1,5 +1,5 @@
-# Interop tests: quiver against quic-go's interop client and server (tests/interop/run;
-# scripts/peers installs and builds the peers). One ctest entry per (client, server, case).
+# Interop tests: quiver against quic-go's interop client and server and ngtcp2's
+# gtlsclient/gtlsserver (tests/interop/run; scripts/peers installs and builds the peers). One ctest entry per (client, server, case).
 # A test whose peer or tool is missing exits 77 and ctest reports it skipped; with CI=true
 # in the environment it fails instead. Each run lives in its own network namespace, so
 # the tests can run in parallel. Exclude them all with: ctest -LE interop
@@ -19,6 +19,12 @@ foreach(case handshake transfer retry resumption zerortt chacha20 multiconnect)
 endforeach()
 # keyupdate: the quic-go client updates its keys every 100 packets; quiver must follow.
 quiver_add_interop_test(quic-go quiver keyupdate)
+
+# HTTP/3 (ALPN h3): quiver against quic-go and ngtcp2 (gtlsclient/gtlsserver), both ways.
+foreach(peer quic-go ngtcp2)
+  quiver_add_interop_test(quiver ${peer} http3)
+  quiver_add_interop_test(${peer} quiver http3)
+endforeach()
 
 # Sanity: the harness and its wire checks against quic-go alone.
 foreach(case handshake retry zerortt)
