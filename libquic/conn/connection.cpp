@@ -347,9 +347,10 @@ Result<size_t> ConnectionImpl::read(StreamId id, MutableByteSpan out, bool* fin)
     if (!s || !s->has_recv)
         return Error::transport(TransportErrorCode::kStreamStateError, "no such receiving stream");
     if (s->recv_state.was_reset()) {
+        const uint64_t code = s->stop_sending_code.value_or(0);
         s->recv_state.on_app_read_reset();
-        maybe_retire_stream(*s);
-        return Error::application(s->stop_sending_code.value_or(0), "stream was reset by the peer");
+        maybe_retire_stream(*s);  // may free *s
+        return Error::application(code, "stream was reset by the peer");
     }
     size_t n = s->recv.read(out);
     if (n) {
