@@ -183,7 +183,7 @@ make_certs() {
 make_run_dir() {
   local tc=$1
   RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/quiver-interop.XXXXXX")
-  mkdir -p "$RUN_DIR"/{www,certs,empty,client/downloads,client/logs,server/downloads,server/logs}
+  mkdir -p "$RUN_DIR"/{www,certs,empty,client/downloads,client/logs/qlog,server/downloads,server/logs/qlog}
   mapfile -t FILES < <(make_www "$tc" "$RUN_DIR/www")
   make_certs "$RUN_DIR/certs" || return 1
   # server4 is IPv4 only, server6 IPv6 only, server46 and server both (as in the runner).
@@ -273,7 +273,7 @@ start_server() {
   case "$impl" in
     quic-go) cmd=("$PEERS_DIR/quic-go-server") ;;
     # ngtcp2's example server speaks HTTP/3 only; its key log goes to $SSLKEYLOGFILE.
-    ngtcp2) cmd=(gtlsserver -q -d /www '*' 443 /certs/priv.key /certs/cert.pem) ;;
+    ngtcp2) cmd=(gtlsserver -q --qlog-dir /logs/qlog -d /www '*' 443 /certs/priv.key /certs/cert.pem) ;;
     quiver)
       mapfile -t cmd < <(quiver_server_args "$tc")
       local missing
@@ -318,7 +318,7 @@ client_runs() {
     ngtcp2)
       local host=${1#https://}
       host=${host%%/*}
-      echo "gtlsclient -q --exit-on-all-streams-close --download /downloads ${host%:*} ${host##*:} $*"
+      echo "gtlsclient -q --qlog-dir /logs/qlog --exit-on-all-streams-close --download /downloads ${host%:*} ${host##*:} $*"
       ;;
     quiver)
       local line
@@ -509,6 +509,32 @@ handshake_count() {
 # count_packets AWK_CONDITION: how many datagrams match.
 count_packets() {
   awk "$AWK_LIB"' '"$1"' { n++ } END { print n + 0 }' "$RUN_DIR/packets.tsv"
+}
+
+# qlog_checks: the traces the endpoints wrote during the run (quic-go and quiver honour
+# QLOGDIR, ngtcp2 gets --qlog-dir) must all be read by `quiver qlog summary`, and every
+# client-side trace (complete: the client has exited) must count packets both ways.
+qlog_checks() {
+  local -a files
+  mapfile -t files < <(find "$RUN_DIR/client/logs/qlog" "$RUN_DIR/server/logs/qlog" -type f \
+    \( -name '*.qlog' -o -name '*.sqlog' \) 2>/dev/null | sort)
+  if [ ${#files[@]} -eq 0 ]; then
+    REASON="qlog: no trace written"
+    return 1
+  fi
+  local table
+  if ! table=$("$QUIVER" qlog summary "${files[@]}" 2>&1); then
+    REASON="qlog: quiver qlog summary failed: $(echo "$table" | tail -1)"
+    return 1
+  fi
+  # Columns: CONNECTION VANTAGE PRODUCER VERSION ALPN HS_MS DUR_MS TX_PKTS TX_BYTES RX_PKTS ...
+  local bad
+  bad=$(echo "$table" | awk 'NR > 1 && $2 == "client" && ($8 + 0 == 0 || $10 + 0 == 0) { print $1 }')
+  if [ -n "$bad" ]; then
+    REASON="qlog: client trace without packets: $bad"
+    return 1
+  fi
+  QLOG_NOTE=" (qlog: ${#files[@]} traces read)"
 }
 
 # wire_checks CASE URL_COUNT: what the case claims, on the wire. Sets REASON on failure.
