@@ -234,8 +234,20 @@ Status ConnectionImpl::start(Time now) {
 
 // --- events ----------------------------------------------------------------------------------
 
+// Events a peer can generate at will are bounded (conn/limits.h): received datagrams may be
+// dropped (RFC 9221 §5), tokens and tickets beyond a few are redundant; a StreamReadable
+// dropped at the cap is harmless (the stream stays readable). Lifecycle events always queue.
 void ConnectionImpl::emit(ConnectionEvent ev) {
-    if (events_.size() >= kMaxQueuedEvents && std::holds_alternative<StreamReadable>(ev)) return;
+    if (std::holds_alternative<DatagramReceived>(ev)) {
+        if (queued_datagram_events_ >= kMaxQueuedDatagrams) return;
+        ++queued_datagram_events_;
+    } else if (std::holds_alternative<NewTokenReceived>(ev) ||
+               std::holds_alternative<SessionTicketReceived>(ev)) {
+        if (queued_token_events_ >= kMaxQueuedTokenEvents) return;
+        ++queued_token_events_;
+    } else if (std::holds_alternative<StreamReadable>(ev) && events_.size() >= kMaxQueuedEvents) {
+        return;
+    }
     events_.push_back(std::move(ev));
 }
 
@@ -245,6 +257,10 @@ std::optional<ConnectionEvent> ConnectionImpl::poll_event() {
     events_.pop_front();
     if (auto* r = std::get_if<StreamReadable>(&ev))
         if (StreamRecord* s = find_stream(r->stream_id)) s->readable_announced = false;
+    if (std::holds_alternative<DatagramReceived>(ev)) --queued_datagram_events_;
+    if (std::holds_alternative<NewTokenReceived>(ev) ||
+        std::holds_alternative<SessionTicketReceived>(ev))
+        --queued_token_events_;
     return ev;
 }
 

@@ -384,6 +384,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     uint64_t key_generation_ = 0;  // 1-RTT key updates so far
 
     std::deque<ConnectionEvent> events_;
+    size_t queued_datagram_events_ = 0, queued_token_events_ = 0;
     ConnectionStats stats_;
     size_t max_udp_payload_;
 };

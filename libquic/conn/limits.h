@@ -30,6 +30,10 @@ inline constexpr size_t kMaxPendingPathResponses = 4;
 // dropped when the receiver is overwhelmed). The oldest is dropped beyond this.
 inline constexpr size_t kMaxQueuedDatagrams = 256;
 
+// NEW_TOKEN tokens and session tickets not yet polled: a client needs only the latest, and a
+// peer could send them without end.
+inline constexpr size_t kMaxQueuedTokenEvents = 8;
+
 // Application events not yet polled. Events are derived from peer actions (streams opened,
 // data readable); an application that never polls must not make us grow without bound, so
 // beyond this cap StreamReadable events are coalesced (the stream stays readable).

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "conn/connection_impl.h"
+#include "conn/limits.h"
 #include "sim/file_transfer.h"
 #include "wire/frame.h"
 
@@ -936,4 +937,35 @@ TEST_CASE(
         CHECK(std::string(st.ecn) == (passthrough ? "capable" : "failed"));
         CHECK(st.ecn_ce_received == 0);
     }
+}
+
+TEST_CASE(
+    "scenario: a flood of DATAGRAM frames to an application that does not read stays bounded") {
+    TransferScenario s = base(143, {});
+    s.client.connection.max_datagram_frame_size = 1200;
+    s.server.connection.max_datagram_frame_size = 1200;
+    s.client_to_server.rate_bps = s.server_to_client.rate_bps = 0;
+    Simulation sim(s.seed, s.client_to_server, s.server_to_client);
+    Endpoint& server = sim.add_server(s.server);
+    Endpoint& client = sim.add_client(s.client);
+    std::shared_ptr<Connection> sconn, cconn;
+    int sent = 0;
+    sim.set_on_step(server, [&](Time) {
+        if (!sconn) sconn = server.accept();
+        if (!sconn || !sconn->is_handshake_complete()) return;
+        while (auto ev = sconn->poll_event()) (void)ev;
+        const Bytes d(100, 0x5a);
+        while (sent < 2000 && sconn->send_datagram(d).ok()) ++sent;
+    });
+    sim.set_on_step(client, [&](Time now) {
+        if (!cconn) cconn = *client.connect(now, sim.client_path(client), ConnectOptions{"server"});
+        // The application never polls its events.
+    });
+    (void)sim.run_for(3s);
+    REQUIRE(sent == 2000);
+    size_t datagram_events = 0;
+    while (auto ev = cconn->poll_event())
+        datagram_events += std::holds_alternative<DatagramReceived>(*ev);
+    CHECK(datagram_events > 0);
+    CHECK(datagram_events <= kMaxQueuedDatagrams);
 }
