@@ -1,4 +1,5 @@
 #include "conn_log.h"
+#include "util/overloaded.h"
 
 #include <openssl/ssl.h>
 
@@ -6,13 +7,6 @@
 
 namespace quiver {
 namespace {
-
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 std::string format(const char* fmt, unsigned long long a, unsigned long long b = 0) {
     char buf[96];
@@ -30,7 +24,7 @@ std::string tls_alert_name(uint64_t code) {
 std::string describe(const quic::ConnectionEvent& event) {
     using namespace quic;
     return std::visit(
-        Overloaded{
+        quic::Overloaded{
             [](const HandshakeCompleted&) -> std::string { return "handshake completed"; },
             [](const HandshakeConfirmed&) -> std::string { return "handshake confirmed"; },
             [](const StreamOpened& e) {

@@ -1,4 +1,5 @@
 #include "h3_client.h"
+#include "util/overloaded.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,13 +22,6 @@ using quic::h3::Field;
 constexpr size_t kChunk = 64 * 1024;
 // The progress bar is redrawn at most this often.
 constexpr auto kProgressInterval = std::chrono::milliseconds(100);
-
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 std::string human_bytes(double n) {
     static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -99,7 +93,7 @@ void H3Client::handle(const quic::h3::SessionEvent& event) {
     using namespace quic;
     using namespace quic::h3;
     std::visit(
-        Overloaded{
+        quic::Overloaded{
             [&](const HandshakeCompleted&) {
                 handshake_done_ = true;
                 const ConnectionInfo& i = connection_->info();

@@ -1,4 +1,5 @@
 #include "h3_server.h"
+#include "util/overloaded.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,13 +29,6 @@ using quic::h3::Field;
 // Bytes read from a file (or the connection) per attempt.
 constexpr size_t kChunk = 64 * 1024;
 constexpr const char* kAllow = "GET, HEAD, POST, PUT";
-
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 // RFC 9110 §5.6.7: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT").
 std::string http_date(time_t t) {
@@ -163,7 +157,7 @@ void H3ServerSession::on_activity(quic::Time now) {
     using namespace quic;
     using namespace quic::h3;
     while (auto event = session_.poll_event(now)) {
-        std::visit(Overloaded{
+        std::visit(quic::Overloaded{
                        [&](const HandshakeCompleted&) {
                            logf("%s", describe(connection_->info()).c_str());
                        },

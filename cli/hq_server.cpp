@@ -1,4 +1,5 @@
 #include "hq_server.h"
+#include "util/overloaded.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,13 +17,6 @@ namespace {
 
 // Bytes read from a file per write attempt.
 constexpr size_t kChunk = 64 * 1024;
-
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 
@@ -56,7 +50,7 @@ void HqServerSession::on_activity() {
         if (log_ && !std::holds_alternative<StreamReadable>(*event) &&
             !std::holds_alternative<StreamWritable>(*event))
             logf("%s", describe(*event).c_str());
-        std::visit(Overloaded{
+        std::visit(quic::Overloaded{
                        [&](const HandshakeCompleted&) {
                            logf("%s", describe(connection_->info()).c_str());
                        },

@@ -2,6 +2,7 @@
 // ../shared/specs/draft-ietf-quic-qlog-quic-events.md (kDraft) or qlog 0.3 (kQvis03); the
 // section of the draft is cited where an event is built.
 #include "qlog/writer.h"
+#include "util/overloaded.h"
 
 #include <arpa/inet.h>
 
@@ -23,13 +24,6 @@ using quic::Time;
 namespace tr = quic::trace;
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // JSON can carry integers up to 2^53 exactly in every reader (main schema §11.3, I-JSON);
 // counters that mean "infinite" (ssthresh before the first loss) are left out instead.
@@ -363,7 +357,7 @@ struct QlogTracer::Impl {
     ordered_json frame(const quic::Frame& f, uint64_t ack_delay_exponent) const {
         const bool d = draft();
         ordered_json j;
-        std::visit(Overloaded{
+        std::visit(quic::Overloaded{
                        [&](const quic::PaddingFrame& p) {
                            j["frame_type"] = "padding";
                            j["raw"] = {{"length", p.length}, {"payload_length", p.length}};

@@ -1,4 +1,5 @@
 #include "http3/frame.h"
+#include "util/overloaded.h"
 
 #include <algorithm>
 
@@ -7,13 +8,6 @@
 
 namespace quic::h3 {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void encode_with_payload(Bytes& out, uint64_t type, ByteSpan payload) {
     encode_frame_header(out, type, payload.size());

@@ -1,16 +1,10 @@
 #include "http3/qpack_instructions.h"
+#include "util/overloaded.h"
 
 #include "http3/qpack_string.h"
 
 namespace quic::h3 {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // Chains the reads of one multi-part instruction: the first non-kOk status sticks, and
 // later reads are skipped.

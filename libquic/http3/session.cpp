@@ -1,4 +1,5 @@
 #include "http3/session.h"
+#include "util/overloaded.h"
 
 #include <algorithm>
 
@@ -12,13 +13,6 @@
 
 namespace quic::h3 {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 constexpr uint64_t kData = to_underlying(FrameType::kData);
 constexpr uint64_t kHeaders = to_underlying(FrameType::kHeaders);

@@ -1,4 +1,5 @@
 #include "sim/file_transfer.h"
+#include "util/overloaded.h"
 
 #include <doctest/doctest.h>
 
@@ -27,13 +28,6 @@ uint64_t name_hash(std::string_view name) {
 uint64_t content_block(uint64_t h, uint64_t block) {
     return derive_seed(h, block);
 }
-
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string closed_text(const ConnectionClosed& c) {
     return std::string(close_origin_name(c.origin)) + ": " + c.error.to_string();

@@ -3,6 +3,7 @@
 // Connection API to provoke the server's connection and stream errors. A failure prints its
 // seed (doctest INFO).
 #include <doctest/doctest.h>
+#include "util/overloaded.h"
 
 #include <deque>
 #include <functional>
@@ -25,13 +26,6 @@ using namespace quic::sim;
 using namespace std::chrono_literals;
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // Body byte at an offset: the client checks every byte of every response.
 uint8_t body_byte(uint64_t offset) {
