@@ -41,6 +41,11 @@ inline constexpr size_t kMaxFramesPerPacket = 64;
 // version_information transport parameter). Real lists have a handful.
 inline constexpr size_t kMaxVersions = 16;
 
+// HTTP/3 header fields written per HEADERS frame (the rest counted in headers_omitted), and
+// the bytes of each name or value: a peer controls both.
+inline constexpr size_t kMaxHttp3Fields = 64;
+inline constexpr size_t kMaxHttp3FieldBytes = 256;
+
 // Buffered output: flushed to the file when it reaches this size, on connection close and at
 // destruction. One write per 64 KiB keeps tracing cheap next to the packets themselves.
 inline constexpr size_t kWriteBufferBytes = 64 * 1024;

@@ -241,7 +241,8 @@ struct QlogTracer::Impl {
             trace["title"] = std::string("quiver ") + vantage() + " " + odcid_hex;
             trace["common_fields"] = std::move(common);
             trace["vantage_point"] = {{"name", "quiver"}, {"type", vantage()}};
-            trace["event_schemas"] = ordered_json::array({kDraftQuicEventSchema});
+            trace["event_schemas"] =
+                ordered_json::array({kDraftQuicEventSchema, kDraftHttp3EventSchema});
             ordered_json top;
             top["file_schema"] = kDraftFileSchema;
             top["serialization_format"] = kDraftSerializationFormat;
@@ -936,6 +937,69 @@ void QlogTracer::datagram_received(Time t, size_t size) {
         data["raw"] = ordered_json::array({impl_->raw_length(size)});
         impl_->event(t, "quic:udp_datagrams_received", "transport:datagrams_received",
                      std::move(data));
+    });
+}
+
+// H3 events draft §4.4/§4.5 frame_created / frame_parsed, §4.2 stream_type_set; qlog 0.3
+// http:frame_created, http:frame_parsed, http:stream_type_set.
+namespace {
+
+ordered_json http3_frame_json(const quic::trace::Http3Frame& f) {
+    ordered_json frame;
+    frame["frame_type"] = truncate_text(f.type, kMaxStateNameBytes);
+    if (f.type == "headers") {
+        ordered_json headers = ordered_json::array();
+        for (size_t i = 0; i < f.fields.size() && i < kMaxHttp3Fields; ++i)
+            headers.push_back({{"name", truncate_text(f.fields[i].name, kMaxHttp3FieldBytes)},
+                               {"value", truncate_text(f.fields[i].value, kMaxHttp3FieldBytes)}});
+        frame["headers"] = std::move(headers);
+        if (f.fields.size() > kMaxHttp3Fields)
+            frame["headers_omitted"] = f.fields.size() - kMaxHttp3Fields;
+    } else if (f.type == "settings") {
+        ordered_json settings = ordered_json::array();
+        for (const auto& [id, value] : f.settings) {
+            const char* name = id == 0x01   ? "settings_qpack_max_table_capacity"
+                               : id == 0x06 ? "settings_max_field_section_size"
+                               : id == 0x07 ? "settings_qpack_blocked_streams"
+                                            : "unknown";
+            settings.push_back({{"name", name}, {"value", value}});
+        }
+        frame["settings"] = std::move(settings);
+    } else if (f.id) {
+        frame["id"] = *f.id;
+    }
+    if (f.length) frame["raw"] = {{"payload_length", f.length}};
+    return frame;
+}
+
+}  // namespace
+
+void QlogTracer::http3_frame_created(Time t, uint64_t stream_id, const quic::trace::Http3Frame& f) {
+    QLOG_GUARDED({
+        ordered_json data;
+        data["stream_id"] = stream_id;
+        data["frame"] = http3_frame_json(f);
+        impl_->event(t, "http3:frame_created", "http:frame_created", std::move(data));
+    });
+}
+
+void QlogTracer::http3_frame_parsed(Time t, uint64_t stream_id, const quic::trace::Http3Frame& f) {
+    QLOG_GUARDED({
+        ordered_json data;
+        data["stream_id"] = stream_id;
+        data["frame"] = http3_frame_json(f);
+        impl_->event(t, "http3:frame_parsed", "http:frame_parsed", std::move(data));
+    });
+}
+
+void QlogTracer::http3_stream_type_set(Time t, uint64_t stream_id, bool local,
+                                       std::string_view type) {
+    QLOG_GUARDED({
+        ordered_json data;
+        data[impl_->draft() ? "initiator" : "owner"] = local ? "local" : "remote";
+        data["stream_id"] = stream_id;
+        data["stream_type"] = truncate_text(type, kMaxStateNameBytes);
+        impl_->event(t, "http3:stream_type_set", "http:stream_type_set", std::move(data));
     });
 }
 

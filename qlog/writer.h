@@ -36,6 +36,7 @@ std::optional<Schema> parse_schema(std::string_view name);
 // The event schema URI of the quic events draft this writer implements (quic events draft
 // §2.1: drafts append "-<number>").
 inline constexpr std::string_view kDraftQuicEventSchema = "urn:ietf:params:qlog:events:quic-13";
+inline constexpr std::string_view kDraftHttp3EventSchema = "urn:ietf:params:qlog:events:http3-13";
 inline constexpr std::string_view kDraftFileSchema = "urn:ietf:params:qlog:file:sequential";
 inline constexpr std::string_view kDraftSerializationFormat = "application/qlog+json-seq";
 
@@ -88,6 +89,9 @@ class QlogTracer final : public quic::trace::Tracer {
 
     void stream_state_updated(quic::Time, uint64_t, std::string_view) override;
     void datagram_received(quic::Time, size_t) override;
+    void http3_frame_created(quic::Time, uint64_t, const quic::trace::Http3Frame&) override;
+    void http3_frame_parsed(quic::Time, uint64_t, const quic::trace::Http3Frame&) override;
+    void http3_stream_type_set(quic::Time, uint64_t, bool, std::string_view) override;
 
   private:
     struct Impl;

@@ -52,6 +52,9 @@ Result<std::unique_ptr<Connection>> Connection::create(Time now, Params params) 
 }
 
 Connection::Connection(std::unique_ptr<ConnectionImpl> impl) : impl_(std::move(impl)) {}
+trace::Tracer* Connection::tracer() const {
+    return impl_->tracer();
+}
 Connection::~Connection() = default;
 
 void Connection::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
@@ -313,6 +316,7 @@ StreamRecord& ConnectionImpl::create_stream(StreamId id) {
         config_.initial_stream_receive_window, config_.max_stream_receive_window);
     StreamRecord& ref = *rec;
     streams_[id] = std::move(rec);
+    if (tracer_) tracer_->stream_state_updated(last_now_, id, "open");
     return ref;
 }
 
@@ -426,6 +430,7 @@ void ConnectionImpl::maybe_retire_stream(StreamRecord& s) {
     }
     streams_with_data_.erase(s.id);
     streams_with_control_.erase(s.id);
+    if (tracer_) tracer_->stream_state_updated(last_now_, s.id, "closed");
     streams_.erase(s.id);
 }
 

@@ -127,6 +127,8 @@ class Connection {
     void on_stateless_reset(Time now);
 
     ConnectionImpl& impl() { return *impl_; }
+    // The connection's tracer (null when not traced), for layers above (HTTP/3).
+    trace::Tracer* tracer() const;
 
   private:
     explicit Connection(std::unique_ptr<ConnectionImpl> impl);

@@ -157,6 +157,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     const Path& path() const { return path_; }
     const ConnectionId& original_dcid() const { return original_dcid_; }
     const std::optional<ConnectionClosed>& close_reason() const { return close_reason_; }
+    trace::Tracer* tracer() const { return tracer_.get(); }
 
     // For tests (a packet encoder that needs no keys): processes `payload` as the frames of a
     // decrypted packet of `type`, with the error handling of a received packet.

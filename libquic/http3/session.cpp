@@ -1,4 +1,6 @@
 #include "http3/session.h"
+
+#include "trace/tracer.h"
 #include "util/overloaded.h"
 
 #include <algorithm>
@@ -99,6 +101,42 @@ Session::Session(std::shared_ptr<Connection> connection, Perspective perspective
 
 Session::~Session() = default;
 
+// --- tracing (qlog http3 events); nothing is built without a tracer ----------------------
+
+namespace {
+
+std::vector<std::pair<uint64_t, uint64_t>> settings_pairs(const Settings& s) {
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    if (s.qpack_max_table_capacity) out.emplace_back(0x01, *s.qpack_max_table_capacity);
+    if (s.max_field_section_size) out.emplace_back(0x06, *s.max_field_section_size);
+    if (s.qpack_blocked_streams) out.emplace_back(0x07, *s.qpack_blocked_streams);
+    for (const Setting& o : s.others) out.emplace_back(o.id, o.value);
+    return out;
+}
+
+}  // namespace
+
+void Session::trace_frame(bool created, uint64_t stream_id, std::string_view type, uint64_t length,
+                          std::span<const Field> fields, const Settings* settings,
+                          std::optional<uint64_t> id) const {
+    trace::Tracer* t = conn_->tracer();
+    if (!t) return;
+    std::vector<trace::FieldView> views;
+    views.reserve(fields.size());
+    for (const Field& f : fields) views.push_back({f.name, f.value});
+    const auto pairs =
+        settings ? settings_pairs(*settings) : std::vector<std::pair<uint64_t, uint64_t>>{};
+    trace::Http3Frame frame{type, length, views, pairs, id};
+    if (created)
+        t->http3_frame_created(now_, stream_id, frame);
+    else
+        t->http3_frame_parsed(now_, stream_id, frame);
+}
+
+void Session::trace_stream_type(uint64_t stream_id, bool local, std::string_view type) const {
+    if (trace::Tracer* t = conn_->tracer()) t->http3_stream_type_set(now_, stream_id, local, type);
+}
+
 SessionStats Session::stats() const {
     SessionStats s = stats_;
     s.encoder_insert_count = encoder_.insert_count();
@@ -146,6 +184,7 @@ Status Session::start() {
         local_[kGrease].fin = true;
         local_[kGrease].wanted = true;
     }
+    local_settings_ = ours;
     open_local_streams();
     return {};
 }
@@ -154,11 +193,15 @@ Status Session::start() {
 // not allow yet wait for StreamsAvailable or HandshakeCompleted.
 void Session::open_local_streams() {
     if (closed_) return;
-    for (LocalStream& l : local_) {
+    static constexpr const char* kTypes[] = {"control", "qpack_encode", "qpack_decode"};
+    for (int i = 0; i < 4; ++i) {
+        LocalStream& l = local_[i];
         if (!l.wanted || l.id) continue;
         auto r = conn_->open_stream(false);
         if (!r) return;
         l.id = *r;
+        if (i < 3) trace_stream_type(*l.id, true, kTypes[i]);
+        if (i == kControl) trace_frame(true, *l.id, "settings", 0, {}, &local_settings_);
     }
     for (int i = 0; i < 4; ++i) flush_local(i);
 }
@@ -391,6 +434,10 @@ void Session::read_uni(uint64_t id, PeerUniStream& u) {
             auto h = u.header.next(in);
             if (h) {
                 u.kind = h->kind;
+                static constexpr const char* kKinds[] = {"control",      "push",     "qpack_encode",
+                                                         "qpack_decode", "reserved", "unknown"};
+                const size_t k = static_cast<size_t>(h->kind);
+                trace_stream_type(id, false, k < 6 ? kKinds[k] : "unknown");
                 auto st = on_uni_header(id, u);
                 if (!st) return fail(st.error());
             }
@@ -469,32 +516,34 @@ Status Session::on_uni_data(PeerUniStream& u, ByteSpan data) {
 }
 
 Status Session::on_control_frame(const ControlFrame& f) {
-    return std::visit(Overloaded{
-                          [&](const SettingsFrame& s) -> Status {
-                              peer_settings_ = s.settings;
-                              // RFC 9204 §3.2.3: our encoder may use up to the peer's maximum
-                              // capacity.
-                              encoder_.apply_peer_settings(
-                                  s.settings.qpack_max_table_capacity_or_default(),
-                                  s.settings.qpack_blocked_streams_or_default());
-                              flush_encoder_stream();
-                              return {};
-                          },
-                          [&](const GoawayFrame& g) -> Status {
-                              goaway_received_ = g.id;
-                              events_.push_back(GoAwayReceived{g.id});
-                              after_goaway();
-                              return {};
-                          },
-                          [&](const CancelPushFrame&) -> Status {
-                              // §7.2.3: no push was ever allowed or promised, so the push ID is
-                              // beyond the maximum (client) or was never promised (server):
-                              // H3_ID_ERROR either way.
-                              return h3_error(H3Error::kIdError, "CANCEL_PUSH without any push");
-                          },
-                          [&](const MaxPushIdFrame&) -> Status { return {}; },  // we never push
-                      },
-                      f);
+    return std::visit(
+        Overloaded{
+            [&](const SettingsFrame& s) -> Status {
+                peer_settings_ = s.settings;
+                trace_frame(false, peer_control_.value_or(0), "settings", 0, {}, &s.settings);
+                // RFC 9204 §3.2.3: our encoder may use up to the peer's maximum
+                // capacity.
+                encoder_.apply_peer_settings(s.settings.qpack_max_table_capacity_or_default(),
+                                             s.settings.qpack_blocked_streams_or_default());
+                flush_encoder_stream();
+                return {};
+            },
+            [&](const GoawayFrame& g) -> Status {
+                goaway_received_ = g.id;
+                trace_frame(false, peer_control_.value_or(0), "goaway", 0, {}, nullptr, g.id);
+                events_.push_back(GoAwayReceived{g.id});
+                after_goaway();
+                return {};
+            },
+            [&](const CancelPushFrame&) -> Status {
+                // §7.2.3: no push was ever allowed or promised, so the push ID is
+                // beyond the maximum (client) or was never promised (server):
+                // H3_ID_ERROR either way.
+                return h3_error(H3Error::kIdError, "CANCEL_PUSH without any push");
+            },
+            [&](const MaxPushIdFrame&) -> Status { return {}; },  // we never push
+        },
+        f);
 }
 
 // §5.2: requests at or above a server's GOAWAY identifier were not and will not be processed;
@@ -690,6 +739,7 @@ Status Session::decode_section(RequestStream& s) {
     }
     ++stats_.sections_decoded;
     if (d.required_insert_count > 0) ++stats_.sections_decoded_dynamic;
+    trace_frame(false, s.id, "headers", 0, d.fields);
     return deliver_section(s, std::move(d.fields));
 }
 
@@ -903,6 +953,7 @@ Result<Bytes> Session::encode_headers_frame(uint64_t id, std::span<const Field> 
     if (!section.empty() && section[0] != 0) ++stats_.sections_encoded_dynamic;
     // RFC 9204 §2.1.3: instructions the section depends on go out before it.
     flush_encoder_stream();
+    trace_frame(true, id, "headers", section.size(), fields);
     Bytes frame;
     encode_frame_header(frame, kHeaders, section.size());
     frame.insert(frame.end(), section.begin(), section.end());
@@ -988,6 +1039,7 @@ Result<size_t> Session::send_body(uint64_t stream_id, ByteSpan data, bool fin) {
             std::min<size_t>(data.size() - accepted, kMaxDataFramePayload));
         Bytes header;
         encode_frame_header(header, kData, chunk.size());
+        trace_frame(true, stream_id, "data", chunk.size());
         auto n = conn_->write(stream_id, header, false);
         if (!n) return std::move(n).error();
         if (*n == 0) break;  // nothing committed for this frame
@@ -1058,6 +1110,7 @@ Status Session::shutdown(Time now) {
                                        next_peer_request_index_);
     goaway_sent_ = id;
     Bytes frame = encode_frame(GoawayFrame{id});
+    trace_frame(true, local_[kControl].id.value_or(0), "goaway", 0, {}, nullptr, id);
     write_local(kControl, frame);
     return {};
 }

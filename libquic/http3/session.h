@@ -271,7 +271,13 @@ class Session {
 
     // The peer's streams.
     std::map<uint64_t, std::unique_ptr<PeerUniStream>> uni_;
+    // qlog http3 events (draft-ietf-quic-qlog-h3-events); no-ops without a tracer.
+    void trace_frame(bool created, uint64_t stream_id, std::string_view type, uint64_t length,
+                     std::span<const Field> fields = {}, const Settings* settings = nullptr,
+                     std::optional<uint64_t> id = std::nullopt) const;
+    void trace_stream_type(uint64_t stream_id, bool local, std::string_view type) const;
     std::optional<uint64_t> peer_control_, peer_encoder_, peer_decoder_;
+    Settings local_settings_;  // what our SETTINGS frame says (for the trace)
     std::optional<Settings> peer_settings_;
     std::map<uint64_t, std::unique_ptr<RequestStream>> streams_;
     // Server: the first client bidirectional stream index not seen yet (lower ones without an

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "conn/connection_api.h"
 #include "conn/events.h"
@@ -69,6 +71,20 @@ enum class KeyKind : uint8_t {
 enum class KeyTrigger : uint8_t { kTls, kRemoteUpdate, kLocalUpdate };
 enum class TimerKind : uint8_t { kAck, kLossTimeout, kPto, kIdle, kHandshake };
 
+// HTTP/3 (draft-ietf-quic-qlog-h3-events): a frame as created or parsed. The session fills
+// what the frame type carries: header fields for HEADERS, settings for SETTINGS, an id for
+// GOAWAY/MAX_PUSH_ID/CANCEL_PUSH.
+struct FieldView {
+    std::string_view name, value;
+};
+struct Http3Frame {
+    std::string_view type;  // "data", "headers", "settings", "goaway", "max_push_id", ...
+    uint64_t length = 0;    // payload bytes
+    std::span<const FieldView> fields;
+    std::span<const std::pair<uint64_t, uint64_t>> settings;
+    std::optional<uint64_t> id;
+};
+
 class Tracer {
   public:
     virtual ~Tracer() = default;
@@ -100,6 +116,13 @@ class Tracer {
 
     virtual void stream_state_updated(Time, uint64_t /*stream_id*/, std::string_view /*state*/) {}
     virtual void datagram_received(Time, size_t /*size*/) {}
+
+    // HTTP/3: frame_created, frame_parsed, stream_type_set ("control", "qpack_encode",
+    // "qpack_decode", "request", "push", "reserved", "unknown").
+    virtual void http3_frame_created(Time, uint64_t /*stream_id*/, const Http3Frame&) {}
+    virtual void http3_frame_parsed(Time, uint64_t /*stream_id*/, const Http3Frame&) {}
+    virtual void http3_stream_type_set(Time, uint64_t /*stream_id*/, bool /*local*/,
+                                       std::string_view /*type*/) {}
 };
 
 }  // namespace quic::trace

@@ -3,6 +3,8 @@
 // Connection API to provoke the server's connection and stream errors. A failure prints its
 // seed (doctest INFO).
 #include <doctest/doctest.h>
+#include "qlog/reader.h"
+#include "qlog/writer.h"
 #include "util/overloaded.h"
 
 #include <deque>
@@ -337,7 +339,7 @@ struct H3Sim {
     std::unique_ptr<ServerApp> server;
 
     explicit H3Sim(uint64_t seed, SessionConfig server_config = {}, LinkConfig link = {},
-                   bool zero_rtt = false)
+                   bool zero_rtt = false, std::string qlog_dir = {})
         : sim(seed, link, link) {
         auto made = make_sim_tls({"h3"});
         REQUIRE(made);
@@ -346,6 +348,10 @@ struct H3Sim {
         sc.server_tls = tls.server;
         cc.client_tls = tls.client;
         sc.connection.enable_0rtt = cc.connection.enable_0rtt = zero_rtt;
+        if (!qlog_dir.empty())
+            sc.tracer_factory = cc.tracer_factory = [qlog_dir](Role role, const ConnectionId& id) {
+                return qlog::make_file_tracer(qlog_dir, role, id);
+            };
         server_endpoint = &sim.add_server(sc);
         client_endpoint = &sim.add_client(cc);
         server = std::make_unique<ServerApp>(ServerApp{*server_endpoint, server_config, {}, {}});
@@ -635,7 +641,7 @@ Bytes headers_frame(uint64_t stream_id, const std::vector<Field>& fields) {
     QpackEncoder enc;
     Bytes section = enc.encode_field_section(stream_id, fields);
     Bytes frame;
-    encode_frame_header(frame, to_underlying(FrameType::kHeaders), section.size());
+    encode_frame_header(frame, to_underlying(h3::FrameType::kHeaders), section.size());
     frame.insert(frame.end(), section.begin(), section.end());
     return frame;
 }
@@ -713,7 +719,7 @@ TEST_CASE("h3 session: connection errors on the peer's raw streams close with th
         {"DATA on the control stream",
          [](RawClient& c) {
              Bytes b = control_stream_with_settings();
-             encode_frame_header(b, to_underlying(FrameType::kData), 2);
+             encode_frame_header(b, to_underlying(h3::FrameType::kData), 2);
              b.push_back('h');
              b.push_back('i');
              c.open_uni(b);
@@ -743,7 +749,7 @@ TEST_CASE("h3 session: connection errors on the peer's raw streams close with th
              // §4.5.2).
              Bytes section{0x00, 0x00, 0x80};
              Bytes frame;
-             encode_frame_header(frame, to_underlying(FrameType::kHeaders), section.size());
+             encode_frame_header(frame, to_underlying(h3::FrameType::kHeaders), section.size());
              frame.insert(frame.end(), section.begin(), section.end());
              c.open_bidi(frame);
          },
@@ -751,7 +757,7 @@ TEST_CASE("h3 session: connection errors on the peer's raw streams close with th
         {"DATA before HEADERS on a request stream",
          [](RawClient& c) {
              Bytes frame;
-             encode_frame_header(frame, to_underlying(FrameType::kData), 1);
+             encode_frame_header(frame, to_underlying(h3::FrameType::kData), 1);
              frame.push_back('x');
              c.open_bidi(frame);
          },
@@ -838,7 +844,7 @@ TEST_CASE("h3 session: Content-Length that disagrees with DATA is H3_MESSAGE_ERR
         h[0].value = "POST";
         h.push_back({"content-length", "10"});
         Bytes b = headers_frame(0, h);
-        encode_frame_header(b, to_underlying(FrameType::kData), 4);
+        encode_frame_header(b, to_underlying(h3::FrameType::kData), 4);
         for (char ch : std::string("abcd")) b.push_back(static_cast<uint8_t>(ch));
         id = c.open_bidi(b);
     };
@@ -868,7 +874,7 @@ TEST_CASE("h3 session: a decompression bomb is answered with 431, the connection
         encode_field_section_prefix(section, 1, 1, max_entries(4096));
         for (int i = 0; i < 1000; ++i) encode_field_line(section, IndexedFieldLine{false, 0});
         Bytes frame;
-        encode_frame_header(frame, to_underlying(FrameType::kHeaders), section.size());
+        encode_frame_header(frame, to_underlying(h3::FrameType::kHeaders), section.size());
         frame.insert(frame.end(), section.begin(), section.end());
         bomb = c.open_bidi(frame);
         after = c.open_bidi(headers_frame(4, good_request("/res/10")));
@@ -913,4 +919,55 @@ TEST_CASE("h3 session: a server-initiated bidirectional stream is H3_STREAM_CREA
     CHECK(server_closed[0].error.code == to_underlying(H3Error::kStreamCreationError));
     REQUIRE(!client->closed.empty());
     CHECK(client->closed[0].origin == CloseOrigin::kLocal);
+}
+
+TEST_CASE("h3 session: qlog traces carry the HTTP/3 events (frames, settings, stream types)") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("quiver-h3-qlog-" + std::to_string(getpid()));
+    fs::remove_all(dir);
+    {
+        H3Sim h(230, {}, {}, false, dir.string());
+        auto client = h.client();
+        for (int i = 0; i < 3; ++i) client->queue.push_back({"/res/" + std::to_string(1000 + i)});
+        h.sim.wake_at(h.sim.now());
+        REQUIRE(h.sim.run_until([&] { return client->completed() == 3; }, 30s).done());
+        client->session->close(h.sim.now());
+        (void)h.sim.run_for(1s);
+    }
+    size_t files = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        ++files;
+        auto traces = qlog::read_file(entry.path());
+        REQUIRE(traces.ok());
+        REQUIRE(traces->size() == 1);
+        std::map<std::string, size_t> count;
+        std::set<std::string> types_created, types_parsed, stream_types;
+        for (const qlog::Event& e : (*traces)[0].events) {
+            if (e.name.rfind("http3:", 0) != 0) continue;
+            ++count[e.name];
+            if (e.name == "http3:stream_type_set") {
+                CHECK(e.data.contains("stream_id"));
+                REQUIRE(e.data.contains("stream_type"));
+                stream_types.insert(e.data["stream_type"].get<std::string>());
+                continue;
+            }
+            // H3 events draft §4.4, §4.5: stream_id and frame are required.
+            REQUIRE(e.data.contains("stream_id"));
+            REQUIRE(e.data.contains("frame"));
+            const std::string type = e.data["frame"]["frame_type"];
+            if (type == "headers") CHECK(e.data["frame"]["headers"].size() >= 1);
+            if (type == "settings") CHECK(e.data["frame"]["settings"].size() >= 3);
+            (e.name == "http3:frame_created" ? types_created : types_parsed).insert(type);
+        }
+        CAPTURE(entry.path().filename().string());
+        CHECK(stream_types.count("control") == 1);
+        CHECK(stream_types.count("qpack_encode") == 1);
+        CHECK(stream_types.count("qpack_decode") == 1);
+        CHECK(types_created.count("settings") == 1);
+        CHECK(types_created.count("headers") == 1);
+        CHECK(types_parsed.count("settings") == 1);
+        CHECK(types_parsed.count("headers") == 1);
+    }
+    CHECK(files == 2);
+    fs::remove_all(dir);
 }

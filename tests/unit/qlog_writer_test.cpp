@@ -277,7 +277,8 @@ TEST_CASE("qlog writer: draft schema header, and every event has the draft's req
     const json& h = records[0];
     CHECK(h["file_schema"] == "urn:ietf:params:qlog:file:sequential");
     CHECK(h["serialization_format"] == "application/qlog+json-seq");
-    CHECK(h["trace"]["event_schemas"] == json::array({"urn:ietf:params:qlog:events:quic-13"}));
+    CHECK(h["trace"]["event_schemas"] == json::array({"urn:ietf:params:qlog:events:quic-13",
+                                                      "urn:ietf:params:qlog:events:http3-13"}));
     CHECK(h["trace"]["vantage_point"]["type"] == "client");
     CHECK(h["trace"]["common_fields"]["group_id"] == "8394c8f0");
     CHECK(h["trace"]["common_fields"]["time_format"] == "relative_to_epoch");
