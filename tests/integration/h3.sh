@@ -44,26 +44,7 @@ make_root() {
     ln -s "$WORK/secret.txt" "$WORK/www/escape.txt"
 }
 
-start_server() {
-    : >"$WORK/server.log"
-    "$QUIVER" server --listen 127.0.0.1:0 --root "$WORK/www" -v "$@" 2>"$WORK/server.log" &
-    SERVER_PID=$!
-    for _ in $(seq 1 100); do
-        PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$WORK/server.log")
-        [[ -n $PORT ]] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start"
-        sleep 0.05
-    done
-    fail "the server did not print its port"
-}
-
-stop_server() {
-    kill -TERM "$SERVER_PID"
-    local rc=0
-    wait "$SERVER_PID" || rc=$?
-    SERVER_PID=
-    [[ $rc == 0 ]] || fail "the server exited with $rc after SIGTERM"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # client [options...] URL...: quiver client -k, stdout to $WORK/client.out, stderr to
 # $WORK/client.err; sets RC.
