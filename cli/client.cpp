@@ -460,14 +460,8 @@ int run_client(const ClientOptions& o) {
         std::fprintf(body_to_stdout ? stderr : stdout, "%s\n", text.c_str());
     }
     if (log) {
-        const auto& s = socket->stats();
         std::fprintf(log, "quiver client: %s\n", describe(conn->stats()).c_str());
-        std::fprintf(log,
-                     "quiver client: socket: sent %llu datagrams in %llu calls (%llu GSO "
-                     "batches), received %llu in %llu calls (%llu GRO batches)\n",
-                     (unsigned long long)s.datagrams_sent, (unsigned long long)s.send_calls,
-                     (unsigned long long)s.gso_batches, (unsigned long long)s.datagrams_received,
-                     (unsigned long long)s.receive_calls, (unsigned long long)s.gro_batches);
+        std::fprintf(log, "quiver client: socket: %s\n", describe(socket->stats()).c_str());
     }
     driver.close();
     close_handle(stopper);

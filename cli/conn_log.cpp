@@ -92,6 +92,17 @@ std::string describe(const quic::ConnectionInfo& info) {
     return buf;
 }
 
+std::string describe(const quic::uv::UdpSocket::Stats& s) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "sent %llu datagrams in %llu calls (%llu GSO batches), received %llu in %llu "
+                  "calls (%llu GRO batches)",
+                  (unsigned long long)s.datagrams_sent, (unsigned long long)s.send_calls,
+                  (unsigned long long)s.gso_batches, (unsigned long long)s.datagrams_received,
+                  (unsigned long long)s.receive_calls, (unsigned long long)s.gro_batches);
+    return buf;
+}
+
 std::string describe(const quic::ConnectionStats& s) {
     char buf[384];
     std::snprintf(buf, sizeof buf,

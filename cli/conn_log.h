@@ -5,6 +5,7 @@
 
 #include "conn/connection.h"
 #include "conn/events.h"
+#include "uv/udp_socket.h"
 
 namespace quiver {
 
@@ -14,6 +15,9 @@ std::string describe(const quic::ConnectionClosed& closed);
 // Version, ALPN, cipher, resumption and 0-RTT, as `-v` prints them after the handshake.
 std::string describe(const quic::ConnectionInfo& info);
 std::string describe(const quic::ConnectionStats& stats);
+// "sent N datagrams in N calls (N GSO batches), received N in N calls (N GRO batches)"
+// (scripts/bench reads this line).
+std::string describe(const quic::uv::UdpSocket::Stats& stats);
 // The TLS alert name for a CRYPTO_ERROR code (0x100 + alert), or "" for other codes.
 std::string tls_alert_name(uint64_t transport_code);
 

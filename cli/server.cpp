@@ -15,6 +15,7 @@
 
 #include "cc_option.h"
 #include "commands.h"
+#include "conn_log.h"
 #include "endpoint/endpoint.h"
 #include "h3_server.h"
 #include "hq_interop.h"
@@ -199,13 +200,7 @@ int run_server(const ServerOptions& o) {
     uv_run(loop.get(), UV_RUN_DEFAULT);
 
     if (log) {
-        const auto& s = driver.socket().stats();
-        std::fprintf(log,
-                     "quiver server: sent %llu datagrams in %llu calls (%llu GSO batches), "
-                     "received %llu in %llu calls (%llu GRO batches)\n",
-                     (unsigned long long)s.datagrams_sent, (unsigned long long)s.send_calls,
-                     (unsigned long long)s.gso_batches, (unsigned long long)s.datagrams_received,
-                     (unsigned long long)s.receive_calls, (unsigned long long)s.gro_batches);
+        std::fprintf(log, "quiver server: %s\n", describe(driver.socket().stats()).c_str());
         const auto& e = endpoint.stats();
         std::fprintf(
             log,

@@ -48,7 +48,7 @@ std::optional<size_t> ConnectionImpl::amplification_budget() const {
     return left < kMinUsefulDatagram ? 0 : left;
 }
 
-bool ConnectionImpl::has_data_to_send(PacketSpace& sp) const {
+bool ConnectionImpl::has_data_to_send(const PacketSpace& sp) const {
     if (sp.crypto_send.has_pending() || sp.probes_pending || sp.ping_pending) return true;
     if (sp.id != PacketNumberSpaceId::kApplicationData) return false;
     if (handshake_done_pending_ || max_data_pending_ || data_blocked_pending_ ||

@@ -15,25 +15,16 @@ Duration ConnectionImpl::effective_idle_timeout() const {
     Duration ours = config_.max_idle_timeout;
     Duration theirs = std::chrono::milliseconds(peer_params_.max_idle_timeout_ms);
     Duration t = ours;
-    if (!peer_params_applied_ || theirs.count() == 0)
-        t = ours;
-    else if (ours.count() == 0)
-        t = theirs;
-    else
-        t = std::min(ours, theirs);
+    if (peer_params_applied_ && theirs.count() != 0)
+        t = ours.count() == 0 ? theirs : std::min(ours, theirs);
     if (t.count() == 0) return Duration::zero();
     return std::max(t, 3 * pto_duration());
 }
 
 void ConnectionImpl::reset_idle_timer(Time now) {
-    if (!handshake_complete_) {
-        // During the handshake the handshake timeout governs, plus the idle timeout.
-        Duration idle = effective_idle_timeout();
-        idle_deadline_ = idle.count() ? std::optional<Time>(now + idle) : std::nullopt;
-    } else {
-        Duration idle = effective_idle_timeout();
-        idle_deadline_ = idle.count() ? std::optional<Time>(now + idle) : std::nullopt;
-    }
+    // During the handshake the handshake timeout applies as well (its own deadline).
+    const Duration idle = effective_idle_timeout();
+    idle_deadline_ = idle.count() ? std::optional<Time>(now + idle) : std::nullopt;
     if (config_.keep_alive_period.count() > 0 && handshake_complete_)
         keep_alive_at_ = now + config_.keep_alive_period;
 }
@@ -65,9 +56,7 @@ std::optional<Time> ConnectionImpl::next_timeout() const {
     // Pacing: when data waits only for the pacer, wake up when it allows the next packet.
     if (config_.pacing && cc_->can_send(max_udp_payload_)) {
         Time next = pacer_.next_send_time(last_now_, max_udp_payload_);
-        if (next > last_now_ &&
-            const_cast<ConnectionImpl*>(this)->has_data_to_send(
-                const_cast<ConnectionImpl*>(this)->space(PacketNumberSpaceId::kApplicationData)))
+        if (next > last_now_ && has_data_to_send(space(PacketNumberSpaceId::kApplicationData)))
             take(next);
     }
     return t;

@@ -214,7 +214,7 @@ class ConnectionImpl final : public TlsSession::Handler {
                         SentPacket& sent, bool allow_data);
     bool write_stream_frames(Time now, ByteWriter& w, SentPacket& sent, bool zero_rtt);
     bool write_control_frames(ByteWriter& w, SentPacket& sent);
-    bool has_data_to_send(PacketSpace& space) const;
+    bool has_data_to_send(const PacketSpace& space) const;
     bool wants_to_send(Time now) const;
     size_t current_max_udp_payload() const;
     std::optional<size_t> amplification_budget() const;
