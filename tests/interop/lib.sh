@@ -476,7 +476,9 @@ compare_downloads() {
 # lengths. Multi-valued fields (coalesced packets, several messages) are comma-joined.
 decode_capture() {
   cat "$RUN_DIR"/server/logs/keys.log "$RUN_DIR"/client/logs/keys.log >"$RUN_DIR/keys.log" 2>/dev/null || true
-  tshark -r "$RUN_DIR/capture.pcapng" -o "tls.keylog_file:$RUN_DIR/keys.log" \
+  # -d: the client's ephemeral port can be one Wireshark knows for another protocol, which would
+  # then hide that connection; everything to or from port 443 here is QUIC.
+  tshark -r "$RUN_DIR/capture.pcapng" -d udp.port==443,quic -o "tls.keylog_file:$RUN_DIR/keys.log" \
     -Y "quic && !(ip.dst == $MARK_START || ip.dst == $MARK_STOP)" \
     -T fields -E separator=/t -E occurrence=a -E aggregator=, \
     -e udp.srcport -e quic.connection.number -e quic.long.packet_type -e quic.key_phase \
@@ -498,11 +500,12 @@ handshake_connections() {
   awk "$AWK_LIB"' $1 == "s2c" && has($5, 2) && !seen[$2]++ { print $2 }' "$RUN_DIR/packets.tsv"
 }
 
-# How many handshakes the server answered: distinct server connection IDs on ServerHello
-# packets. (Wireshark's connection numbers can merge two connections that reuse a client port;
-# a retransmitted ServerHello keeps its connection ID.)
+# How many handshakes the server answered: distinct server connection IDs on the server's
+# Initial packets (long type 0). The Source Connection ID is not encrypted, so the count does not
+# depend on tshark decrypting every connection, and Wireshark's connection numbers (which can
+# merge two connections that reuse a client port) play no part. Retransmissions keep their ID.
 handshake_count() {
-  awk "$AWK_LIB"' $1 == "s2c" && has($5, 2) { split($8, a, ","); if (!seen[a[1]]++) n++ } END { print n + 0 }' \
+  awk "$AWK_LIB"' $1 == "s2c" && has($3, 0) { split($8, a, ","); if (a[1] != "" && !seen[a[1]]++) n++ } END { print n + 0 }' \
     "$RUN_DIR/packets.tsv"
 }
 
@@ -637,7 +640,7 @@ wire_checks() {
 # Required Insert Count (RFC 9204 §4.5.1.1), which is 0 for a static-only section.
 # Wireshark 4.0 has no QPACK fields, hence the first byte of http3.frame_payload.
 http3_checks() {
-  tshark -r "$RUN_DIR/capture.pcapng" -o "tls.keylog_file:$RUN_DIR/keys.log" -Y http3 \
+  tshark -r "$RUN_DIR/capture.pcapng" -d udp.port==443,quic -o "tls.keylog_file:$RUN_DIR/keys.log" -Y http3 \
     -T fields -E separator=/t -E occurrence=a -E aggregator=, \
     -e udp.srcport -e http3.frame_type -e http3.frame_payload 2>>"$RUN_DIR/tshark-decode.txt" |
     awk -F'\t' '
