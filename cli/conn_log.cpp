@@ -1,5 +1,5 @@
 #include "conn_log.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include <openssl/ssl.h>
 

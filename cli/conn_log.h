@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "conn/connection.h"
-#include "conn/events.h"
+#include "quic/connection.h"
+#include "quic/events.h"
 #include "uv/udp_socket.h"
 
 namespace quiver {

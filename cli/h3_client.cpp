@@ -1,5 +1,5 @@
 #include "h3_client.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "conn/connection.h"
 #include "http3/session.h"
+#include "quic/connection.h"
 
 namespace quiver {
 

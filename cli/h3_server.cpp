@@ -1,5 +1,5 @@
 #include "h3_server.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include <dirent.h>
 #include <fcntl.h>

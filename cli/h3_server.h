@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "conn/connection.h"
 #include "http3/session.h"
+#include "quic/connection.h"
 
 namespace quiver {
 

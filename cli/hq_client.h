@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "conn/connection.h"
+#include "quic/connection.h"
 
 namespace quiver {
 

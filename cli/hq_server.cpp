@@ -1,5 +1,5 @@
 #include "hq_server.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

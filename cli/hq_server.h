@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "conn/connection.h"
+#include "quic/connection.h"
 
 namespace quiver {
 

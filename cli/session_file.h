@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quiver {
 

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "util/result.h"
+#include "quic/result.h"
 
 namespace qlog {
 

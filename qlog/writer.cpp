@@ -2,7 +2,7 @@
 // ../shared/specs/draft-ietf-quic-qlog-quic-events.md (kDraft) or qlog 0.3 (kQvis03); the
 // section of the draft is cited where an event is built.
 #include "qlog/writer.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include <arpa/inet.h>
 

@@ -23,8 +23,8 @@
 #include <string>
 #include <string_view>
 
-#include "trace/tracer.h"
-#include "wire/transport_parameters.h"
+#include "quic/tracer.h"
+#include "quic/transport_parameters.h"
 
 namespace qlog {
 

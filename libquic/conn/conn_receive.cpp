@@ -4,7 +4,7 @@
 #include "conn/connection_impl.h"
 #include "crypto/initial_secrets.h"
 #include "crypto/retry_integrity.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 #include "wire/packet_number.h"
 #include "wire/stateless_reset.h"
 #include "wire/version_negotiation.h"

@@ -1,6 +1,6 @@
 // Connection: construction, the application API, events. The facade forwards to
 // ConnectionImpl so the public header stays free of the state machine's details.
-#include "conn/connection.h"
+#include "quic/connection.h"
 
 #include "conn/connection_impl.h"
 #include "crypto/initial_secrets.h"

@@ -17,10 +17,12 @@
 
 #include "cc/congestion_controller.h"
 #include "cc/pacer.h"
-#include "conn/connection.h"
 #include "conn/limits.h"
 #include "crypto/cipher_suite.h"
 #include "crypto/packet_protection.h"
+#include "quic/connection.h"
+#include "quic/frame.h"
+#include "quic/tracer.h"
 #include "recovery/loss_detector.h"
 #include "recovery/received_packet_tracker.h"
 #include "stream/flow_control.h"
@@ -30,8 +32,6 @@
 #include "stream/stream_limits.h"
 #include "stream/stream_state.h"
 #include "tls/tls_session.h"
-#include "trace/tracer.h"
-#include "wire/frame.h"
 #include "wire/packet_header.h"
 
 namespace quic {

@@ -19,11 +19,11 @@
 #include <cstdint>
 #include <optional>
 
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
+#include "quic/random.h"
+#include "quic/result.h"
 #include "quic/time.h"
-#include "util/bytes.h"
-#include "util/random.h"
-#include "util/result.h"
-#include "wire/connection_id.h"
 
 namespace quic {
 

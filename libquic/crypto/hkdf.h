@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quic {
 

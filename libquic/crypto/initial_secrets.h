@@ -9,9 +9,9 @@
 
 #include "crypto/cipher_suite.h"
 #include "crypto/packet_protection.h"
-#include "util/bytes.h"
-#include "wire/connection_id.h"
-#include "wire/version.h"
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
+#include "quic/version.h"
 
 namespace quic {
 

@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "crypto/cipher_suite.h"
-#include "util/bytes.h"
-#include "wire/version.h"
+#include "quic/bytes.h"
+#include "quic/version.h"
 
 namespace quic {
 

@@ -14,9 +14,9 @@
 #include <optional>
 
 #include "crypto/cipher_suite.h"
-#include "util/bytes.h"
-#include "util/result.h"
-#include "wire/version.h"
+#include "quic/bytes.h"
+#include "quic/result.h"
+#include "quic/version.h"
 
 namespace quic {
 

@@ -6,9 +6,9 @@
 #include <array>
 #include <cstdint>
 
-#include "util/bytes.h"
-#include "wire/connection_id.h"
-#include "wire/version.h"
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
+#include "quic/version.h"
 
 namespace quic {
 

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "util/bytes.h"
-#include "wire/connection_id.h"
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
 
 namespace quic {
 

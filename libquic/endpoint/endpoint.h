@@ -11,12 +11,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "conn/connection.h"
 #include "crypto/address_token.h"
 #include "crypto/stateless_reset.h"
 #include "quic/config.h"
-#include "tls/tls_context.h"
-#include "util/random.h"
+#include "quic/connection.h"
+#include "quic/random.h"
+#include "quic/tls_context.h"
 #include "wire/packet_header.h"
 
 namespace quic {

@@ -1,5 +1,5 @@
 #include "http3/frame.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include <algorithm>
 

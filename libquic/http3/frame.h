@@ -13,9 +13,9 @@
 #include "http3/limits.h"
 #include "http3/settings.h"
 #include "http3/varint_reader.h"
-#include "util/bytes.h"
-#include "util/random.h"
-#include "util/result.h"
+#include "quic/bytes.h"
+#include "quic/random.h"
+#include "quic/result.h"
 
 namespace quic::h3 {
 

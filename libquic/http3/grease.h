@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "util/random.h"
-#include "util/varint.h"
+#include "quic/random.h"
+#include "quic/varint.h"
 
 namespace quic::h3 {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quic::h3 {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "http3/field.h"
-#include "util/result.h"
+#include "quic/result.h"
 
 namespace quic::h3 {
 

@@ -31,8 +31,8 @@
 
 #include "http3/field.h"
 #include "http3/qpack_dynamic_table.h"
-#include "util/bytes.h"
-#include "util/result.h"
+#include "quic/bytes.h"
+#include "quic/result.h"
 
 namespace quic::h3 {
 

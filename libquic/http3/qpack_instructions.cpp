@@ -1,5 +1,5 @@
 #include "http3/qpack_instructions.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include "http3/qpack_string.h"
 

@@ -10,7 +10,7 @@
 #include <variant>
 
 #include "http3/qpack_integer.h"
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quic::h3 {
 

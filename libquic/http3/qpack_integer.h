@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "http3/limits.h"
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quic::h3 {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "http3/qpack_integer.h"
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quic::h3 {
 

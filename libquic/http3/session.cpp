@@ -1,7 +1,7 @@
 #include "http3/session.h"
 
-#include "trace/tracer.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
+#include "quic/tracer.h"
 
 #include <algorithm>
 
@@ -10,8 +10,8 @@
 #include "http3/limits.h"
 #include "http3/message.h"
 #include "http3/stream_types.h"
+#include "quic/varint.h"
 #include "stream/stream_id.h"
-#include "util/varint.h"
 
 namespace quic::h3 {
 namespace {

@@ -29,18 +29,18 @@
 #include <variant>
 #include <vector>
 
-#include "conn/connection.h"
-#include "conn/events.h"
 #include "http3/error.h"
 #include "http3/field.h"
 #include "http3/qpack_decoder.h"
 #include "http3/qpack_encoder.h"
 #include "http3/settings.h"
 #include "http3/stream_readers.h"
+#include "quic/bytes.h"
+#include "quic/connection.h"
+#include "quic/events.h"
+#include "quic/random.h"
+#include "quic/result.h"
 #include "quic/time.h"
-#include "util/bytes.h"
-#include "util/random.h"
-#include "util/result.h"
 
 namespace quic::h3 {
 

@@ -5,9 +5,9 @@
 #include <optional>
 #include <vector>
 
-#include "util/bytes.h"
-#include "util/random.h"
-#include "util/result.h"
+#include "quic/bytes.h"
+#include "quic/random.h"
+#include "quic/result.h"
 
 namespace quic::h3 {
 

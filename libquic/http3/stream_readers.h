@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "http3/frame.h"
-#include "util/bytes.h"
-#include "util/result.h"
+#include "quic/bytes.h"
+#include "quic/result.h"
 
 namespace quic::h3 {
 

@@ -7,7 +7,7 @@
 
 #include "http3/grease.h"
 #include "http3/varint_reader.h"
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quic::h3 {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "util/bytes.h"
-#include "util/varint.h"
+#include "quic/bytes.h"
+#include "quic/varint.h"
 
 namespace quic::h3 {
 

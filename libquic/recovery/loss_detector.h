@@ -17,12 +17,12 @@
 #include <set>
 #include <vector>
 
+#include "quic/frame.h"
+#include "quic/packet_type.h"
+#include "quic/result.h"
 #include "quic/time.h"
 #include "recovery/rtt_estimator.h"
 #include "recovery/sent_packet.h"
-#include "util/result.h"
-#include "wire/frame.h"
-#include "wire/packet_type.h"
 
 namespace quic {
 

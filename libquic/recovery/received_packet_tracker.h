@@ -9,13 +9,13 @@
 #include <cstdint>
 #include <optional>
 
+#include "quic/ecn.h"
+#include "quic/frame.h"
+#include "quic/packet_type.h"
 #include "quic/time.h"
-#include "recovery/ecn.h"
+#include "quic/transport_parameters.h"  // kDefaultAckDelayExponent, kMaxAckDelayExponent
 #include "recovery/rtt_estimator.h"
 #include "util/interval_set.h"
-#include "wire/frame.h"
-#include "wire/packet_type.h"
-#include "wire/transport_parameters.h"  // kDefaultAckDelayExponent, kMaxAckDelayExponent
 
 namespace quic {
 

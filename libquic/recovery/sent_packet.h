@@ -14,8 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "quic/bytes.h"
 #include "quic/time.h"
-#include "util/bytes.h"
 
 namespace quic {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "quic/result.h"
 #include "quic/time.h"
-#include "util/result.h"
 
 namespace quic {
 

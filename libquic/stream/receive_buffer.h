@@ -16,10 +16,10 @@
 #include <limits>
 #include <optional>
 
+#include "quic/bytes.h"
 #include "quic/error.h"
-#include "util/bytes.h"
+#include "quic/result.h"
 #include "util/interval_set.h"
-#include "util/result.h"
 
 namespace quic {
 

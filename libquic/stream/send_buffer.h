@@ -15,7 +15,7 @@
 #include <map>
 #include <optional>
 
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quic {
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "quic/result.h"
 #include "stream/stream_id.h"
-#include "util/result.h"
 
 namespace quic {
 

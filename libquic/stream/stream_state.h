@@ -14,7 +14,7 @@
 #include <optional>
 #include <string_view>
 
-#include "util/result.h"
+#include "quic/result.h"
 
 namespace quic {
 

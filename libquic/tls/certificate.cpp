@@ -1,4 +1,4 @@
-#include "tls/certificate.h"
+#include "quic/certificate.h"
 
 #include <arpa/inet.h>
 #include <openssl/bytestring.h>

@@ -1,4 +1,4 @@
-#include "tls/tls_context.h"
+#include "quic/tls_context.h"
 
 #include <openssl/ssl.h>
 

@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <string>
 
-#include "tls/tls_context.h"
-#include "util/bytes.h"
-#include "util/result.h"
-#include "wire/packet_type.h"
+#include "quic/bytes.h"
+#include "quic/packet_type.h"
+#include "quic/result.h"
+#include "quic/tls_context.h"
 
 namespace quic {
 

@@ -1,4 +1,4 @@
-#include "util/random.h"
+#include "quic/random.h"
 
 #include <openssl/rand.h>
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "quic/address.h"
-#include "recovery/ecn.h"
-#include "util/result.h"
+#include "quic/ecn.h"
+#include "quic/result.h"
 
 namespace quic::uv {
 

@@ -1,8 +1,8 @@
 // Frame classification: wire types, names, ack-eliciting and probing frames, and where each
 // frame type may appear (RFC 9000 §12.4 Table 3, §12.5). Parsing and encoding are in
 // frame_parse.cpp and frame_encode.cpp.
-#include "wire/frame.h"
-#include "util/overloaded.h"
+#include "quic/frame.h"
+#include "quic/overloaded.h"
 
 namespace quic {
 

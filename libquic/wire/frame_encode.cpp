@@ -2,9 +2,9 @@
 //
 // One set of templated writers serves two sinks: ByteWriter, and SizeCounter, which only
 // counts. encoded_size() therefore equals the bytes encode_frame() writes by construction.
-#include "util/overloaded.h"
-#include "util/varint.h"
-#include "wire/frame.h"
+#include "quic/frame.h"
+#include "quic/overloaded.h"
+#include "quic/varint.h"
 
 namespace quic {
 

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <utility>
 
-#include "util/varint.h"
-#include "wire/frame.h"
+#include "quic/frame.h"
+#include "quic/varint.h"
 #include "wire/limits.h"
 
 namespace quic {

@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "util/bytes.h"
-#include "util/result.h"
-#include "wire/connection_id.h"
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
+#include "quic/packet_type.h"
+#include "quic/result.h"
+#include "quic/version.h"
 #include "wire/packet_number.h"
-#include "wire/packet_type.h"
-#include "wire/version.h"
 
 namespace quic {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "util/bytes.h"
+#include "quic/bytes.h"
 
 namespace quic {
 

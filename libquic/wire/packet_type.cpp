@@ -1,4 +1,4 @@
-#include "wire/packet_type.h"
+#include "quic/packet_type.h"
 
 namespace quic {
 

@@ -5,9 +5,9 @@
 #include <cstddef>
 #include <optional>
 
-#include "util/bytes.h"
-#include "util/random.h"
-#include "wire/connection_id.h"
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
+#include "quic/random.h"
 
 namespace quic {
 

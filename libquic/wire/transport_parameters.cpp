@@ -1,4 +1,4 @@
-#include "wire/transport_parameters.h"
+#include "quic/transport_parameters.h"
 
 #include <algorithm>
 #include <bitset>

@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <span>
 
-#include "util/bytes.h"
-#include "util/result.h"
-#include "wire/connection_id.h"
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
+#include "quic/result.h"
+#include "quic/version.h"
 #include "wire/packet_header.h"
-#include "wire/version.h"
 
 namespace quic {
 

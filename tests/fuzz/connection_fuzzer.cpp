@@ -25,9 +25,9 @@
 
 #include "conn/connection_impl.h"
 #include "endpoint/endpoint.h"
-#include "tls/certificate.h"
-#include "tls/tls_context.h"
-#include "util/random.h"
+#include "quic/certificate.h"
+#include "quic/random.h"
+#include "quic/tls_context.h"
 
 namespace {
 

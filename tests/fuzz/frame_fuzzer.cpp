@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "wire/frame.h"
+#include "quic/frame.h"
 
 namespace {
 

@@ -9,10 +9,10 @@
 
 #include "http3/frame.h"
 #include "http3/qpack_encoder.h"
-#include "util/random.h"
-#include "wire/frame.h"
+#include "quic/frame.h"
+#include "quic/random.h"
+#include "quic/transport_parameters.h"
 #include "wire/packet_header.h"
-#include "wire/transport_parameters.h"
 #include "wire/version_negotiation.h"
 
 namespace {

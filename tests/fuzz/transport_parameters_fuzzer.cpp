@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "util/random.h"
-#include "wire/transport_parameters.h"
+#include "quic/random.h"
+#include "quic/transport_parameters.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 #include "sim/file_transfer.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include <doctest/doctest.h>
 
@@ -8,8 +8,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "tls/certificate.h"
-#include "tls/tls_context.h"
+#include "quic/certificate.h"
+#include "quic/tls_context.h"
 
 namespace quic::sim {
 

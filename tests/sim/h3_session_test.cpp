@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 #include "qlog/reader.h"
 #include "qlog/writer.h"
-#include "util/overloaded.h"
+#include "quic/overloaded.h"
 
 #include <deque>
 #include <functional>

@@ -19,11 +19,11 @@
 #include <utility>
 #include <vector>
 
-#include "conn/transmit.h"
 #include "quic/address.h"
+#include "quic/bytes.h"
+#include "quic/random.h"
 #include "quic/time.h"
-#include "util/bytes.h"
-#include "util/random.h"
+#include "quic/transmit.h"
 
 namespace quic::sim {
 

@@ -9,8 +9,8 @@
 
 #include "conn/connection_impl.h"
 #include "conn/limits.h"
+#include "quic/frame.h"
 #include "sim/file_transfer.h"
-#include "wire/frame.h"
 
 using namespace quic;
 using namespace quic::sim;

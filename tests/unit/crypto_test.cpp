@@ -16,8 +16,8 @@
 #include "crypto/packet_keys.h"
 #include "crypto/packet_protection.h"
 #include "crypto/stateless_reset.h"
+#include "quic/random.h"
 #include "unit/hex.h"
-#include "util/random.h"
 
 using namespace quic;
 using namespace std::chrono_literals;

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "wire/frame.h"
+#include "quic/frame.h"
 #include "wire/limits.h"
 
 namespace quic {

@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "wire/frame.h"
+#include "quic/frame.h"
 #include "wire/limits.h"
 
 namespace quic {

@@ -13,7 +13,7 @@
 #include "http3/grease.h"
 #include "http3/stream_readers.h"
 #include "http3/stream_types.h"
-#include "util/random.h"
+#include "quic/random.h"
 
 namespace quic::h3 {
 namespace {

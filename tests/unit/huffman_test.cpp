@@ -8,7 +8,7 @@
 
 #include "hex.h"
 #include "http3/huffman.h"
-#include "util/random.h"
+#include "quic/random.h"
 
 namespace quic::h3 {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <set>
 
+#include "quic/random.h"
 #include "util/interval_set.h"
-#include "util/random.h"
 
 using namespace quic;
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "util/bytes.h"
-#include "util/random.h"
+#include "quic/bytes.h"
+#include "quic/random.h"
 #include "wire/packet_header.h"
 #include "wire/stateless_reset.h"
 #include "wire/version_negotiation.h"

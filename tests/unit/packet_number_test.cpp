@@ -4,8 +4,8 @@
 #include <array>
 #include <optional>
 
-#include "util/bytes.h"
-#include "util/random.h"
+#include "quic/bytes.h"
+#include "quic/random.h"
 #include "wire/packet_number.h"
 
 using namespace quic;

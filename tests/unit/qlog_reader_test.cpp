@@ -18,8 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// tests/data/qlog, from CMake (__FILE__ may be relative under ccache's base_dir).
 fs::path data_dir() {
-    return fs::path(__FILE__).parent_path().parent_path() / "data" / "qlog";
+    return fs::path(QUIVER_TEST_DATA_DIR) / "qlog";
 }
 
 size_t count(const std::string& s, const std::string& what) {

@@ -15,7 +15,7 @@
 #include "http3/qpack_encoder.h"
 #include "http3/qpack_instructions.h"
 #include "http3/qpack_static_table.h"
-#include "util/random.h"
+#include "quic/random.h"
 
 namespace quic::h3 {
 namespace {

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "quic/random.h"
 #include "stream/limits.h"
 #include "stream/receive_buffer.h"
 #include "stream/send_buffer.h"
 #include "util/interval_set.h"
-#include "util/random.h"
 
 using namespace quic;
 

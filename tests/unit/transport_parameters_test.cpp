@@ -1,5 +1,5 @@
 // Transport parameters: RFC 9000 §7.3, §7.4, §18; RFC 9368 §3-4; RFC 9221 §3; RFC 9287 §3.
-#include "wire/transport_parameters.h"
+#include "quic/transport_parameters.h"
 
 #include <doctest/doctest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "util/random.h"
+#include "quic/random.h"
 
 namespace {
 

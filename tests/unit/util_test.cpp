@@ -4,10 +4,10 @@
 #include <array>
 #include <vector>
 
-#include "util/bytes.h"
-#include "util/random.h"
-#include "util/result.h"
-#include "util/varint.h"
+#include "quic/bytes.h"
+#include "quic/random.h"
+#include "quic/result.h"
+#include "quic/varint.h"
 
 using namespace quic;
 

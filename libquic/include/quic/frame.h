@@ -13,10 +13,10 @@
 #include <variant>
 #include <vector>
 
-#include "util/bytes.h"
-#include "util/result.h"
-#include "wire/connection_id.h"
-#include "wire/packet_type.h"
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
+#include "quic/packet_type.h"
+#include "quic/result.h"
 
 namespace quic {
 

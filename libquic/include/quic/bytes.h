@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "util/varint.h"
+#include "quic/varint.h"
 
 namespace quic {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <variant>
 
+#include "quic/bytes.h"
 #include "quic/error.h"
-#include "util/bytes.h"
 
 namespace quic {
 

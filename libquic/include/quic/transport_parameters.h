@@ -16,11 +16,11 @@
 #include <optional>
 #include <vector>
 
-#include "util/bytes.h"
-#include "util/random.h"
-#include "util/result.h"
-#include "wire/connection_id.h"
-#include "wire/version.h"
+#include "quic/bytes.h"
+#include "quic/connection_id.h"
+#include "quic/random.h"
+#include "quic/result.h"
+#include "quic/version.h"
 
 namespace quic {
 

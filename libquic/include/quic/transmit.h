@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "quic/address.h"
-#include "recovery/ecn.h"
+#include "quic/ecn.h"
 
 namespace quic {
 

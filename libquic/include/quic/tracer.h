@@ -11,15 +11,15 @@
 #include <string_view>
 #include <utility>
 
-#include "conn/connection_api.h"
-#include "conn/events.h"
 #include "quic/address.h"
+#include "quic/connection_id.h"
+#include "quic/connection_info.h"
+#include "quic/events.h"
+#include "quic/frame.h"
+#include "quic/packet_type.h"
 #include "quic/time.h"
-#include "wire/connection_id.h"
-#include "wire/frame.h"
-#include "wire/packet_type.h"
-#include "wire/transport_parameters.h"
-#include "wire/version.h"
+#include "quic/transport_parameters.h"
+#include "quic/version.h"
 
 namespace quic::trace {
 

@@ -12,16 +12,16 @@
 #include <string>
 #include <vector>
 
-#include "conn/connection_api.h"
-#include "conn/events.h"
-#include "conn/transmit.h"
 #include "quic/address.h"
 #include "quic/config.h"
-#include "tls/tls_context.h"
-#include "util/random.h"
-#include "util/result.h"
-#include "wire/connection_id.h"
-#include "wire/transport_parameters.h"
+#include "quic/connection_id.h"
+#include "quic/connection_info.h"
+#include "quic/events.h"
+#include "quic/random.h"
+#include "quic/result.h"
+#include "quic/tls_context.h"
+#include "quic/transmit.h"
+#include "quic/transport_parameters.h"
 
 namespace quic::trace {
 class Tracer;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "util/result.h"
+#include "quic/result.h"
 
 namespace quic {
 

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tls/certificate.h"
-#include "util/result.h"
+#include "quic/certificate.h"
+#include "quic/result.h"
 
 namespace quic {
 
