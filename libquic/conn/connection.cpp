@@ -70,7 +70,13 @@ void Connection::on_timeout(Time now) {
     impl_->on_timeout(now);
 }
 std::optional<ConnectionEvent> Connection::poll_event() {
-    return impl_->poll_event();
+    auto ev = impl_->poll_event();
+    if (ev && observer_) observer_(*ev);
+    return ev;
+}
+
+void Connection::set_event_observer(std::function<void(const ConnectionEvent&)> observer) {
+    observer_ = std::move(observer);
 }
 Result<uint64_t> Connection::open_stream(bool bidi) {
     return impl_->open_stream(bidi);
