@@ -16,13 +16,14 @@
 #include "cc_option.h"
 #include "commands.h"
 #include "conn_log.h"
-#include "quic/endpoint.h"
-#include "h3_server.h"
+#include "h3_serve.h"
 #include "hq_interop.h"
-#include "hq_server.h"
+#include "hq_serve.h"
 #include "keylog.h"
+#include "log.h"
 #include "qlog_option.h"
-#include "uv/driver.h"
+#include "quic/http3/error.h"
+#include "quic/uv/transport.h"
 #include "uv_handles.h"
 
 namespace quiver {
@@ -68,44 +69,6 @@ void raise_fd_limit() {
     }
 }
 
-// One accepted connection. The ALPN is known once the handshake completes; until then its
-// events wait in the connection (0-RTT requests included) for the handler the ALPN picks.
-class ServerConnection {
-  public:
-    ServerConnection(std::shared_ptr<quic::Connection> c, const std::string& root,
-                     const std::string& upload_dir, std::FILE* log)
-        : conn_(std::move(c)), root_(root), upload_dir_(upload_dir), log_(log) {}
-
-    void on_activity(quic::Time now) {
-        if (!hq_ && !h3_) {
-            const std::string& alpn = conn_->info().alpn;
-            if (alpn == kH3Alpn)
-                h3_ = std::make_unique<H3ServerSession>(conn_, root_, upload_dir_, log_);
-            else if (alpn == kHqAlpn)
-                hq_ = std::make_unique<HqServerSession>(conn_, root_, log_);
-            else if (!alpn.empty())
-                conn_->close(now, 0, "no application protocol for ALPN " + alpn);
-        }
-        if (h3_) h3_->on_activity(now);
-        if (hq_) hq_->on_activity();
-    }
-    void close(quic::Time now) {
-        if (conn_->is_closed()) return;
-        if (h3_)
-            h3_->close(now);
-        else
-            conn_->close(now, 0, "server shutting down");
-    }
-    bool closed() const { return conn_->is_closed(); }
-
-  private:
-    std::shared_ptr<quic::Connection> conn_;
-    std::string root_, upload_dir_;
-    std::FILE* log_;
-    std::unique_ptr<HqServerSession> hq_;
-    std::unique_ptr<H3ServerSession> h3_;
-};
-
 int run_server(const ServerOptions& o) {
     auto listen = quic::SocketAddress::parse(o.listen);
     if (!listen) return fail("bad --listen address " + o.listen + " (want ADDR:PORT, [::]:4433)");
@@ -135,73 +98,80 @@ int run_server(const ServerOptions& o) {
     auto tls_context = quic::TlsContext::create(std::move(tls));
     if (!tls_context.ok()) return fail(tls_context.error().to_string());
 
-    quic::EndpointConfig config;
-    config.server_tls = std::move(tls_context).value();
-    config.require_retry = o.retry;
-    config.connection.enable_0rtt = o.zero_rtt;
-    config.connection.congestion_control = o.cc;
-    config.connection.max_idle_timeout = std::chrono::duration_cast<quic::Duration>(
+    quic::uv::TransportConfig config;
+    config.endpoint.server_tls = std::move(tls_context).value();
+    config.endpoint.require_retry = o.retry;
+    config.endpoint.connection.enable_0rtt = o.zero_rtt;
+    config.endpoint.connection.congestion_control = o.cc;
+    config.endpoint.connection.max_idle_timeout = std::chrono::duration_cast<quic::Duration>(
         std::chrono::duration<double>(o.max_idle_timeout));
-    if (std::string e = apply_qlog_options(o.qlog, config); !e.empty()) return fail(e);
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty()) return fail(e);
 
-    auto socket = quic::uv::UdpSocket::bind(*listen);
-    if (!socket.ok()) return fail(socket.error().to_string());
-    std::fprintf(stderr, "quiver server: listening on %s (GSO %s, GRO %s), serving %s\n",
-                 socket->local_address().to_string().c_str(), socket->gso_enabled() ? "on" : "off",
-                 socket->gro_enabled() ? "on" : "off", root);
-
-    std::FILE* log = o.verbose ? stderr : nullptr;
     Loop loop;
-    quic::CryptoRandom random;
-    quic::Endpoint endpoint(std::move(config), random);
-    quic::uv::Driver driver(loop.get(), *socket, endpoint);
-    driver.on_error = [](const quic::Error& e) {
+    auto created = quic::uv::Transport::create(loop.get(), *listen, std::move(config));
+    if (!created.ok()) return fail(created.error().to_string());
+    quic::uv::Transport& transport = **created;
+    std::fprintf(stderr, "quiver server: listening on %s (GSO %s, GRO %s), serving %s\n",
+                 transport.local_address().to_string().c_str(),
+                 transport.gso_enabled() ? "on" : "off", transport.gro_enabled() ? "on" : "off",
+                 root);
+    std::FILE* log = o.verbose ? stderr : nullptr;
+    transport.on_error([](const quic::Error& e) {
         std::fprintf(stderr, "quiver server: %s\n", e.to_string().c_str());
-    };
-    std::vector<std::unique_ptr<ServerConnection>> sessions;
+    });
+
+    // Each connection gets the protocol its ALPN chose (known once the handshake completed).
+    quic::h3::Server h3(file_handler(root, upload_dir, Log(log, "quiver server: ")));
+    h3.on_connection_closed([log](quic::uv::Connection& c, const quic::h3::SessionStats& q,
+                                  const quic::Error& why) {
+        Log l(log, "quiver server: " + c.details().remote.to_string() + ": ");
+        l("%s; %s", describe(why).c_str(), describe(c.stats()).c_str());
+        l("QPACK: encoded %llu sections (%llu with the dynamic table, %llu inserts), decoded %llu "
+          "(%llu with the dynamic table, %llu blocked)",
+          (unsigned long long)q.sections_encoded, (unsigned long long)q.sections_encoded_dynamic,
+          (unsigned long long)q.encoder_insert_count, (unsigned long long)q.sections_decoded,
+          (unsigned long long)q.sections_decoded_dynamic, (unsigned long long)q.sections_blocked);
+    });
+    auto listener = transport.listen();
+    if (!listener.ok()) return fail(listener.error().to_string());
+    (*listener)->on_connection([&](std::shared_ptr<quic::uv::Connection> c) {
+        const quic::uv::ConnectionDetails d = c->details();
+        Log l(log, "quiver server: " + d.remote.to_string() + ": ");
+        l("new connection (%s)", d.info.alpn.c_str());
+        l("%s", describe(d.info).c_str());
+        if (d.info.alpn == kH3Alpn) return h3.serve(c);
+        if (d.info.alpn == kHqAlpn) {
+            c->on_closed([l, c](const quic::Error& why) {
+                l("%s; %s", describe(why).c_str(), describe(c->stats()).c_str());
+            });
+            return serve_hq(c, root, l);
+        }
+        c->close(0, "no application protocol for ALPN " + d.info.alpn);
+    });
+
+    // SIGINT/SIGTERM through libuv (no global state): close every connection, stop once the
+    // kernel has every CONNECTION_CLOSE.
     bool shutting_down = false;
-
-    auto close_all = [&](quic::Time now) {
-        for (auto& s : sessions) s->close(now);
-    };
-    driver.on_activity = [&](quic::Time now) {
-        while (auto c = endpoint.accept())
-            sessions.push_back(
-                std::make_unique<ServerConnection>(std::move(c), root, upload_dir, log));
-        for (auto& s : sessions) s->on_activity(now);
-        std::erase_if(sessions, [](const auto& s) { return s->closed(); });
-        if (shutting_down) close_all(now);  // connections that arrived meanwhile
-    };
-
-    // SIGINT/SIGTERM through libuv (no global state): close, flush, and stop once the kernel
-    // has every CONNECTION_CLOSE.
     std::function<void()> shut_down = [&] {
         if (shutting_down) return;
         shutting_down = true;
         if (log) std::fprintf(log, "quiver server: shutting down\n");
-        driver.on_activity(quic::uv::clock_now());
-        driver.wake();
+        h3.close(quic::h3::to_underlying(quic::h3::H3Error::kNoError), "server shutting down");
+        transport.close(0, "server shutting down", [&] { uv_stop(loop.get()); });
     };
     auto* sigint = new_handle<uv_signal_t>();
     auto* sigterm = new_handle<uv_signal_t>();
-    auto* stopper = new_handle<uv_check_t>();
     for (auto [h, signum] : {std::pair{sigint, SIGINT}, std::pair{sigterm, SIGTERM}}) {
         uv_signal_init(loop.get(), h);
         h->data = &shut_down;
         uv_signal_start(h, run_data<uv_signal_t, int>, signum);
     }
-    std::function<void()> maybe_stop = [&] {
-        if (shutting_down && driver.drained()) uv_stop(loop.get());
-    };
-    uv_check_init(loop.get(), stopper);
-    stopper->data = &maybe_stop;
-    uv_check_start(stopper, run_data<uv_check_t>);
 
     uv_run(loop.get(), UV_RUN_DEFAULT);
 
     if (log) {
-        std::fprintf(log, "quiver server: %s\n", describe(driver.socket().stats()).c_str());
-        const auto& e = endpoint.stats();
+        std::fprintf(log, "quiver server: %s\n", describe(transport.socket_stats()).c_str());
+        const auto& e = transport.endpoint().stats();
         std::fprintf(
             log,
             "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
@@ -210,10 +180,8 @@ int run_server(const ServerOptions& o) {
             (unsigned long long)e.version_negotiations_sent, (unsigned long long)e.retries_sent,
             (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused);
     }
-    driver.close();
     close_handle(sigint);
     close_handle(sigterm);
-    close_handle(stopper);
     return 0;
 }
 

@@ -1,6 +1,8 @@
-#include <cstdio>
-
 #include "quic/error.h"
+
+#include <openssl/ssl.h>
+
+#include <cstdio>
 
 namespace quic {
 
@@ -33,6 +35,11 @@ std::string transport_error_name(uint64_t code) {
     }
     std::snprintf(buf, sizeof buf, "UNKNOWN_ERROR(0x%llx)", (unsigned long long)code);
     return buf;
+}
+
+std::string tls_alert_description(uint64_t code) {
+    if (code < 0x100 || code > 0x1ff) return "";
+    return SSL_alert_desc_string_long(static_cast<int>(code - 0x100));
 }
 
 const char* error_kind_name(ErrorKind k) {

@@ -75,18 +75,30 @@ void ConnectionDriver::fail(const Error& why) {
     if (!transport_ || core_->close_reason()) return;
     forced_error_ = why;
     core_->close(clock_now(), 0, why.reason);
+    if (const auto& closed = core_->close_reason()) on_close(*closed);
     wake();
 }
 
 // --- events ------------------------------------------------------------------------------------
 
+// A connection not yet handed to the application (a dial in progress, a server connection
+// waiting for its handshake) keeps its events queued in the core: whoever takes it (stream
+// callbacks, or a protocol layer through take_events) must see them all, 0-RTT and 0.5-RTT
+// streams included. Only the handshake's completion and a close are looked at.
 void ConnectionDriver::dispatch(Time now) {
-    if (manual) {
-        auto handler = manual;  // it may replace itself
-        handler(now);
-        return;
+    if (awaiting_accept || dial_done) {
+        if (core_->is_handshake_complete())
+            on_handshake();
+        else if (const auto& closed = core_->close_reason())
+            on_close(*closed);
+        if (awaiting_accept || dial_done) return;
     }
     while (transport_) {
+        if (manual) {
+            auto handler = manual;  // it may replace itself
+            handler(now);
+            return;
+        }
         auto ev = core_->poll_event();  // observe() sees it first
         if (!ev) break;
         route(*ev);
@@ -121,17 +133,16 @@ void ConnectionDriver::route(const ConnectionEvent& ev) {
                        deliver_unaccepted();
                    },
                    [&](const StreamReadable& e) {
-                       if (Stream* s = find(e.stream_id)) s->state_->notify_readable();
+                       if (auto s = find(e.stream_id)) s->state_->notify_readable();
                    },
                    [&](const StreamWritable& e) {
-                       if (Stream* s = find(e.stream_id)) s->state_->notify_writable();
+                       if (auto s = find(e.stream_id)) s->state_->notify_writable();
                    },
                    [&](const StreamResetReceived& e) {
-                       if (Stream* s = find(e.stream_id))
-                           s->state_->on_reset_received(e.error_code);
+                       if (auto s = find(e.stream_id)) s->state_->on_reset_received(e.error_code);
                    },
                    [&](const StopSendingReceived& e) {
-                       if (Stream* s = find(e.stream_id)) s->state_->on_stop_sending(e.error_code);
+                       if (auto s = find(e.stream_id)) s->state_->on_stop_sending(e.error_code);
                    },
                    [&](const StreamsAvailable& e) { retry_opens(e.bidirectional); },
                    [&](const DatagramReceived& e) {
@@ -156,6 +167,10 @@ void ConnectionDriver::on_handshake() {
         if (auto me = weak_self.lock()) transport_->deliver(me);
     }
     if (on_handshake_completed) on_handshake_completed();
+    // The peer's transport parameters gave its stream limits: waiting opens may go now (the
+    // core signals StreamsAvailable only when MAX_STREAMS raises a limit).
+    retry_opens(true);
+    retry_opens(false);
 }
 
 void ConnectionDriver::on_close(const ConnectionClosed& c) {
@@ -184,9 +199,9 @@ void ConnectionDriver::on_close(const ConnectionClosed& c) {
 
 // --- streams -----------------------------------------------------------------------------------
 
-Stream* ConnectionDriver::find(uint64_t id) {
+std::shared_ptr<Stream> ConnectionDriver::find(uint64_t id) {
     auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second.get();
+    return it == streams_.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<Stream> ConnectionDriver::make_stream(uint64_t id, bool local) {
@@ -204,7 +219,7 @@ void ConnectionDriver::forget_stream(uint64_t id) {
 }
 
 void ConnectionDriver::notify_pending_readable(uint64_t id) {
-    Stream* s = find(id);
+    auto s = find(id);
     if (s && s->state_->readable_pending) s->state_->notify_readable();
 }
 

@@ -75,7 +75,7 @@ class ConnectionDriver {
     void on_handshake();
     void on_close(const ConnectionClosed& c);
     void retry_opens(bool bidi);
-    Stream* find(uint64_t id);
+    std::shared_ptr<Stream> find(uint64_t id);
 
     Transport::Impl* transport_;
     std::shared_ptr<quic::Connection> core_;

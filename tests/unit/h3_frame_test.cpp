@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "hex.h"
-#include "http3/error.h"
+#include "quic/http3/error.h"
 #include "http3/frame.h"
 #include "http3/grease.h"
 #include "http3/stream_readers.h"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "hex.h"
-#include "http3/error.h"
+#include "quic/http3/error.h"
 #include "http3/qpack_decoder.h"
 #include "http3/qpack_encoder.h"
 #include "http3/qpack_instructions.h"

@@ -42,6 +42,9 @@ enum class TransportErrorCode : uint64_t {
 
 // The name RFC 9000 gives a transport error code ("FRAME_ENCODING_ERROR", "CRYPTO_ERROR(0x12a)").
 std::string transport_error_name(uint64_t code);
+// For a CRYPTO_ERROR (0x0100 + a TLS alert, RFC 9001 §4.8): the alert's description
+// ("certificate verify failed"); "" for other codes.
+std::string tls_alert_description(uint64_t transport_code);
 
 enum class ErrorSpace : uint8_t { kTransport, kApplication };
 

@@ -1,24 +1,5 @@
-// An HTTP/3 session (RFC 9114) over one quic::Connection: the control and QPACK streams, the
-// request streams' frames, QPACK (RFC 9204), message validation and graceful shutdown. The
-// building blocks (frame.h, stream_readers.h, qpack_*.h, message.h) do the parsing; this class
-// owns the connection's streams and turns them into HTTP events.
-//
-// Sans-IO like the connection: the application calls poll_event(now) whenever the connection
-// may have news (after datagrams and timeouts). The session drains the connection's events
-// itself; HTTP/3-level ones come out as RequestHeaders, ResponseHeaders, ..., and the
-// connection-level ones the application still needs (HandshakeCompleted, StreamWritable,
-// ConnectionClosed, tickets, ...) are passed through unchanged.
-//
-// Bodies are never copied into session buffers: a DATA frame's payload stays in the
-// connection's receive buffer (bounded by QUIC flow control) until read_body() reads it
-// straight into the caller's buffer; only frame headers, HEADERS payloads (bounded by
-// SessionConfig::max_buffered_header_bytes) and the unacknowledged tail of one DATA frame per
-// stream (kMaxDataFramePayload) are held here.
-//
-// Errors: connection errors (RFC 9114 §8) close the connection with the H3 code
-// (Error::application), reported as ConnectionClosed; stream errors (a malformed message,
-// H3_MESSAGE_ERROR, §4.1.2) reset only that stream, reported as StreamAborted when the
-// application knew the stream.
+// The HTTP/3 session's implementation behind quic/http3/session.h (see there for what it
+// does): the streams, the QPACK encoder and decoder, the frame readers.
 #pragma once
 
 #include <cstdint>
@@ -26,125 +7,22 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
-#include "http3/error.h"
-#include "http3/field.h"
 #include "http3/qpack_decoder.h"
 #include "http3/qpack_encoder.h"
-#include "http3/settings.h"
 #include "http3/stream_readers.h"
-#include "quic/bytes.h"
-#include "quic/connection.h"
-#include "quic/events.h"
-#include "quic/random.h"
-#include "quic/result.h"
-#include "quic/time.h"
+#include "quic/http3/session.h"
 
 namespace quic::h3 {
 
-// Largest DATA frame payload we write. A frame the connection accepts only in part keeps its
-// tail here (so that send_body can count the whole frame as accepted), so this bounds that copy.
-inline constexpr size_t kMaxDataFramePayload = 16 * 1024;
-
-struct SessionConfig {
-    // SETTINGS_MAX_FIELD_SECTION_SIZE we advertise (§7.2.4.1, §4.2.2); larger received
-    // sections are answered per message (see Session).
-    uint64_t max_field_section_size = 64 * 1024;
-    // SETTINGS_QPACK_MAX_TABLE_CAPACITY we advertise and the most our encoder uses (RFC 9204 §5).
-    uint64_t qpack_max_table_capacity = 4096;
-    // SETTINGS_QPACK_BLOCKED_STREAMS we advertise (RFC 9204 §5).
-    uint64_t qpack_blocked_streams = 16;
-    // When set: a reserved SETTINGS entry (§7.2.4.1), a reserved frame on the control stream
-    // (§7.2.8) and a reserved unidirectional stream (§6.2.3), so peers exercise §9.
-    Random* grease = nullptr;
-    // HEADERS payloads buffered across all request streams (being received, or blocked on
-    // QPACK) at once. A new HEADERS frame that does not fit is refused per stream (server:
-    // H3_REQUEST_REJECTED, safe to retry, §8.1; client: H3_EXCESSIVE_LOAD), so many slow
-    // streams cannot make us hold many field sections. Must exceed the largest frame accepted
-    // (max(max_field_section_size, kMaxHeadersFramePayload)).
-    size_t max_buffered_header_bytes = 1024 * 1024;
-    // Server: after shutdown(), close the connection at the latest this long after the last
-    // in-flight request completed, if the client has not closed it first.
-    Duration shutdown_linger = 5s;
-};
-
-// --- events ---------------------------------------------------------------------------------
-
-// Server: a request's header section. fields holds the pseudo-header fields first.
-struct RequestHeaders {
-    uint64_t stream_id;
-    std::vector<Field> fields;
-};
-// Client: the final response's header section (fields includes :status).
-struct ResponseHeaders {
-    uint64_t stream_id;
-    unsigned status;
-    std::vector<Field> fields;
-};
-// Client: an interim (1xx) response (§4.1); the final response follows.
-struct InterimResponse {
-    uint64_t stream_id;
-    unsigned status;
-    std::vector<Field> fields;
-};
-// Body bytes can be read with read_body() (read until it returns 0; the event comes again when
-// more arrive).
-struct BodyReadable {
-    uint64_t stream_id;
-};
-struct Trailers {
-    uint64_t stream_id;
-    std::vector<Field> fields;
-};
-// The peer's message ended (FIN) after a complete message whose body was read entirely.
-struct MessageComplete {
-    uint64_t stream_id;
-};
-enum class AbortOrigin : uint8_t {
-    kPeerReset,        // RESET_STREAM: the peer abandoned its message
-    kPeerStopSending,  // STOP_SENDING: the peer will not read ours (we reset our side)
-    kLocal,            // we reset the stream (malformed message, GOAWAY, too large, ...)
-};
-// A stream the application knew ended abnormally; the session forgets it.
-struct StreamAborted {
-    uint64_t stream_id;
-    uint64_t error_code;
-    AbortOrigin origin;
-};
-// The peer sent GOAWAY (§5.2): from a server, requests on streams >= id will not be processed
-// (the session aborts them with H3_REQUEST_REJECTED, safe to retry) and new ones fail.
-struct GoAwayReceived {
-    uint64_t id;
-};
-
-using SessionEvent = std::variant<RequestHeaders, ResponseHeaders, InterimResponse, BodyReadable,
-                                  Trailers, MessageComplete, StreamAborted, GoAwayReceived,
-                                  // Passed through from the connection:
-                                  HandshakeCompleted, HandshakeConfirmed, StreamWritable,
-                                  StreamsAvailable, DatagramReceived, SessionTicketReceived,
-                                  NewTokenReceived, ZeroRttRejected, ConnectionClosed>;
-
-struct SessionStats {
-    uint64_t requests_sent = 0, requests_received = 0;
-    uint64_t responses_sent = 0, responses_received = 0;
-    // QPACK: sections we encoded, those referencing our dynamic table (Required Insert Count
-    // above 0), entries our encoder inserted; sections we decoded, those that referenced the
-    // peer's table, those that had to wait for it (blocked, RFC 9204 §2.2.1).
-    uint64_t sections_encoded = 0, sections_encoded_dynamic = 0, encoder_insert_count = 0;
-    uint64_t sections_decoded = 0, sections_decoded_dynamic = 0, sections_blocked = 0;
-    uint64_t decoder_insert_count = 0;
-    uint64_t stream_errors_sent = 0;  // streams we reset because of the peer (malformed, ...)
-};
-
-class Session {
+class SessionImpl {
   public:
-    Session(std::shared_ptr<Connection> connection, Perspective perspective,
-            SessionConfig config = {});
-    ~Session();
-    Session(const Session&) = delete;
-    Session& operator=(const Session&) = delete;
+    SessionImpl(std::shared_ptr<Connection> connection, Perspective perspective,
+                SessionConfig config = {});
+    ~SessionImpl();
+    SessionImpl(const SessionImpl&) = delete;
+    SessionImpl& operator=(const SessionImpl&) = delete;
 
     // Opens our control stream with SETTINGS first (§6.2.1) and the QPACK encoder and decoder
     // streams (RFC 9204 §4.2). Call once the handshake completes, or right away (a client with

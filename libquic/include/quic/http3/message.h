@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "http3/field.h"
+#include "quic/http3/field.h"
 #include "quic/result.h"
 
 namespace quic::h3 {
