@@ -219,7 +219,8 @@ void Bbr::handle_lost_packet(const LostPacketInfo& p, Time now) {
     note_loss();
     if (!is_bw_probe_sample_) return;                 // not a packet sent while probing bandwidth
     uint64_t tx_in_flight = p.delivery.tx_in_flight;  // C.inflight at transmit
-    const uint64_t lost = sampler_.lost() - p.delivery.lost;  // lost since transmit, P included
+    // Lost since transmit, P included (0 for a stamp of an earlier controller).
+    const uint64_t lost = sampler_.lost() > p.delivery.lost ? sampler_.lost() - p.delivery.lost : 0;
     if (!is_inflight_too_high(lost, tx_in_flight)) return;
     // InflightAtLoss: the prefix of P at which lost / inflight reached LossThresh. P may be
     // counted lost for only a part of it: a negative prefix (the threshold was crossed before

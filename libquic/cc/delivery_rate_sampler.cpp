@@ -31,9 +31,14 @@ void DeliveryRateSampler::begin_ack() {
 // recently sent one (IsNewestPacket), which covers the shortest, most recent flight.
 void DeliveryRateSampler::on_packet_acked(Time now, size_t bytes, Time time_sent,
                                           const DeliveryStamp& stamp) {
+    // A stamp this sampler cannot have made (the connection replaced its controller, e.g. on
+    // a new path, RFC 9000 §9.4, while older packets were in flight): delivered, not a sample.
+    const bool ours = stamp.send_sequence < next_send_sequence_ && stamp.delivered <= delivered_ &&
+                      stamp.lost <= lost_;
     delivered_ += bytes;
     delivered_time_ = now;
     rs_.newly_acked += bytes;
+    if (!ours) return;
     const bool newest =
         !rs_.has_data || time_sent > first_send_time_ ||
         (time_sent == first_send_time_ && stamp.send_sequence > rs_.newest.send_sequence);

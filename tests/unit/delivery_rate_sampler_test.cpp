@@ -150,3 +150,26 @@ TEST_CASE("delivery rate: loss and inflight at send time of the newest acked pac
     rs = ack(s, at(40ms), {pair[1], pair[0]}, inflight);
     CHECK(rs.newest.send_sequence == pair[1].stamp.send_sequence);
 }
+
+TEST_CASE("delivery rate: a stamp from another sampler gives no sample and no overflow") {
+    // The connection replaces its controller on a new path (RFC 9000 §9.4) while packets
+    // stamped by the old one are still in flight.
+    DeliveryRateSampler old_sampler, fresh;
+    uint64_t old_inflight = 0, inflight = 0;
+    std::vector<Sent> warm;
+    for (int i = 0; i < 50; ++i)
+        warm.push_back(send(old_sampler, at(1ms * i), 0ms, 1, old_inflight)[0]);
+    ack(old_sampler, at(100ms), warm, old_inflight);
+    auto stale = send(old_sampler, at(101ms), 0ms, 1, old_inflight);
+    REQUIRE(stale[0].stamp.delivered == 50 * kSize);
+    auto mine = send(fresh, at(102ms), 0ms, 1, inflight);
+    inflight += kSize;  // the stale packet counts in flight for the new controller too
+    RateSample rs = ack(fresh, at(130ms), stale, inflight);
+    CHECK_FALSE(rs.has_data);
+    CHECK(rs.delivery_rate == 0);
+    CHECK(rs.newly_acked == kSize);
+    CHECK(fresh.delivered() == kSize);
+    rs = ack(fresh, at(135ms), mine, inflight);
+    CHECK(rs.has_data);
+    CHECK(rs.delivered == 2 * kSize);  // its own stamp: delivered 0 when it was sent
+}
