@@ -3,8 +3,9 @@
 // bandwidth (BBR.max_bw, a windowed max of delivery rate samples) and the round-trip
 // propagation delay (BBR.min_rtt, a windowed min of RTT samples), and sends at the rate and
 // with the amount in flight that the model says fill the pipe without a standing queue. Loss
-// and ECN-CE are not the main signal, as for Reno and CUBIC, but bound the model: random loss
-// below 2 % per round trip barely slows BBR down.
+// and ECN-CE are not the main signal, as for Reno and CUBIC, but bound the model: 1 % random
+// loss costs BBR about a fifth of the link where it costs CUBIC more than half
+// (tests/sim/bbr_test).
 //
 // The state machine ("State Transition Diagram"):
 //   Startup -> Drain -> ProbeBW (DOWN -> CRUISE -> REFILL -> UP -> DOWN ...), and ProbeRTT
@@ -23,6 +24,10 @@
 // - ECN ("ECN": CE marks MUST be treated as congestion): an ACK reporting new CE marks is
 //   handled like the loss of one full-size datagram sent when the newest acknowledged packet
 //   was, except that nothing leaves bytes in flight.
+// - Application-limited phases come from CongestionController::on_app_limited. The connection
+//   also reports a sender blocked by the peer's flow control that way, where the draft
+//   ("Considerations Related to Receiver Flow Control Limits") would count it as a path limit:
+//   while blocked, Startup cannot see its plateau.
 // - Not done: spurious loss recovery ("Updating the Model Upon Detecting a Spurious Loss
 //   Recovery") needs a loss detector that notices ACKs of packets declared lost, which
 //   recovery/ does not; the undo state is therefore not kept.
