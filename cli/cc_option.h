@@ -14,10 +14,11 @@ inline void add_cc_option(CLI::App* app, quic::CongestionControl& cc) {
            "--cc",
            [&cc](const std::string& name) {
                cc = name == "newreno" ? quic::CongestionControl::kNewReno
+                    : name == "bbr"   ? quic::CongestionControl::kBbr
                                       : quic::CongestionControl::kCubic;
            },
-           "Congestion control (default cubic)")
-        ->check(CLI::IsMember({"newreno", "cubic"}));
+           "Congestion control: newreno, cubic (default) or bbr (draft-ietf-ccwg-bbr)")
+        ->check(CLI::IsMember({"newreno", "cubic", "bbr"}));
 }
 
 }  // namespace quiver

@@ -259,7 +259,8 @@ bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader&
     }
     // RFC 9002 §6.3 / loss detector: the Retry's round trip is not an RTT sample for the
     // congestion controller; start it over.
-    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
+    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_,
+                                     random_);
     return true;
 }
 
@@ -422,12 +423,12 @@ void ConnectionImpl::apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumb
     acked.reserve(outcome.acked.size());
     for (const SentPacket& p : outcome.acked) {
         on_packet_acked(now, sid, p);
-        if (p.in_flight) acked.push_back({p.packet_number, p.sent_bytes, p.time_sent});
+        if (p.in_flight) acked.push_back({p.packet_number, p.sent_bytes, p.time_sent, p.delivery});
     }
     std::vector<LostPacketInfo> lost;
     for (const SentPacket& p : outcome.lost) {
         on_packet_lost(sid, p);
-        if (p.in_flight) lost.push_back({p.packet_number, p.sent_bytes, p.time_sent});
+        if (p.in_flight) lost.push_back({p.packet_number, p.sent_bytes, p.time_sent, p.delivery});
     }
     stats_.packets_lost += outcome.lost.size();
     const RttEstimator& rtt = loss_.rtt();
@@ -572,8 +573,8 @@ void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t d
     stats_.path_migrations++;
     if (!port_only) {
         loss_.rtt().reset(config_.initial_rtt);
-        cc_ =
-            make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
+        cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_,
+                                         random_);
     }
     address_validated_ = false;
     // A new path must prove its ECN support again (§13.4.2).

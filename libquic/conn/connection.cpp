@@ -176,7 +176,8 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
     tracker.ack_eliciting_threshold = config_.ack_eliciting_threshold;
     for (size_t i = 0; i < spaces_.size(); ++i)
         spaces_[i] = std::make_unique<PacketSpace>(static_cast<PacketNumberSpaceId>(i), tracker);
-    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
+    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_,
+                                     random_);
 
     // Our first connection ID has sequence number 0 (RFC 9000 §5.1.1).
     LocalConnectionId first;

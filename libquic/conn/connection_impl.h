@@ -37,8 +37,15 @@
 namespace quic {
 
 inline CongestionControlAlgorithm to_algorithm(CongestionControl c) {
-    return c == CongestionControl::kNewReno ? CongestionControlAlgorithm::kNewReno
-                                            : CongestionControlAlgorithm::kCubic;
+    switch (c) {
+        case CongestionControl::kNewReno:
+            return CongestionControlAlgorithm::kNewReno;
+        case CongestionControl::kBbr:
+            return CongestionControlAlgorithm::kBbr;
+        case CongestionControl::kCubic:
+            break;
+    }
+    return CongestionControlAlgorithm::kCubic;
 }
 
 inline StreamInitiator initiator_of(Role r) {

@@ -71,6 +71,24 @@ case_transfer() {
     [[ $n == 1 ]] || fail "$n connections, expected one"
 }
 
+# --cc bbr on both ends: the 10 MiB file arrives intact, and the server's qlog names BBR's
+# states in congestion_state_updated (draft-ietf-ccwg-bbr: startup, then drain or probe_bw_*).
+case_bbr() {
+    make_root
+    start_server --cc bbr --qlog-dir "$WORK/qlog"
+    client --cc bbr -o "$WORK/out/f" "$(url 10m.bin)"
+    [[ $RC == 0 ]] || fail "client exit $RC"
+    same "$WORK/www/10m.bin" "$WORK/out/f"
+    stop_server
+    local states
+    states=$(cat "$WORK"/qlog/*_server.sqlog | grep -o '"new":"[a-z_]*"' | sort -u | tr '\n' ' ')
+    [[ $states == *'"new":"startup"'* ]] || fail "no startup state in the server's qlog: $states"
+    [[ $states =~ \"new\":\"(drain|probe_bw_[a-z]*)\" ]] || fail "BBR never left startup: $states"
+    [[ $states != *slow_start* ]] || fail "a loss-based state in a BBR trace: $states"
+    "$QUIVER" client --cc bbr2 https://127.0.0.1:1/ 2>"$WORK/bad.err" && fail "--cc bbr2 accepted"
+    grep -q 'bbr' "$WORK/bad.err" || fail "no useful message for --cc bbr2"
+}
+
 # A second run with --session-file resumes; a third with --0rtt has its early data accepted.
 case_resumption_0rtt() {
     make_root
