@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "cc_option.h"
 #include "commands.h"
 #include "conn_log.h"
 #include "fetch.h"
@@ -22,6 +21,7 @@
 #include "quic/uv/transport.h"
 #include "reexec.h"
 #include "session_file.h"
+#include "transport_options.h"
 #include "url.h"
 #include "uv_handles.h"
 
@@ -76,7 +76,7 @@ struct ClientOptions {
     std::string method, data_binary;
     bool head = false, include = false, silent = false, fail_on_error = false, json = false;
     uint64_t key_update = 0;
-    quic::CongestionControl cc = quic::CongestionControl::kCubic;
+    TransportOptions transport;
     double timeout = 0;
 };
 
@@ -420,7 +420,7 @@ int run_client(const ClientOptions& o) {
                     tls.error().reason.empty() ? tls.error().to_string() : tls.error().reason);
     quic::uv::TransportConfig config;
     config.endpoint.client_tls = *tls;
-    config.endpoint.connection.congestion_control = o.cc;
+    apply_transport_options(o.transport, config.endpoint.connection);
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     config.endpoint.connection.key_update_interval_packets = o.key_update;
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
@@ -514,7 +514,7 @@ Command register_client(CLI::App& app) {
     sub->add_option("--cacert", o->cacert, "Verify the server with the CAs in FILE (PEM)")
         ->check(CLI::ExistingFile);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
-    add_cc_option(sub, o->cc);
+    add_transport_options(sub, o->transport);
     sub->add_option("--timeout", o->timeout, "Give up after SECONDS in all (default: none)")
         ->check(CLI::NonNegativeNumber);
     sub->add_flag("-v,--verbose", o->verbose,

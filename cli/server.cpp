@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "cc_option.h"
 #include "commands.h"
 #include "conn_log.h"
 #include "h3_serve.h"
@@ -24,6 +23,7 @@
 #include "qlog_option.h"
 #include "quic/http3/error.h"
 #include "quic/uv/transport.h"
+#include "transport_options.h"
 #include "uv_handles.h"
 
 namespace quiver {
@@ -36,8 +36,7 @@ struct ServerOptions {
     std::string upload_dir;
     std::string cert, key, keylog;
     bool retry = false, zero_rtt = false, verbose = false;
-    quic::CongestionControl cc = quic::CongestionControl::kCubic;
-    double max_idle_timeout = 30;
+    TransportOptions transport;
 };
 
 int fail(const std::string& message) {
@@ -102,9 +101,7 @@ int run_server(const ServerOptions& o) {
     config.endpoint.server_tls = std::move(tls_context).value();
     config.endpoint.require_retry = o.retry;
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
-    config.endpoint.connection.congestion_control = o.cc;
-    config.endpoint.connection.max_idle_timeout = std::chrono::duration_cast<quic::Duration>(
-        std::chrono::duration<double>(o.max_idle_timeout));
+    apply_transport_options(o.transport, config.endpoint.connection);
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty()) return fail(e);
 
     Loop loop;
@@ -211,10 +208,7 @@ Command register_server(CLI::App& app) {
     sub->add_option("--key", o->key, "Private key (PEM) for --cert")->check(CLI::ExistingFile);
     sub->add_flag("--retry", o->retry, "Answer every new client with a Retry (address validation)");
     sub->add_flag("--0rtt", o->zero_rtt, "Accept 0-RTT data on resumed connections");
-    add_cc_option(sub, o->cc);
-    sub->add_option("--max-idle-timeout", o->max_idle_timeout,
-                    "Idle timeout we advertise, in seconds (default 30, 0 = none)")
-        ->check(CLI::NonNegativeNumber);
+    add_transport_options(sub, o->transport);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     sub->add_flag("-v,--verbose", o->verbose, "Connection events on stderr");
     add_qlog_options(sub, o->qlog);

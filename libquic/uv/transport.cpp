@@ -255,6 +255,9 @@ void Transport::close(uint64_t code, std::string reason, std::function<void()> d
     uv_check_start(t.close_check,
                    [](uv_check_t* h) { static_cast<Impl*>(h->data)->check_closed(); });
     t.wake();
+    // Also from the loop's next turn, without waiting for I/O (the check handle alone would
+    // wait for the next wakeup: the linger timer).
+    t.post([&t] { t.check_closed(); });
 }
 
 const SocketAddress& Transport::local_address() const {

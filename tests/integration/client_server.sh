@@ -16,8 +16,10 @@ PORT=
 # Bounds each client run (seconds); ctest bounds the whole case too.
 T=30
 
+SILENT_PID=
 cleanup() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -KILL "$SERVER_PID"; fi
+    if [[ -n $SILENT_PID ]]; then kill "$SILENT_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -181,6 +183,43 @@ case_sigint() {
     [[ $crc == 8 ]] || fail "client exit $crc, expected 8"
     grep -q 'closed by the peer.*server shutting down' "$WORK/client.err" ||
         fail "the client did not report the server's close"
+}
+
+# Nothing listens at the server's port: the client fails at once on the ICMP port unreachable
+# with curl's "could not connect" code, for h3 and hq-interop alike (issue 13, item 7).
+case_unreachable() {
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    local alpn start
+    for alpn in h3 hq-interop; do
+        start=$(date +%s%N)
+        RC=0
+        timeout 20 "$QUIVER" client --alpn "$alpn" -k "https://127.0.0.1:$port/x" \
+            2>"$WORK/client.err" || RC=$?
+        [[ $RC == 7 ]] || fail "$alpn: client exit $RC, expected 7"
+        grep -q 'connection refused' "$WORK/client.err" || fail "$alpn: no clear message"
+        # Not a timing assertion: the handshake timeout (10 s) must not be what ended it.
+        (($(date +%s%N) - start < 5000000000)) || fail "$alpn: waited for a timeout"
+    done
+}
+
+# A server that never answers: the handshake timeout ends the client with exit 28 (it used
+# to fire in the core without the process ever exiting), h3 and hq-interop alike.
+case_silent() {
+    python3 -c 'import socket, time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(30)' \
+        >"$WORK/silent.port" &
+    SILENT_PID=$!
+    for _ in $(seq 1 100); do [[ -s $WORK/silent.port ]] && break; sleep 0.05; done
+    local port alpn
+    port=$(cat "$WORK/silent.port")
+    for alpn in h3 hq-interop; do
+        RC=0
+        timeout 20 "$QUIVER" client --alpn "$alpn" -k --handshake-timeout 0.5 \
+            "https://127.0.0.1:$port/x" 2>"$WORK/client.err" || RC=$?
+        [[ $RC == 28 ]] || fail "$alpn: client exit $RC, expected 28"
+        grep -q 'handshake timeout' "$WORK/client.err" || fail "$alpn: no clear message"
+    done
+    kill "$SILENT_PID" 2>/dev/null || true
 }
 
 # A missing file: non-zero exit, and a message naming the file and the cause.
