@@ -30,3 +30,9 @@ endforeach()
 foreach(case handshake retry zerortt)
   quiver_add_interop_test(quic-go quic-go ${case})
 endforeach()
+
+# quiver-netsim's sans-IO model (interop/netsim/) on a virtual clock: runs in every build.
+file(GLOB NETSIM_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/netsim/*.cpp)
+add_executable(netsim_tests ${NETSIM_TEST_SOURCES})
+target_link_libraries(netsim_tests PRIVATE netsim_core doctest::doctest)
+quiver_add_doctest_files(netsim_tests netsim ${NETSIM_TEST_SOURCES})
