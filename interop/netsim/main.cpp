@@ -3,6 +3,7 @@
 // scenarios (scenario.h), on TUN devices (tun_device.h) instead of docker networks.
 //   quiver-netsim run --scenario "drop-rate --delay=15ms ..." --client NETNS:IF:ADDRS ...
 //   quiver-netsim probe server:443
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <random>
@@ -87,7 +88,7 @@ int run(const std::string& scenario_text, const std::vector<std::string>& client
         std::fprintf(stderr, "quiver-netsim: %s\n", error.c_str());
         return 1;
     }
-    std::fprintf(log, "devices ready\n");
+    std::fprintf(log, "devices ready (pid %d)\n", static_cast<int>(getpid()));
     std::fflush(log);
     return forwarder.run();
 }

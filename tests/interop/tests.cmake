@@ -36,3 +36,10 @@ file(GLOB NETSIM_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/netsim
 add_executable(netsim_tests ${NETSIM_TEST_SOURCES})
 target_link_libraries(netsim_tests PRIVATE netsim_core doctest::doctest)
 quiver_add_doctest_files(netsim_tests netsim ${NETSIM_TEST_SOURCES})
+
+# quiver-netsim on real sockets, through TUN devices in namespaces: the configured rate and
+# one-way delay within 5 % (root; skipped otherwise).
+add_test(NAME "interop: netsim rate and delay"
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/netsim_rate_delay.sh $<TARGET_FILE_DIR:quiver-netsim>)
+set_tests_properties("interop: netsim rate and delay" PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77
+                     LABELS interop)
