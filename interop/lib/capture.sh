@@ -15,7 +15,7 @@ capture_start() {
   local side=$1 ns=$2 file=$3
   # -B 64: a 64 MiB kernel buffer, so that a busy machine drops nothing of a transfer;
   # -a duration: it ends by itself even if the runner is killed.
-  in_ns "$ns" dumpcap -i eth0 -P -s 0 -B 64 -a "duration:$SELF_LIMIT" -w "$file" -q \
+  exec_in_ns "$ns" dumpcap -i eth0 -P -s 0 -B 64 -a "duration:$SELF_LIMIT" -w "$file" -q \
     >"$file.dumpcap.txt" 2>&1 &
   printf -v "CAPTURE_PID_$side" '%s' $!
   local pid=$! i

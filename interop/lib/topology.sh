@@ -43,6 +43,15 @@ in_ns() {
   nsenter --net="/run/netns/$ns" -- "$@"
 }
 
+# The same for a command started in the background with &: bash runs a function called that
+# way in a subshell, so without exec $! would be the subshell's pid, and a signal to it would
+# never reach the command.
+exec_in_ns() {
+  local ns=$1
+  shift
+  exec nsenter --net="/run/netns/$ns" -- "$@"
+}
+
 # topo_up PREFIX SCENARIO SEED LOG [NETSIM_OPTION...]: makes the namespaces, starts
 # quiver-netsim (waiting for SIGUSR1 to start the scenario) and configures the hosts'
 # interfaces. Sets NETSIM_PID. Returns non-zero with REASON set on failure.
@@ -56,7 +65,7 @@ topo_up() {
     ip -n "$ns" link set lo up
   done
   # quiver-netsim ends by itself after SELF_LIMIT even if this runner is killed.
-  in_ns "$NS_SIM" timeout -k 5 "$SELF_LIMIT" "$NETSIM" run --scenario "$scenario" --seed "$seed" \
+  exec_in_ns "$NS_SIM" timeout -k 5 "$SELF_LIMIT" "$NETSIM" run --scenario "$scenario" --seed "$seed" \
     --log "$log" \
     --client "$NS_CLIENT:eth0:$CLIENT4,$CLIENT6" --client "$NS_IPERFC:eth0:$IPERF_CLIENT4,$IPERF_CLIENT6" \
     --server "$NS_SERVER:eth0:$SERVER4,$SERVER6" --server "$NS_IPERFS:eth0:$IPERF_SERVER4,$IPERF_SERVER6" \
