@@ -93,7 +93,8 @@ decode_trace() {
           (all("tls_tls_handshake_ciphersuite") | .[0] // ""),
           (if (all("tls_tls_handshake_certificates_length") | length) > 0 then "1" else "0" end),
           (all("tls_tls_quic_parameter_initial_max_streams_bidi") | .[0] // ""),
-          (if .quic_quic_retransmission != null or .quic_quic_overlap != null then "1" else "0" end),
+          # Marker fields have no value (null): present or not, maybe inside a frame tree.
+          (if [.. | objects | has("quic_quic_retransmission") or has("quic_quic_overlap")] | any then "1" else "0" end),
           (.quic_quic_length | one),
           (.quic_quic_retry_token | one | gsub(":"; ""))
         ] | @tsv' >"$out.long.tsv" 2>>"$out.tshark.txt"

@@ -103,23 +103,42 @@ void Forwarder::write_to(size_t device, const Packet& packet) {
     ++stats_.written;
 }
 
+namespace {
+// Multicast and link-local traffic (IPv6 router solicitations and the like) stays on its link,
+// as it would on the runner's networks: it must not take room in the simulated queue.
+bool link_scoped(const IpAddress& a) {
+    if (a.version == 4) return (a.bytes[0] & 0xf0) == 0xe0 || a.bytes[0] == 255;
+    return a.bytes[0] == 0xff || (a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80);
+}
+}  // namespace
+
 void Forwarder::route(size_t from, Time now, Packet packet) {
     auto dst = destination_address(packet);
-    auto it = dst ? owner_.find(*dst) : owner_.end();
-    if (it == owner_.end()) {
-        ++stats_.no_route;  // router solicitations, multicast, addresses nobody has
+    if (!dst || link_scoped(*dst)) {
+        ++stats_.no_route;
         return;
     }
-    const Side a = devices_[from].host.side, b = devices_[it->second].host.side;
-    if (a == Side::kLocal || b == Side::kLocal) {
+    auto it = owner_.find(*dst);
+    const Side a = devices_[from].host.side;
+    const bool to_local = it != owner_.end() && devices_[it->second].host.side == Side::kLocal;
+    if (a == Side::kLocal || to_local) {
+        // The simulator's own traffic does not cross the link model (the runner's probe and
+        // synchroniser do not go through ns-3 either).
+        if (it == owner_.end()) {
+            ++stats_.no_route;
+            return;
+        }
         ++stats_.local;
         write_to(it->second, packet);
         return;
     }
-    if (a == b) {
+    if (it != owner_.end() && devices_[it->second].host.side == a) {
         ++stats_.same_side;  // only the path between the sides exists
         return;
     }
+    // Everything else crosses, whatever its destination, as everything a host sends to the
+    // other network does in the runner: a NAT's public address is nobody's until the NAT
+    // has translated it at the far end.
     simulator_.send(now, a == Side::kClient ? Direction::kToServer : Direction::kToClient,
                     std::move(packet));
 }

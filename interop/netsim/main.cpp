@@ -78,6 +78,11 @@ int run(const std::string& scenario_text, const std::vector<std::string>& client
     std::fprintf(options.log, "scenario: %s\nseed: %llu%s\n", scenario_text.c_str(),
                  static_cast<unsigned long long>(s),
                  deliver_corrupted ? "\ncorrupted packets are delivered" : "");
+    if (scenario->rebind) {
+        for (const netsim::Host& h : options.hosts)
+            for (const netsim::IpAddress& a : h.addresses)
+                if (a != scenario->rebind->client) scenario->rebind->reserved.push_back(a);
+    }
     options.start_now = start_now;
     options.synchroniser_port = sync_port;
     netsim::Simulator simulator(*scenario, s);

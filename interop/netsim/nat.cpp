@@ -1,5 +1,7 @@
 #include "nat.h"
 
+#include <algorithm>
+
 namespace netsim {
 
 const char* nat_drop_name(NatDrop d) {
@@ -25,7 +27,9 @@ std::string Nat::rebind() {
         const uint32_t net = config_.client.v4_value() & 0xffffff00u;
         do {
             public_address_ = IpAddress::v4(net | static_cast<uint32_t>(1 + random_.uniform(254)));
-        } while (public_address_ == old_address || public_address_ == config_.client);
+        } while (public_address_ == old_address || public_address_ == config_.client ||
+                 std::find(config_.reserved.begin(), config_.reserved.end(), public_address_) !=
+                     config_.reserved.end());
     }
     std::string log;
     std::map<uint16_t, uint16_t> renewed;

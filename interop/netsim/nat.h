@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "ip_packet.h"
 #include "quic/time.h"
@@ -25,6 +26,9 @@ struct RebindConfig {
     bool change_address = false;
     IpAddress client = IpAddress::v4(0xc1a70064);  // 193.167.0.100
     IpAddress server = IpAddress::v4(0xc1a76464);  // 193.167.100.100
+    // Addresses of other hosts in the client's /24 (the simulator's own, the iperf client):
+    // never a NAT address, or packets to it would reach that host instead.
+    std::vector<IpAddress> reserved;
 };
 
 // Why a packet was dropped, or nullopt when it passes.

@@ -103,3 +103,18 @@ TEST_CASE("nat: the same seed rebinds to the same ports; unknown sources are dro
     CHECK(a.outbound(v6) == std::nullopt);
     CHECK(v6 == before);
 }
+
+TEST_CASE("nat: a new address is never one another host has") {
+    RebindConfig c{ms(1000), ms(5000), true};
+    // Every address of the /24 but two is taken: the NAT must alternate between those two.
+    for (uint32_t i = 1; i <= 254; ++i)
+        if (i != 100 && i != 7 && i != 8) c.reserved.push_back(IpAddress::v4(0xc1a70000u | i));
+    Nat nat(c, 1);
+    out_through(nat, 50000);
+    for (int i = 0; i < 10; ++i) {
+        nat.rebind();
+        const Seen s = out_through(nat, 50000);
+        const uint32_t host = s.address.v4_value() & 0xff;
+        CHECK((host == 7 || host == 8));
+    }
+}
