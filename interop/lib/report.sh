@@ -18,16 +18,17 @@ cell() {
 }
 
 measurement_cell() {
-  local tsv=$1 s=$2 c=$3 line out=''
-  while IFS=$'\t' read -r ls lc lt lv _ lvals _; do
-    [ "$ls" = "$s" ] && [ "$lc" = "$c" ] && is_measurement "$lt" || continue
-    if [ "$lv" = succeeded ]; then
+  local tsv=$1 s=$2 c=$3 lt lv lvals out=''
+  # awk, not read: read with IFS=tab merges the empty fields.
+  while IFS='|' read -r lt lv lvals; do
+    is_measurement "$lt" || continue
+    if [ "$lv" = succeeded ] && [ -n "$lvals" ]; then
       # shellcheck disable=SC2086
       out+="${out:+; }$(case_abbr "$lt"): $(mean_stdev $lvals) Mbit/s"
     else
       out+="${out:+; }$(case_abbr "$lt"): $lv"
     fi
-  done <"$tsv"
+  done < <(awk -F'\t' -v s="$s" -v c="$c" '$1 == s && $2 == c { print $3 "|" $4 "|" $6 }' "$tsv")
   echo "$out"
 }
 
