@@ -8,7 +8,7 @@
 mean_stdev() {
   printf '%s\n' "$@" | awk '{ v[NR] = $1; s += $1 } END {
     m = s / NR; for (i = 1; i <= NR; i++) d += (v[i] - m) ^ 2
-    printf "%.2f (± %.2f)", m, NR > 1 ? sqrt(d / (NR - 1)) : 0 }'
+    printf "%.2f (± %.2f)", m, (NR > 1 ? sqrt(d / (NR - 1)) : 0) }'
 }
 
 # cell TSV SERVER CLIENT VERDICT: the abbreviations of the tests with that verdict.
