@@ -4,10 +4,9 @@
 // Why TUN rather than AF_PACKET on veth ends: a TUN device is pure layer 3. The simulator
 // reads and writes whole IP packets, with no Ethernet header, ARP or neighbour discovery to
 // answer and no MAC addresses to rewrite; the two sides share no layer-2 segment, so no
-// packet can go around the simulator; and the endpoints' kernels see an ordinary interface
-// without checksum offload (so every packet arrives with its checksums computed, as the
-// runner's endpoints send after "ethtool -K eth0 tx off", and UDP GSO sends fail with EIO
-// there exactly as in the runner's image, which is what quiver's fallback is for).
+// packet can go around the simulator; and a TUN device has no checksum offload, so every
+// packet arrives with its checksums computed, as the runner's endpoints send them after
+// "ethtool -K eth0 tx off".
 #pragma once
 
 #include <string>

@@ -3,8 +3,8 @@
 # bind-mounted at /setup.sh in every endpoint's mount namespace by interop/run: the same
 # steps, with ip(8) instead of net-tools. Like the original it does not stop at an error.
 echo "Setting up routes..."
-# The image turns off TX checksum offload; on the runner's veth this is what makes UDP GSO
-# sends fail with EIO (on interop/run's TUN devices they fail the same way anyway).
+# The image turns off TX checksum offload (so that packets leave with their checksums, which
+# ns-3 checks); on kernels before 6.11 that makes UDP GSO sends fail with EIO.
 ethtool -K eth0 tx off >/dev/null 2>&1
 
 ip4=$(ip -4 -o addr show dev eth0 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')
