@@ -32,26 +32,63 @@ measurement_cell() {
   echo "$out"
 }
 
+# print_matrix TSV: the runner's table on the terminal: servers as columns, clients as rows,
+# each cell the letters of the succeeded, unsupported and failed tests (and the
+# measurements), coloured when the output is a terminal.
 print_matrix() {
   local tsv=$1 s c
   local -a servers clients
   mapfile -t servers < <(cut -f1 "$tsv" | awk '!seen[$0]++')
   mapfile -t clients < <(cut -f2 "$tsv" | awk '!seen[$0]++')
-  local green='' grey='' red='' reset=''
-  if [ -t 1 ]; then green=$'\e[32m' grey=$'\e[90m' red=$'\e[31m' reset=$'\e[0m'; fi
+  local color=0
+  [ -t 1 ] && color=1
   echo
   echo "Servers are columns, clients rows: ✓ succeeded, ? unsupported, ✕ failed."
-  for s in "${servers[@]}"; do
-    for c in "${clients[@]}"; do
-      echo "── server $s, client $c"
-      echo "   ${green}✓($(cell "$tsv" "$s" "$c" succeeded))${reset}"
-      echo "   ${grey}?($(cell "$tsv" "$s" "$c" unsupported))${reset}"
-      echo "   ${red}✕($(cell "$tsv" "$s" "$c" failed))${reset}"
+  # One record per cell line: client, server, kind (ok, unsupported, failed, measured), text.
+  for c in "${clients[@]}"; do
+    for s in "${servers[@]}"; do
+      awk -F'\t' -v s="$s" -v c="$c" '$1 == s && $2 == c { found = 1 } END { exit !found }' "$tsv" || continue
+      printf '%s\t%s\tok\t✓(%s)\n' "$c" "$s" "$(cell "$tsv" "$s" "$c" succeeded)"
+      printf '%s\t%s\tunsupported\t?(%s)\n' "$c" "$s" "$(cell "$tsv" "$s" "$c" unsupported)"
+      printf '%s\t%s\tfailed\t✕(%s)\n' "$c" "$s" "$(cell "$tsv" "$s" "$c" failed)"
       local m
       m=$(measurement_cell "$tsv" "$s" "$c")
-      [ -z "$m" ] || echo "   $m"
+      [ -z "$m" ] || printf '%s\t%s\tmeasured\t%s\n' "$c" "$s" "$m"
     done
-  done
+  done | awk -F'\t' -v color="$color" -v servers="${servers[*]}" -v clients="${clients[*]}" '
+    # Display columns: mawk counts bytes, and the marks are 3 bytes (± 2) for one column.
+    function width(t,   x, wide, two) { x = t; wide = gsub(/✓|✕/, "", x); two = gsub(/±/, "", x); return length(t) - 2 * wide - two }
+    function pad(t, w) { return t sprintf("%" (w - width(t)) "s", "") }
+    function paint(kind, t) {
+      if (!color) return t
+      return (kind == "ok" ? "\033[32m" : kind == "failed" ? "\033[31m" : kind == "unsupported" ? "\033[90m" : "") t "\033[0m"
+    }
+    { key = $1 SUBSEP $2; n[key]++; kind[key, n[key]] = $3; text[key, n[key]] = $4
+      if (width($4) > w[$2]) w[$2] = width($4); if (width($1) > wc) wc = width($1) }
+    END {
+      ns = split(servers, S, " "); nc = split(clients, C, " ")
+      for (i = 1; i <= ns; i++) if (width(S[i]) > w[S[i]]) w[S[i]] = width(S[i])
+      rule = "+" sprintf("%" (wc + 2) "s", ""); gsub(/ /, "-", rule)
+      for (i = 1; i <= ns; i++) { r = sprintf("%" (w[S[i]] + 2) "s", ""); gsub(/ /, "-", r); rule = rule "+" r }
+      rule = rule "+"
+      print rule
+      line = "| " pad("", wc) " "
+      for (i = 1; i <= ns; i++) line = line "| " pad(S[i], w[S[i]]) " "
+      print line "|"; print rule
+      for (j = 1; j <= nc; j++) {
+        rows = 0
+        for (i = 1; i <= ns; i++) if (n[C[j], S[i]] > rows) rows = n[C[j], S[i]]
+        for (r = 1; r <= rows; r++) {
+          line = "| " pad(r == 1 ? C[j] : "", wc) " "
+          for (i = 1; i <= ns; i++) {
+            k = C[j] SUBSEP S[i]; t = (r <= n[k]) ? text[k, r] : ""
+            line = line "| " paint(kind[k, r], t) sprintf("%" (w[S[i]] - width(t)) "s", "") " "
+          }
+          print line "|"
+        }
+        print rule
+      }
+    }'
   local failures
   failures=$(awk -F'\t' '$4 == "failed" { printf "   %s (server) / %s (client): %s: %s\n", $1, $2, $3, $5 }' "$tsv")
   [ -z "$failures" ] || { echo "Failures:"; echo "$failures"; }
