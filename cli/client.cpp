@@ -1,6 +1,6 @@
 // quiver client: a curl-like fetch of URLs over one QUIC connection, HTTP/3 by default
-// (--alpn hq-interop: the interop runner's HTTP/0.9, INTEROP.md), every URL on its own stream
-// at once. Options and exit codes follow curl's where curl has one.
+// (--alpn hq-interop: the interop runner's HTTP/0.9, interop/README.md), every URL on its own
+// stream at once. Options and exit codes follow curl's where curl has one.
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,7 +57,7 @@ constexpr const char* kExitCodes =
     "95 HTTP/3 error: a request stream was reset or its response was malformed.";
 
 // BoringSSL offers ChaCha20-Poly1305 first when it believes the CPU has no AES instructions
-// (INTEROP.md); it reads this once, at initialisation, hence the re-exec.
+// (interop/README.md); it reads this once, at initialisation, hence the re-exec.
 constexpr const char* kHideAesNi = "~0x200000200000000";
 
 // After the last file, how long to wait for a session ticket that --session-file wants.

@@ -1,4 +1,4 @@
-// quiver server: serves a directory over HTTP/3 and hq-interop (INTEROP.md) on one UDP
+// quiver server: serves a directory over HTTP/3 and hq-interop (interop/README.md) on one UDP
 // socket, dual-stack by default; each connection gets the protocol its ALPN chose. SIGINT/SIGTERM
 // close every connection with an application CONNECTION_CLOSE (code 0, "server shutting down")
 // before exiting 0.

@@ -4,7 +4,7 @@
 # quiver (with stand-ins for the image's /setup.sh and /wait-for-it.sh). Everything about how
 # a test case maps onto quiver's command line lives here, and only here.
 #
-# Environment (the runner's contract, ../shared/INTEROP.md): ROLE (client|server), TESTCASE,
+# Environment (the runner's contract, interop/README.md): ROLE (client|server), TESTCASE,
 # REQUESTS (client: space-separated https://HOST:443/FILE URLs), SSLKEYLOGFILE, QLOGDIR (quiver
 # reads both itself and appends), CLIENT_PARAMS / SERVER_PARAMS (extra arguments, passed on).
 # Paths: /www (served), /downloads (the client saves there, nothing else), /certs/ca.pem,

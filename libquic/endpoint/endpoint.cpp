@@ -12,7 +12,7 @@
 namespace quic {
 namespace {
 
-// Endpoint-level caps (DESIGN.md, "Errors and limits").
+// Endpoint-level caps (docs/architecture.md, "Errors and limits").
 // Datagrams the endpoint itself wants to send (VN, Retry, resets): beyond this, new ones are
 // dropped, so a flood of junk cannot queue unbounded replies.
 constexpr size_t kMaxPendingEndpointDatagrams = 64;

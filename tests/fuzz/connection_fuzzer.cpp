@@ -1,5 +1,6 @@
-// libFuzzer target: the receive path of a real connection (DESIGN.md "Errors and limits": bad
-// input closes the connection or drops the packet, never crashes or grows without bound).
+// libFuzzer target: the receive path of a real connection (docs/architecture.md, "Errors and
+// limits": bad input closes the connection or drops the packet, never crashes or grows without
+// bound).
 //
 // A client and a server Endpoint are handshaken in memory (datagrams handed over directly, a
 // virtual clock, SeededRandom), as tests/sim/scenarios_test.cpp does. The input is a sequence
@@ -24,8 +25,8 @@
 #include <vector>
 
 #include "conn/connection_impl.h"
-#include "quic/endpoint.h"
 #include "quic/certificate.h"
+#include "quic/endpoint.h"
 #include "quic/random.h"
 #include "quic/tls_context.h"
 

@@ -38,7 +38,7 @@ readonly KNOWN_CASES="handshake transfer retry resumption zerortt chacha20 multi
 readonly KNOWN_IMPLS="quiver quic-go ngtcp2"
 
 # ---------------------------------------------------------------------------------------
-# What each case serves (INTEROP.md's table): prints "COUNT SIZE_IN_BYTES" lines.
+# What each case serves (interop/README.md's table): prints "COUNT SIZE_IN_BYTES" lines.
 case_files() {
   case "$1" in
     handshake) echo "1 1024" ;;
@@ -56,7 +56,7 @@ case_files() {
 }
 
 # The TESTCASE the runner gives the server: for keyupdate the server runs a plain
-# transfer and only has to follow the client's key update (INTEROP.md).
+# transfer and only has to follow the client's key update (interop/README.md).
 server_testcase() {
   case "$1" in
     keyupdate) echo transfer ;;
@@ -173,7 +173,7 @@ make_www() {
 }
 
 # make_certs DIR: an ECDSA P-256 key and a self-signed certificate whose SANs are the
-# names the runner uses (INTEROP.md), plus localhost.
+# names the runner uses (interop/README.md), plus localhost.
 make_certs() {
   local dir=$1
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -257,7 +257,7 @@ ensure_mount_points() {
 }
 
 # ---------------------------------------------------------------------------------------
-# Endpoints. The contract's environment (INTEROP.md): ROLE TESTCASE REQUESTS
+# Endpoints. The contract's environment (interop/README.md): ROLE TESTCASE REQUESTS
 # SSLKEYLOGFILE QLOGDIR. quic-go crashes without QLOGDIR.
 # endpoint_env ROLE CASE [URL...]: sets the array ENDPOINT_ENV to those variables.
 endpoint_env() {
@@ -616,7 +616,7 @@ wire_checks() {
         return 1
       fi
       # The runner wants the client to offer ChaCha20 "only (first)": BoringSSL can only
-      # put it first (INTEROP.md), so: the first TLS 1.3 suite of every ClientHello.
+      # put it first (interop/README.md), so: the first TLS 1.3 suite of every ClientHello.
       other=$(count_packets '$1 == "c2s" && has($5, 1) && first_tls13($6) != "0x1303"')
       if [ "$other" -ne 0 ]; then
         REASON="wire: a ClientHello offers another TLS 1.3 suite before TLS_CHACHA20_POLY1305_SHA256"

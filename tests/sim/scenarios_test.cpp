@@ -1,4 +1,4 @@
-// Scenarios of the quic-interop-runner (../shared/INTEROP.md) and of issue 3, run in the
+// Scenarios of the quic-interop-runner (interop/README.md) and of issue 3, run in the
 // deterministic simulator: each asserts data integrity and the protocol fact behind it. A
 // failure prints its seed (doctest INFO).
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
 // The endpoint: one UDP socket's worth of QUIC. It demultiplexes datagrams to connections by
 // connection ID, accepts new connections (server), answers with Version Negotiation, Retry
 // and stateless resets, and gathers what every connection wants to send. Sans-IO: time and
-// datagrams come in, datagrams and timeouts go out (DESIGN.md, "Sans-IO core").
+// datagrams come in, datagrams and timeouts go out (docs/architecture.md, "Sans-IO core").
 #pragma once
 
 #include <deque>
