@@ -274,10 +274,10 @@ Status ConnectionImpl::on_handshake_complete(Time now) {
     emit(HandshakeCompleted{});
     if (role_ == Role::kServer) {
         // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
-        handshake_done_pending_ = true;
+        pending_.handshake_done = true;
         if (new_token_for_) {
             Bytes t = new_token_for_(path_.remote);
-            if (!t.empty()) new_token_pending_ = std::move(t);
+            if (!t.empty()) pending_.new_token = std::move(t);
         }
         confirm_handshake(now);
     }

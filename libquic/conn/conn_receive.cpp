@@ -17,7 +17,7 @@ void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByt
     if (!address_validated_) bytes_received_before_validation_ += datagram.size();
     if (state_ == ConnectionState::kClosing) {
         // §10.2.1: answer with CONNECTION_CLOSE, rate-limited.
-        if (packets_since_close_++ % kClosingPacketsPerClose == 0) close_frame_pending_ = true;
+        if (packets_since_close_++ % kClosingPacketsPerClose == 0) pending_.connection_close = true;
         return;
     }
     // Keep the tail: a failed decryption wipes the buffer, and a stateless reset is
@@ -509,22 +509,22 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                 [&](const SentControlFrame& c) {
                     switch (static_cast<FrameType>(c.frame_type)) {
                         case FrameType::kMaxData:
-                            max_data_pending_ = true;
+                            pending_.max_data = true;
                             break;
                         case FrameType::kMaxStreamsBidi:
-                            max_streams_pending_[0] = true;
+                            pending_.max_streams[0] = true;
                             break;
                         case FrameType::kMaxStreamsUni:
-                            max_streams_pending_[1] = true;
+                            pending_.max_streams[1] = true;
                             break;
                         case FrameType::kDataBlocked:
-                            data_blocked_pending_ = true;
+                            pending_.data_blocked = true;
                             break;
                         case FrameType::kHandshakeDone:
-                            handshake_done_pending_ = true;
+                            pending_.handshake_done = true;
                             break;
                         case FrameType::kRetireConnectionId:
-                            retire_pending_.push_back(c.a);
+                            pending_.retire_connection_ids.push_back(c.a);
                             break;
                         case FrameType::kNewConnectionId: {
                             auto it = local_cids_.find(c.a);
@@ -551,7 +551,7 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                             break;
                     }
                 },
-                [&](const SentNewToken& t) { new_token_pending_ = t.token; },
+                [&](const SentNewToken& t) { pending_.new_token = t.token; },
                 [](const SentDatagram&) {},  // RFC 9221 §5.2: datagrams are not retransmitted
                 [&](const SentPathChallenge& c) {
                     if (path_challenge_outstanding_ && *path_challenge_outstanding_ == c.data)
@@ -669,7 +669,7 @@ Status ConnectionImpl::on_reset_stream(const ResetStreamFrame& f) {
     const uint64_t unread = f.final_size - s->recv.read_offset();
     s->recv.discard();
     recv_flow_->on_data_consumed(unread, last_now_, loss_.rtt().smoothed_rtt());
-    if (recv_flow_->should_send_update()) max_data_pending_ = true;
+    if (recv_flow_->should_send_update()) pending_.max_data = true;
     s->stop_sending_code = f.application_error_code;
     emit(StreamResetReceived{f.stream_id, f.application_error_code});
     deliver_readable(*s);  // a read reports the reset
@@ -715,17 +715,17 @@ Status ConnectionImpl::on_new_connection_id(const NewConnectionIdFrame& f) {
     }
     if (f.sequence_number < peer_retire_prior_to_) {
         // Already retired by an earlier retire_prior_to: retire it at once (§5.1.2).
-        if (retire_pending_.size() >= kMaxPendingRetireConnectionIds)
+        if (pending_.retire_connection_ids.size() >= kMaxPendingRetireConnectionIds)
             return Error::transport(TransportErrorCode::kConnectionIdLimitError,
                                     "too many connection IDs to retire", kType);
-        retire_pending_.push_back(f.sequence_number);
+        pending_.retire_connection_ids.push_back(f.sequence_number);
         return {};
     }
     peer_cids_[f.sequence_number] = PeerConnectionId{f.connection_id, f.stateless_reset_token};
     if (f.retire_prior_to > peer_retire_prior_to_) {
         peer_retire_prior_to_ = f.retire_prior_to;
         retire_peer_connection_ids_below(f.retire_prior_to);
-        if (retire_pending_.size() > kMaxPendingRetireConnectionIds)
+        if (pending_.retire_connection_ids.size() > kMaxPendingRetireConnectionIds)
             return Error::transport(TransportErrorCode::kConnectionIdLimitError,
                                     "too many connection IDs to retire", kType);
     }
@@ -739,7 +739,7 @@ Status ConnectionImpl::on_new_connection_id(const NewConnectionIdFrame& f) {
 
 void ConnectionImpl::retire_peer_connection_ids_below(uint64_t seq) {
     for (auto it = peer_cids_.begin(); it != peer_cids_.end() && it->first < seq;) {
-        retire_pending_.push_back(it->first);
+        pending_.retire_connection_ids.push_back(it->first);
         it = peer_cids_.erase(it);
     }
     if (!peer_cids_.count(active_peer_cid_seq_)) switch_to_unused_peer_cid();

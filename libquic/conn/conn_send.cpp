@@ -51,10 +51,7 @@ std::optional<size_t> ConnectionImpl::amplification_budget() const {
 bool ConnectionImpl::has_data_to_send(const PacketSpace& sp) const {
     if (sp.crypto_send.has_pending() || sp.probes_pending || sp.ping_pending) return true;
     if (sp.id != PacketNumberSpaceId::kApplicationData) return false;
-    if (handshake_done_pending_ || max_data_pending_ || data_blocked_pending_ ||
-        path_challenge_pending_ || max_streams_pending_[0] || max_streams_pending_[1] ||
-        streams_blocked_pending_[0] || streams_blocked_pending_[1] || !retire_pending_.empty() ||
-        !path_responses_.empty() || new_token_pending_ || !datagrams_out_.empty() ||
+    if (pending_.any_application_frames() || path_challenge_pending_ || !path_responses_.empty() ||
         !streams_with_control_.empty())
         return true;
     for (const auto& [seq, l] : local_cids_)
@@ -77,10 +74,10 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining)
         return std::nullopt;
     if (state_ == ConnectionState::kClosing) {
-        if (!close_frame_pending_) return std::nullopt;
+        if (!pending_.connection_close) return std::nullopt;
         return build_close_datagram(now, buffer);
     }
-    if (close_frame_pending_) return build_close_datagram(now, buffer);
+    if (pending_.connection_close) return build_close_datagram(now, buffer);
 
     size_t max = std::min(buffer.size(), current_max_udp_payload());
     if (auto budget = amplification_budget()) max = std::min(max, *budget);
@@ -312,80 +309,76 @@ size_t ConnectionImpl::write_frames(Time now, PacketSpace& sp, PacketType type, 
         }
     }
     if (sp.id == PacketNumberSpaceId::kApplicationData) {
-        if (type == PacketType::kOneRtt) write_control_frames(w, sent);
+        if (type == PacketType::kOneRtt) {
+            FrameWriter out(w, sent);
+            write_control_frames(out);
+        }
         // DATAGRAM frames (RFC 9221), before stream data: they are latency-sensitive.
-        while (!datagrams_out_.empty()) {
-            DatagramFrame f{datagrams_out_.front(), true};
+        while (!pending_.datagrams.empty()) {
+            DatagramFrame f{pending_.datagrams.front(), true};
             if (encoded_size(f) > w.remaining()) break;
             encode_frame(w, f);
             sent.frames.push_back(SentDatagram{});
-            datagrams_out_.pop_front();
+            pending_.datagrams.pop_front();
         }
         if (allow_data) write_stream_frames(now, w, sent, type == PacketType::kZeroRtt);
     }
     return w.size() - start;
 }
 
-bool ConnectionImpl::write_control_frames(ByteWriter& w, SentPacket& sent) {
-    auto put = [&](const Frame& f, SentFrame record) {
-        if (encoded_size(f) > w.remaining()) return false;
-        encode_frame(w, f);
-        sent.frames.push_back(std::move(record));
-        return true;
-    };
-    auto control = [](FrameType t, uint64_t a = 0, uint64_t b = 0) {
-        return SentControlFrame{to_underlying(t), a, b};
-    };
-    if (handshake_done_pending_ && put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
-        handshake_done_pending_ = false;
+void ConnectionImpl::write_control_frames(FrameWriter& out) {
+    auto control = [](FrameType t, uint64_t a = 0) { return FrameWriter::control(t, a); };
+    if (pending_.handshake_done &&
+        out.put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
+        pending_.handshake_done = false;
     while (!path_responses_.empty() &&
-           put(PathResponseFrame{path_responses_.front()}, SentPathChallenge{})) {
+           out.put(PathResponseFrame{path_responses_.front()}, SentPathChallenge{})) {
         path_responses_.pop_front();
         pad_datagram_ = true;  // §8.2.2
     }
-    if (path_challenge_pending_ && put(PathChallengeFrame{*path_challenge_pending_},
-                                       SentPathChallenge{*path_challenge_pending_})) {
+    if (path_challenge_pending_ && out.put(PathChallengeFrame{*path_challenge_pending_},
+                                           SentPathChallenge{*path_challenge_pending_})) {
         path_challenge_pending_.reset();
         pad_datagram_ = true;  // §8.2.1
     }
-    if (max_data_pending_) {
-        if (put(MaxDataFrame{recv_flow_->max_data()}, control(FrameType::kMaxData)))
-            max_data_pending_ = false;
+    if (pending_.max_data) {
+        if (out.put(MaxDataFrame{recv_flow_->max_data()}, control(FrameType::kMaxData)))
+            pending_.max_data = false;
     }
     for (int dir = 0; dir < 2; ++dir) {
         auto d = dir == 0 ? StreamDirection::kBidirectional : StreamDirection::kUnidirectional;
-        if (max_streams_pending_[dir]) {
+        if (pending_.max_streams[dir]) {
             uint64_t max = stream_limits_->peer_limits(d).max_streams();
-            if (put(MaxStreamsFrame{dir == 0, max},
-                    control(dir == 0 ? FrameType::kMaxStreamsBidi : FrameType::kMaxStreamsUni)))
-                max_streams_pending_[dir] = false;
+            if (out.put(MaxStreamsFrame{dir == 0, max},
+                        control(dir == 0 ? FrameType::kMaxStreamsBidi : FrameType::kMaxStreamsUni)))
+                pending_.max_streams[dir] = false;
         }
-        if (streams_blocked_pending_[dir]) {
+        if (pending_.streams_blocked[dir]) {
             LocalStreamLimits& l = stream_limits_->local_limits(d);
             if (auto at = l.should_send_streams_blocked())
-                put(StreamsBlockedFrame{dir == 0, *at},
-                    control(dir == 0 ? FrameType::kStreamsBlockedBidi
-                                     : FrameType::kStreamsBlockedUni));
-            streams_blocked_pending_[dir] = false;
+                out.put(StreamsBlockedFrame{dir == 0, *at},
+                        control(dir == 0 ? FrameType::kStreamsBlockedBidi
+                                         : FrameType::kStreamsBlockedUni));
+            pending_.streams_blocked[dir] = false;
         }
     }
-    if (data_blocked_pending_) {
-        if (put(DataBlockedFrame{send_flow_.limit()}, control(FrameType::kDataBlocked)))
-            data_blocked_pending_ = false;
+    if (pending_.data_blocked) {
+        if (out.put(DataBlockedFrame{send_flow_.limit()}, control(FrameType::kDataBlocked)))
+            pending_.data_blocked = false;
     }
     for (auto& [seq, l] : local_cids_) {
         if (!l.pending) continue;
         NewConnectionIdFrame f{seq, 0, l.cid, l.token};
-        if (!put(f, control(FrameType::kNewConnectionId, seq))) break;
+        if (!out.put(f, control(FrameType::kNewConnectionId, seq))) break;
         l.pending = false;
     }
-    while (!retire_pending_.empty() &&
-           put(RetireConnectionIdFrame{retire_pending_.front()},
-               control(FrameType::kRetireConnectionId, retire_pending_.front())))
-        retire_pending_.pop_front();
-    if (new_token_pending_ &&
-        put(NewTokenFrame{*new_token_pending_}, SentNewToken{*new_token_pending_}))
-        new_token_pending_.reset();
+    while (!pending_.retire_connection_ids.empty() &&
+           out.put(RetireConnectionIdFrame{pending_.retire_connection_ids.front()},
+                   control(FrameType::kRetireConnectionId, pending_.retire_connection_ids.front())))
+        pending_.retire_connection_ids.pop_front();
+    if (pending_.new_token &&
+        out.put(NewTokenFrame{*pending_.new_token}, SentNewToken{*pending_.new_token}))
+        pending_.new_token.reset();
     // Per-stream control frames.
     for (auto it = streams_with_control_.begin(); it != streams_with_control_.end();) {
         StreamRecord* s = find_stream(*it);
@@ -395,29 +388,28 @@ bool ConnectionImpl::write_control_frames(ByteWriter& w, SentPacket& sent) {
         }
         bool fits = true;
         if (s->reset_pending && s->reset_code) {
-            if ((fits = put(ResetStreamFrame{s->id, *s->reset_code, s->send.sent_offset()},
-                            control(FrameType::kResetStream, s->id))))
+            if ((fits = out.put(ResetStreamFrame{s->id, *s->reset_code, s->send.sent_offset()},
+                                control(FrameType::kResetStream, s->id))))
                 s->reset_pending = false;
         }
         if (fits && s->stop_sending_pending && s->stop_sending_code) {
-            if ((fits = put(StopSendingFrame{s->id, *s->stop_sending_code},
-                            control(FrameType::kStopSending, s->id))))
+            if ((fits = out.put(StopSendingFrame{s->id, *s->stop_sending_code},
+                                control(FrameType::kStopSending, s->id))))
                 s->stop_sending_pending = false;
         }
         if (fits && s->max_stream_data_pending) {
-            if ((fits = put(MaxStreamDataFrame{s->id, s->recv_flow.max_data()},
-                            control(FrameType::kMaxStreamData, s->id))))
+            if ((fits = out.put(MaxStreamDataFrame{s->id, s->recv_flow.max_data()},
+                                control(FrameType::kMaxStreamData, s->id))))
                 s->max_stream_data_pending = false;
         }
         if (fits && s->data_blocked_pending) {
-            if ((fits = put(StreamDataBlockedFrame{s->id, s->send_flow.limit()},
-                            control(FrameType::kStreamDataBlocked, s->id))))
+            if ((fits = out.put(StreamDataBlockedFrame{s->id, s->send_flow.limit()},
+                                control(FrameType::kStreamDataBlocked, s->id))))
                 s->data_blocked_pending = false;
         }
         if (!fits) break;
         it = streams_with_control_.erase(it);
     }
-    return true;
 }
 
 // STREAM frames, round robin over streams with data (RFC 9000 §2.3 leaves scheduling open).
@@ -448,7 +440,7 @@ bool ConnectionImpl::write_stream_frames(Time now, ByteWriter& w, SentPacket& se
                     streams_with_control_.insert(s->id);
                 }
                 if (send_flow_.available() == 0 && send_flow_.should_send_blocked())
-                    data_blocked_pending_ = true;
+                    pending_.data_blocked = true;
             }
             ++it;
             continue;
@@ -517,7 +509,7 @@ void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent
 // A datagram carrying CONNECTION_CLOSE at every level we still have write keys for
 // (RFC 9000 §10.2.3: during the handshake the peer may not have 1-RTT keys).
 std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableByteSpan buffer) {
-    close_frame_pending_ = false;
+    pending_.connection_close = false;
     if (!local_close_) return std::nullopt;
     size_t max = std::min(buffer.size(), current_max_udp_payload());
     if (auto budget = amplification_budget()) max = std::min(max, *budget);

@@ -154,7 +154,7 @@ void ConnectionImpl::close_with_error(Time now, Error error) {
         state_ == ConnectionState::kClosed)
         return;
     local_close_ = error;
-    close_frame_pending_ = true;
+    pending_.connection_close = true;
     set_state(now, ConnectionState::kClosing);
     if (tracer_) tracer_->connection_closed(now, ConnectionClosed{CloseOrigin::kLocal, error});
     close_deadline_ = now + 3 * pto_duration();
@@ -170,7 +170,7 @@ void ConnectionImpl::enter_draining(Time now, CloseOrigin origin, Error error) {
     if (tracer_ && !already_reported)
         tracer_->connection_closed(now, ConnectionClosed{origin, error});
     close_deadline_ = now + 3 * pto_duration();
-    close_frame_pending_ = false;
+    pending_.connection_close = false;
     if (!already_reported) {
         close_reason_ = ConnectionClosed{origin, error};
         emit(ConnectionClosed{origin, std::move(error)});

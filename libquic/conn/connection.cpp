@@ -237,33 +237,15 @@ Status ConnectionImpl::start(Time now) {
 
 // --- events ----------------------------------------------------------------------------------
 
-// Events a peer can generate at will are bounded (conn/limits.h): received datagrams may be
-// dropped (RFC 9221 §5), tokens and tickets beyond a few are redundant; a StreamReadable
-// dropped at the cap is harmless (the stream stays readable). Lifecycle events always queue.
 void ConnectionImpl::emit(ConnectionEvent ev) {
-    if (std::holds_alternative<DatagramReceived>(ev)) {
-        if (queued_datagram_events_ >= kMaxQueuedDatagrams) return;
-        ++queued_datagram_events_;
-    } else if (std::holds_alternative<NewTokenReceived>(ev) ||
-               std::holds_alternative<SessionTicketReceived>(ev)) {
-        if (queued_token_events_ >= kMaxQueuedTokenEvents) return;
-        ++queued_token_events_;
-    } else if (std::holds_alternative<StreamReadable>(ev) && events_.size() >= kMaxQueuedEvents) {
-        return;
-    }
-    events_.push_back(std::move(ev));
+    events_.emit(std::move(ev));
 }
 
 std::optional<ConnectionEvent> ConnectionImpl::poll_event() {
-    if (events_.empty()) return std::nullopt;
-    ConnectionEvent ev = std::move(events_.front());
-    events_.pop_front();
-    if (auto* r = std::get_if<StreamReadable>(&ev))
+    std::optional<ConnectionEvent> ev = events_.poll();
+    if (!ev) return ev;
+    if (auto* r = std::get_if<StreamReadable>(&*ev))
         if (StreamRecord* s = find_stream(r->stream_id)) s->readable_announced = false;
-    if (std::holds_alternative<DatagramReceived>(ev)) --queued_datagram_events_;
-    if (std::holds_alternative<NewTokenReceived>(ev) ||
-        std::holds_alternative<SessionTicketReceived>(ev))
-        --queued_token_events_;
     return ev;
 }
 
@@ -330,7 +312,7 @@ Result<uint64_t> ConnectionImpl::open_stream(bool bidirectional) {
     LocalStreamLimits& limits = stream_limits_->local_limits(dir);
     auto id = limits.open();
     if (!id) {
-        streams_blocked_pending_[bidirectional ? 0 : 1] = limits.blocked_at().has_value();
+        pending_.streams_blocked[bidirectional ? 0 : 1] = limits.blocked_at().has_value();
         return Error::transport(TransportErrorCode::kStreamLimitError,
                                 "the peer's stream limit is reached");
     }
@@ -381,7 +363,7 @@ Result<size_t> ConnectionImpl::read(StreamId id, MutableByteSpan out, bool* fin)
             s->max_stream_data_pending = true;
             streams_with_control_.insert(id);
         }
-        if (recv_flow_->should_send_update()) max_data_pending_ = true;
+        if (recv_flow_->should_send_update()) pending_.max_data = true;
     }
     if (s->recv.is_finished()) {
         if (fin) *fin = true;
@@ -426,7 +408,7 @@ void ConnectionImpl::maybe_retire_stream(StreamRecord& s) {
         PeerStreamLimits& pl = stream_limits_->peer_limits(stream_direction(s.id));
         pl.on_stream_closed();
         if (pl.should_send_max_streams())
-            max_streams_pending_[is_bidirectional(s.id) ? 0 : 1] = true;
+            pending_.max_streams[is_bidirectional(s.id) ? 0 : 1] = true;
     }
     streams_with_data_.erase(s.id);
     streams_with_control_.erase(s.id);
@@ -457,8 +439,8 @@ Status ConnectionImpl::send_datagram(ByteSpan data) {
                                 "datagrams were not negotiated");
     if (data.size() > max_datagram_size())
         return Error::transport(TransportErrorCode::kProtocolViolation, "datagram too large");
-    if (datagrams_out_.size() >= kMaxQueuedDatagrams) datagrams_out_.pop_front();
-    datagrams_out_.emplace_back(data.begin(), data.end());
+    if (pending_.datagrams.size() >= kMaxQueuedDatagrams) pending_.datagrams.pop_front();
+    pending_.datagrams.emplace_back(data.begin(), data.end());
     return {};
 }
 

@@ -17,7 +17,10 @@
 
 #include "cc/congestion_controller.h"
 #include "cc/pacer.h"
+#include "conn/event_queue.h"
+#include "conn/frame_writer.h"
 #include "conn/limits.h"
+#include "conn/pending_frames.h"
 #include "crypto/cipher_suite.h"
 #include "crypto/packet_protection.h"
 #include "quic/connection.h"
@@ -213,7 +216,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     size_t write_frames(Time now, PacketSpace& space, PacketType type, ByteWriter& w,
                         SentPacket& sent, bool allow_data);
     bool write_stream_frames(Time now, ByteWriter& w, SentPacket& sent, bool zero_rtt);
-    bool write_control_frames(ByteWriter& w, SentPacket& sent);
+    void write_control_frames(FrameWriter& out);
     bool has_data_to_send(const PacketSpace& space) const;
     bool wants_to_send(Time now) const;
     size_t current_max_udp_payload() const;
@@ -301,7 +304,6 @@ class ConnectionImpl final : public TlsSession::Handler {
 
     // Handshake progress.
     bool handshake_complete_ = false, handshake_confirmed_ = false;
-    bool handshake_done_pending_ = false;
     bool peer_params_applied_ = false;
     TransportParameters peer_params_;
     bool received_first_packet_ = false;  // client: a server packet was processed
@@ -317,7 +319,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::map<uint64_t, PeerConnectionId> peer_cids_;
     uint64_t active_peer_cid_seq_ = 0;
     uint64_t peer_retire_prior_to_ = 0;
-    std::deque<uint64_t> retire_pending_;
     std::deque<Connection::CidEvent> cid_events_;
     ConnectionId peer_cid_;  // the DCID we send to
 
@@ -329,11 +330,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::unique_ptr<StreamLimits> stream_limits_;
     SendFlowController send_flow_;
     std::unique_ptr<ReceiveFlowController> recv_flow_;
-    bool max_data_pending_ = false;
-    bool data_blocked_pending_ = false;
-    std::array<bool, 2> max_streams_pending_{};      // [bidi, uni]
-    std::array<bool, 2> streams_blocked_pending_{};  // [bidi, uni]
-    bool announced_streams_blocked_[2] = {false, false};
 
     // Path validation after the peer's address changed (RFC 9000 §8.2, §9.3).
     std::optional<std::array<uint8_t, 8>> path_challenge_pending_;      // to (re)send
@@ -341,10 +337,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool pad_datagram_ = false;   // PATH_CHALLENGE/RESPONSE datagrams are 1200+ bytes (§8.2.1)
     bool may_be_padded_ = false;  // the datagram being built may get padding at its end
 
-    // Other frames waiting for a packet.
     std::deque<std::array<uint8_t, 8>> path_responses_;
-    std::deque<Bytes> datagrams_out_, datagrams_in_;
-    std::optional<Bytes> new_token_pending_;
+
+    // Frames waiting for a packet (other than stream data).
+    PendingFrames pending_;
 
     // Undecryptable packets kept for when their keys arrive (RFC 9001 §5.7).
     struct Buffered {
@@ -364,7 +360,6 @@ class ConnectionImpl final : public TlsSession::Handler {
 
     // Closing (RFC 9000 §10.2.1).
     std::optional<Error> local_close_;
-    bool close_frame_pending_ = false;
     uint64_t packets_since_close_ = 0;
 
     // ECN validation (RFC 9000 §13.4.2), per packet number space: the peer's last reported
@@ -384,8 +379,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::optional<Time> last_loss_timer_;
     uint64_t key_generation_ = 0;  // 1-RTT key updates so far
 
-    std::deque<ConnectionEvent> events_;
-    size_t queued_datagram_events_ = 0, queued_token_events_ = 0;
+    EventQueue events_;
     ConnectionStats stats_;
     size_t max_udp_payload_;
 };
