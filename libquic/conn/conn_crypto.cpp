@@ -46,14 +46,14 @@ TransportParameters ConnectionImpl::local_transport_parameters() const {
     tp.disable_active_migration = config_.disable_active_migration;
     tp.active_connection_id_limit = std::min<uint64_t>(
         std::max<uint64_t>(config_.active_connection_id_limit, 2), kMaxActiveConnectionIdLimit);
-    tp.initial_source_connection_id = local_cids_.at(0).cid;
+    tp.initial_source_connection_id = cids_.first_local().cid;
     if (config_.max_datagram_frame_size)
         tp.max_datagram_frame_size = config_.max_datagram_frame_size;
     if (role_ == Role::kServer) {
         // §7.3: the server echoes the client's first DCID, and the Retry's SCID if it sent one.
         tp.original_destination_connection_id = original_dcid_;
         if (retry_source_cid_) tp.retry_source_connection_id = *retry_source_cid_;
-        tp.stateless_reset_token = local_cids_.at(0).token;
+        tp.stateless_reset_token = cids_.first_local().token;
     }
     return tp;
 }
@@ -212,7 +212,8 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     if (!decoded.ok()) return std::move(decoded).error();
     TransportParameters tp = std::move(decoded).value();
     // §7.3: authenticate the connection IDs of the handshake.
-    const ConnectionId& peer_scid = role_ == Role::kClient ? peer_cid_ : peer_cids_.at(0).cid;
+    const ConnectionId& peer_scid =
+        role_ == Role::kClient ? cids_.peer_cid() : cids_.first_peer_cid();
     const ConnectionId* odcid = role_ == Role::kClient ? &original_dcid_ : nullptr;
     const ConnectionId* retry_scid =
         role_ == Role::kClient && retry_source_cid_ ? &*retry_source_cid_ : nullptr;
@@ -246,7 +247,7 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     // §14: the peer's max_udp_payload_size caps what we send; we stay at our initial size
     // until path MTU discovery exists.
     max_udp_payload_ = std::min<uint64_t>(max_udp_payload_, tp.max_udp_payload_size);
-    if (tp.stateless_reset_token) peer_cids_[0].token = tp.stateless_reset_token;
+    if (tp.stateless_reset_token) cids_.set_first_peer_reset_token(*tp.stateless_reset_token);
     info_.datagrams_supported = config_.max_datagram_frame_size > 0 && tp.max_datagram_frame_size &&
                                 *tp.max_datagram_frame_size > 0;
     reset_idle_timer(now);
@@ -285,7 +286,7 @@ Status ConnectionImpl::on_handshake_complete(Time now) {
         // 0-RTT was rejected: requeue what the 0-RTT packets carried (RFC 9001 §4.6.2).
         zero_rtt_keys_ = DirectionalKeys{};
     }
-    issue_connection_ids();
+    cids_.start_issuing(peer_params_.active_connection_id_limit);
     return {};
 }
 

@@ -23,7 +23,7 @@ void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByt
     // Keep the tail: a failed decryption wipes the buffer, and a stateless reset is
     // recognised by its last 16 bytes (RFC 9000 §10.3.1).
     std::optional<StatelessResetToken> tail = stateless_reset_token_candidate(datagram);
-    const size_t dcid_len = local_cids_.begin()->second.cid.size();
+    const size_t dcid_len = cids_.source_cid().size();
     SplitDatagram split = split_coalesced_packets(datagram, dcid_len);
     const uint64_t processed_before = stats_.packets_received;
     if (split.packets.empty())
@@ -34,13 +34,9 @@ void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByt
         if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining) return;
     }
     trace_recovery(now);
-    if (stats_.packets_received == processed_before && tail) {
-        for (const auto& [seq, pc] : peer_cids_)
-            if (pc.token && stateless_reset_token_equal(*pc.token, *tail)) {
-                on_stateless_reset(now);
-                return;
-            }
-    }
+    if (stats_.packets_received == processed_before && tail &&
+        cids_.is_stateless_reset_token(*tail))
+        on_stateless_reset(now);
 }
 
 void ConnectionImpl::buffer_undecryptable(const Path& path, Ecn ecn, ByteSpan packet) {
@@ -58,7 +54,7 @@ void ConnectionImpl::replay_undecryptable(Time now) {
     std::deque<Buffered> pending;
     pending.swap(undecryptable_);
     for (Buffered& b : pending) {
-        auto header = parse_packet_header(b.bytes, local_cids_.begin()->second.cid.size());
+        auto header = parse_packet_header(b.bytes, cids_.source_cid().size());
         if (!header.ok()) continue;
         process_packet(now, b.path, b.ecn, b.bytes, *header, b.bytes.size());
         if (state_ != ConnectionState::kHandshaking && state_ != ConnectionState::kEstablished)
@@ -169,8 +165,7 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
     // The first packet from the server gives us its connection ID (§7.2).
     if (role_ == Role::kClient && header.long_header && !received_first_packet_) {
         received_first_packet_ = true;
-        peer_cid_ = header.scid;
-        peer_cids_[0].cid = header.scid;
+        cids_.on_server_source_cid(header.scid);
     }
     // §8.1: a Handshake packet from the client proves it owns its address; the server then
     // also drops its Initial keys (RFC 9001 §4.9.1).
@@ -212,7 +207,7 @@ bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& he
     // §6.2: only a client, only before any other packet from the server was processed.
     if (role_ != Role::kClient || received_first_packet_) return false;
     Status valid =
-        version_negotiation_is_valid(header, version_, original_dcid_, local_cids_.at(0).cid);
+        version_negotiation_is_valid(header, version_, original_dcid_, cids_.first_local().cid);
     if (tracer_) tracer_->version_negotiation_received(now, header.supported_versions);
     if (!valid.ok()) {
         trace_drop(now, header.type, header.packet_size, trace::DropReason::kUnexpectedPacket);
@@ -243,8 +238,7 @@ bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader&
     retry_received_ = true;
     if (tracer_) tracer_->retry_received(now, header.scid, header.retry_token.size());
     retry_source_cid_ = header.scid;
-    peer_cid_ = header.scid;
-    peer_cids_[0].cid = header.scid;
+    cids_.on_server_source_cid(header.scid);
     token_.assign(header.retry_token.begin(), header.retry_token.end());
     // New Initial keys from the Retry's SCID (RFC 9001 §5.2); packet numbers keep rising
     // (§17.2.5.3), and the ClientHello is sent again from the start.
@@ -311,8 +305,13 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
                 return s.ok() ? Status{} : Status(std::move(s).error());
             },
             [&](const StreamsBlockedFrame&) -> Status { return {}; },
-            [&](const NewConnectionIdFrame& f) -> Status { return on_new_connection_id(f); },
-            [&](const RetireConnectionIdFrame& f) -> Status { return on_retire_connection_id(f); },
+            [&](const NewConnectionIdFrame& f) -> Status {
+                return cids_.on_new_connection_id(
+                    f, [&] { return local_transport_parameters().active_connection_id_limit; });
+            },
+            [&](const RetireConnectionIdFrame& f) -> Status {
+                return cids_.on_retire_connection_id(f);
+            },
             [&](const PathChallengeFrame& f) -> Status {
                 // §8.2.2: answer on the same path; only the latest few challenges matter.
                 if (path_responses_.size() >= kMaxPendingPathResponses) path_responses_.pop_front();
@@ -478,8 +477,7 @@ void ConnectionImpl::on_packet_acked(Time now, PacketNumberSpaceId sid, const Se
                             maybe_retire_stream(*s);
                         }
                     } else if (c.frame_type == to_underlying(FrameType::kNewConnectionId)) {
-                        auto it = local_cids_.find(c.a);
-                        if (it != local_cids_.end()) it->second.announced = true;
+                        cids_.on_new_connection_id_acked(c.a);
                     }
                 },
                 [](const SentNewToken&) {},
@@ -524,13 +522,11 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                             pending_.handshake_done = true;
                             break;
                         case FrameType::kRetireConnectionId:
-                            pending_.retire_connection_ids.push_back(c.a);
+                            cids_.on_retire_connection_id_lost(c.a);
                             break;
-                        case FrameType::kNewConnectionId: {
-                            auto it = local_cids_.find(c.a);
-                            if (it != local_cids_.end()) it->second.pending = true;
+                        case FrameType::kNewConnectionId:
+                            cids_.on_new_connection_id_lost(c.a);
                             break;
-                        }
                         case FrameType::kResetStream:
                         case FrameType::kStopSending:
                         case FrameType::kMaxStreamData:
@@ -698,91 +694,6 @@ Status ConnectionImpl::on_max_stream_data(const MaxStreamDataFrame& f) {
     return {};
 }
 
-// --- connection IDs (§5.1, §19.15, §19.16) -----------------------------------------------------
-
-Status ConnectionImpl::on_new_connection_id(const NewConnectionIdFrame& f) {
-    constexpr auto kType = to_underlying(FrameType::kNewConnectionId);
-    // §19.15: a peer using zero-length connection IDs cannot issue more.
-    if (peer_cid_.empty())
-        return Error::transport(TransportErrorCode::kProtocolViolation,
-                                "NEW_CONNECTION_ID while using a zero-length connection ID", kType);
-    auto it = peer_cids_.find(f.sequence_number);
-    if (it != peer_cids_.end()) {
-        if (!(it->second.cid == f.connection_id))
-            return Error::transport(TransportErrorCode::kProtocolViolation,
-                                    "a sequence number reused for another connection ID", kType);
-        return {};
-    }
-    if (f.sequence_number < peer_retire_prior_to_) {
-        // Already retired by an earlier retire_prior_to: retire it at once (§5.1.2).
-        if (pending_.retire_connection_ids.size() >= kMaxPendingRetireConnectionIds)
-            return Error::transport(TransportErrorCode::kConnectionIdLimitError,
-                                    "too many connection IDs to retire", kType);
-        pending_.retire_connection_ids.push_back(f.sequence_number);
-        return {};
-    }
-    peer_cids_[f.sequence_number] = PeerConnectionId{f.connection_id, f.stateless_reset_token};
-    if (f.retire_prior_to > peer_retire_prior_to_) {
-        peer_retire_prior_to_ = f.retire_prior_to;
-        retire_peer_connection_ids_below(f.retire_prior_to);
-        if (pending_.retire_connection_ids.size() > kMaxPendingRetireConnectionIds)
-            return Error::transport(TransportErrorCode::kConnectionIdLimitError,
-                                    "too many connection IDs to retire", kType);
-    }
-    // §5.1.1: more active IDs than our active_connection_id_limit.
-    const uint64_t limit = local_transport_parameters().active_connection_id_limit;
-    if (peer_cids_.size() > limit)
-        return Error::transport(TransportErrorCode::kConnectionIdLimitError,
-                                "more connection IDs than active_connection_id_limit", kType);
-    return {};
-}
-
-void ConnectionImpl::retire_peer_connection_ids_below(uint64_t seq) {
-    for (auto it = peer_cids_.begin(); it != peer_cids_.end() && it->first < seq;) {
-        pending_.retire_connection_ids.push_back(it->first);
-        it = peer_cids_.erase(it);
-    }
-    if (!peer_cids_.count(active_peer_cid_seq_)) switch_to_unused_peer_cid();
-}
-
-bool ConnectionImpl::switch_to_unused_peer_cid() {
-    if (peer_cids_.empty()) return false;
-    active_peer_cid_seq_ = peer_cids_.begin()->first;
-    peer_cid_ = peer_cids_.begin()->second.cid;
-    return true;
-}
-
-Status ConnectionImpl::on_retire_connection_id(const RetireConnectionIdFrame& f) {
-    constexpr auto kType = to_underlying(FrameType::kRetireConnectionId);
-    // §19.16: a sequence number we never sent is a PROTOCOL_VIOLATION.
-    if (f.sequence_number >= next_local_cid_seq_)
-        return Error::transport(TransportErrorCode::kProtocolViolation,
-                                "RETIRE_CONNECTION_ID for a connection ID never issued", kType);
-    auto it = local_cids_.find(f.sequence_number);
-    if (it == local_cids_.end()) return {};
-    if (local_cids_.size() == 1)
-        return Error::transport(TransportErrorCode::kProtocolViolation,
-                                "retiring our last connection ID", kType);
-    cid_events_.push_back({false, it->second.cid});
-    local_cids_.erase(it);
-    issue_connection_ids();
-    return {};
-}
-
-void ConnectionImpl::issue_connection_ids() {
-    if (!new_connection_id_ || !handshake_complete_) return;
-    const uint64_t limit =
-        std::min<uint64_t>(peer_params_.active_connection_id_limit, kMaxActiveConnectionIdLimit);
-    while (local_cids_.size() < limit) {
-        LocalConnectionId l;
-        l.cid = new_connection_id_();
-        if (reset_token_for_) l.token = reset_token_for_(l.cid);
-        l.pending = true;
-        cid_events_.push_back({true, l.cid});
-        local_cids_[next_local_cid_seq_++] = l;
-    }
-}
-
 void ConnectionImpl::on_connection_close_frame(Time now, const ConnectionCloseFrame& f) {
     Error e = f.application ? Error::application(f.error_code)
                             : Error::transport(static_cast<TransportErrorCode>(f.error_code));
@@ -797,10 +708,7 @@ void ConnectionImpl::on_connection_close_frame(Time now, const ConnectionCloseFr
 
 bool ConnectionImpl::is_stateless_reset(ByteSpan datagram) const {
     auto tail = stateless_reset_token_candidate(datagram);
-    if (!tail) return false;
-    for (const auto& [seq, pc] : peer_cids_)
-        if (pc.token && stateless_reset_token_equal(*pc.token, *tail)) return true;
-    return false;
+    return tail && cids_.is_stateless_reset_token(*tail);
 }
 
 }  // namespace quic

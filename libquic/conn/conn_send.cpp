@@ -54,8 +54,6 @@ bool ConnectionImpl::has_data_to_send(const PacketSpace& sp) const {
     if (pending_.any_application_frames() || path_challenge_pending_ || !path_responses_.empty() ||
         !streams_with_control_.empty())
         return true;
-    for (const auto& [seq, l] : local_cids_)
-        if (l.pending) return true;
     for (StreamId id : streams_with_data_) {
         auto it = streams_.find(id);
         if (it == streams_.end()) continue;
@@ -163,7 +161,7 @@ bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType ty
     size_t pn_offset = 0;
     bool ok = false;
     if (type == PacketType::kOneRtt) {
-        ok = write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length,
+        ok = write_short_header(dw, cids_.peer_cid(), one_rtt_.write_phase, false, plan.pn_length,
                                 truncated, &pn_offset);
         plan.packet = one_rtt_.write_packet.get();
         plan.header = one_rtt_.write_header.get();
@@ -171,8 +169,8 @@ bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType ty
         LongHeaderFields f;
         f.type = type;
         f.version = version_;
-        f.dcid = peer_cid_;
-        f.scid = local_cids_.begin()->second.cid;
+        f.dcid = cids_.peer_cid();
+        f.scid = cids_.source_cid();
         if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;
         f.pn_length = plan.pn_length;
         f.truncated_pn = truncated;
@@ -366,16 +364,7 @@ void ConnectionImpl::write_control_frames(FrameWriter& out) {
         if (out.put(DataBlockedFrame{send_flow_.limit()}, control(FrameType::kDataBlocked)))
             pending_.data_blocked = false;
     }
-    for (auto& [seq, l] : local_cids_) {
-        if (!l.pending) continue;
-        NewConnectionIdFrame f{seq, 0, l.cid, l.token};
-        if (!out.put(f, control(FrameType::kNewConnectionId, seq))) break;
-        l.pending = false;
-    }
-    while (!pending_.retire_connection_ids.empty() &&
-           out.put(RetireConnectionIdFrame{pending_.retire_connection_ids.front()},
-                   control(FrameType::kRetireConnectionId, pending_.retire_connection_ids.front())))
-        pending_.retire_connection_ids.pop_front();
+    cids_.write_frames(out);
     if (pending_.new_token &&
         out.put(NewTokenFrame{*pending_.new_token}, SentNewToken{*pending_.new_token}))
         pending_.new_token.reset();

@@ -155,8 +155,6 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       server_name_(std::move(p.server_name)),
       token_(std::move(p.token)),
       resumption_ticket_(std::move(p.resumption_ticket)),
-      reset_token_for_(std::move(p.reset_token_for)),
-      new_connection_id_(std::move(p.new_connection_id)),
       new_token_for_(std::move(p.new_token_for)),
       tracer_(std::move(p.tracer)),
       created_(now),
@@ -164,6 +162,9 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       loss_(config_.initial_rtt),
       pacer_(),
       address_validated_(p.role == Role::kClient || p.address_validated),
+      // The client sends to its random original DCID until the server's SCID arrives (§7.2).
+      cids_(pending_, p.local_cid, p.role == Role::kServer ? p.peer_cid : p.original_dcid,
+            std::move(p.reset_token_for), std::move(p.new_connection_id)),
       max_udp_payload_(config_.initial_max_udp_payload_size) {
     ReceivedPacketTracker::Config tracker;
     tracker.max_ack_delay = config_.max_ack_delay;
@@ -171,18 +172,6 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
     for (size_t i = 0; i < spaces_.size(); ++i)
         spaces_[i] = std::make_unique<PacketSpace>(static_cast<PacketNumberSpaceId>(i), tracker);
     cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
-
-    // Our first connection ID has sequence number 0 (RFC 9000 §5.1.1).
-    LocalConnectionId first;
-    first.cid = p.local_cid;
-    if (reset_token_for_) first.token = reset_token_for_(p.local_cid);
-    first.announced = true;
-    local_cids_[0] = first;
-    next_local_cid_seq_ = 1;
-
-    // The client sends to its random original DCID until the server's SCID arrives (§7.2).
-    peer_cid_ = role_ == Role::kServer ? p.peer_cid : p.original_dcid;
-    peer_cids_[0] = PeerConnectionId{peer_cid_, std::nullopt};
 
     stream_limits_ = std::make_unique<StreamLimits>(
         initiator_of(role_), config_.max_incoming_streams, config_.max_incoming_uni_streams);
@@ -223,7 +212,8 @@ Status ConnectionImpl::start(Time now) {
         QUIC_TRY(tls_->set_early_data_context(ctx));
     }
     if (tracer_) {
-        tracer_->connection_started(now, path_, version_, local_cids_.at(0).cid, peer_cid_);
+        tracer_->connection_started(now, path_, version_, cids_.first_local().cid,
+                                    cids_.peer_cid());
         tracer_->parameters_set(now, true, local_transport_parameters());
         using trace::KeyKind;
         trace_key(now, KeyKind::kInitialClient, false, trace::KeyTrigger::kTls);
@@ -250,10 +240,7 @@ std::optional<ConnectionEvent> ConnectionImpl::poll_event() {
 }
 
 std::optional<Connection::CidEvent> ConnectionImpl::poll_cid_event() {
-    if (cid_events_.empty()) return std::nullopt;
-    auto ev = cid_events_.front();
-    cid_events_.pop_front();
-    return ev;
+    return cids_.poll_event();
 }
 
 ConnectionStats ConnectionImpl::stats() const {
@@ -428,7 +415,7 @@ size_t ConnectionImpl::max_datagram_size() const {
     if (!peer_params_.max_datagram_frame_size || *peer_params_.max_datagram_frame_size == 0)
         return 0;
     // Room in a 1-RTT packet: header (1 + CID + 4) + AEAD tag + frame type and length.
-    size_t overhead = 1 + peer_cid_.size() + 4 + kAeadTagLength + 1 + 2;
+    size_t overhead = 1 + cids_.peer_cid().size() + 4 + kAeadTagLength + 1 + 2;
     size_t room = max_udp_payload_ > overhead ? max_udp_payload_ - overhead : 0;
     return std::min<uint64_t>(room, *peer_params_.max_datagram_frame_size);
 }

@@ -17,6 +17,7 @@
 
 #include "cc/congestion_controller.h"
 #include "cc/pacer.h"
+#include "conn/connection_ids.h"
 #include "conn/event_queue.h"
 #include "conn/frame_writer.h"
 #include "conn/limits.h"
@@ -115,18 +116,6 @@ struct OneRttKeys {
     uint64_t packets_written_in_phase = 0;
 };
 
-struct LocalConnectionId {
-    ConnectionId cid;
-    StatelessResetToken token{};
-    bool announced = false;  // NEW_CONNECTION_ID acked or seq 0
-    bool pending = false;    // NEW_CONNECTION_ID to (re)send
-};
-
-struct PeerConnectionId {
-    ConnectionId cid;
-    std::optional<StatelessResetToken> token;
-};
-
 class ConnectionImpl final : public TlsSession::Handler {
   public:
     ConnectionImpl(Time now, Connection::Params params);
@@ -188,8 +177,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status on_reset_stream(const ResetStreamFrame& f);
     Status on_stop_sending(const StopSendingFrame& f);
     Status on_max_stream_data(const MaxStreamDataFrame& f);
-    Status on_new_connection_id(const NewConnectionIdFrame& f);
-    Status on_retire_connection_id(const RetireConnectionIdFrame& f);
     void on_connection_close_frame(Time now, const ConnectionCloseFrame& f);
     void on_packet_acked(Time now, PacketNumberSpaceId space, const SentPacket& p);
     void on_packet_lost(PacketNumberSpaceId space, const SentPacket& p);
@@ -243,11 +230,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     }
     RecoveryContext recovery_context() const;
 
-    // --- connection IDs ---
-    void issue_connection_ids();
-    void retire_peer_connection_ids_below(uint64_t seq);
-    bool switch_to_unused_peer_cid();
-
     // --- tracing (conn_trace.cpp): every helper returns at once without a tracer ---
     void set_state(Time now, ConnectionState next);
     void trace_drop(Time now, PacketType type, size_t size, trace::DropReason why);
@@ -280,10 +262,11 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::string server_name_;
     Bytes token_;              // client: the token we put in our Initials
     Bytes resumption_ticket_;  // client
-    std::function<StatelessResetToken(const ConnectionId&)> reset_token_for_;
-    std::function<ConnectionId()> new_connection_id_;
     std::function<Bytes(const SocketAddress&)> new_token_for_;
     std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
+
+    // Frames waiting for a packet (other than stream data), set and cleared by the managers.
+    PendingFrames pending_;
 
     std::unique_ptr<TlsSession> tls_;
     ConnectionState state_ = ConnectionState::kHandshaking;
@@ -313,14 +296,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool early_data_attempted_ = false;
     std::optional<Time> handshake_completed_at_;
 
-    // Connection IDs (RFC 9000 §5.1).
-    std::map<uint64_t, LocalConnectionId> local_cids_;
-    uint64_t next_local_cid_seq_ = 0;
-    std::map<uint64_t, PeerConnectionId> peer_cids_;
-    uint64_t active_peer_cid_seq_ = 0;
-    uint64_t peer_retire_prior_to_ = 0;
-    std::deque<Connection::CidEvent> cid_events_;
-    ConnectionId peer_cid_;  // the DCID we send to
+    ConnectionIdManager cids_;
 
     // Streams (RFC 9000 §2-§4).
     std::map<StreamId, std::unique_ptr<StreamRecord>> streams_;
@@ -338,9 +314,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool may_be_padded_ = false;  // the datagram being built may get padding at its end
 
     std::deque<std::array<uint8_t, 8>> path_responses_;
-
-    // Frames waiting for a packet (other than stream data).
-    PendingFrames pending_;
 
     // Undecryptable packets kept for when their keys arrive (RFC 9001 §5.7).
     struct Buffered {
