@@ -14,7 +14,7 @@ void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByt
     last_now_ = now;
     if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining) return;
     stats_.bytes_received += datagram.size();
-    if (!address_validated_) bytes_received_before_validation_ += datagram.size();
+    path_.on_datagram_received(datagram.size());
     if (state_ == ConnectionState::kClosing) {
         // §10.2.1: answer with CONNECTION_CLOSE, rate-limited.
         if (packets_since_close_++ % kClosingPacketsPerClose == 0) pending_.connection_close = true;
@@ -170,7 +170,7 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
     // §8.1: a Handshake packet from the client proves it owns its address; the server then
     // also drops its Initial keys (RFC 9001 §4.9.1).
     if (role_ == Role::kServer && header.type == PacketType::kHandshake) {
-        address_validated_ = true;
+        path_.mark_validated();
         discard_space(now, PacketNumberSpaceId::kInitial);
     }
 
@@ -190,7 +190,7 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
     // §9.3: a non-probing packet with the largest packet number from a new address moves the
     // connection there (a NAT rebinding, or a client migrating). Only servers follow (§9).
     if (role_ == Role::kServer && header.type == PacketType::kOneRtt && is_largest &&
-        !probing_only && !(path.remote == path_.remote) && handshake_confirmed_)
+        !probing_only && !(path.remote == path_.addresses().remote) && handshake_confirmed_)
         on_peer_address_change(now, path, datagram_size);
     reset_idle_timer(now);
     ack_eliciting_since_last_receive_ = false;
@@ -313,18 +313,11 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
                 return cids_.on_retire_connection_id(f);
             },
             [&](const PathChallengeFrame& f) -> Status {
-                // §8.2.2: answer on the same path; only the latest few challenges matter.
-                if (path_responses_.size() >= kMaxPendingPathResponses) path_responses_.pop_front();
-                path_responses_.push_back(f.data);
+                path_.on_path_challenge(f.data);
                 return {};
             },
             [&](const PathResponseFrame& f) -> Status {
-                // §8.2.3: a matching response validates the new path.
-                if (path_challenge_outstanding_ && *path_challenge_outstanding_ == f.data) {
-                    path_challenge_outstanding_.reset();
-                    path_challenge_pending_.reset();
-                    address_validated_ = true;
-                }
+                path_.on_path_response(f.data);
                 return {};
             },
             [&](const ConnectionCloseFrame& f) -> Status {
@@ -372,7 +365,7 @@ Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const Ack
     const Duration ack_delay = std::chrono::microseconds(micros > (1ull << 40) ? 0 : micros);
     auto outcome = loss_.on_ack_received(sid, ack, ack_delay, now, recovery_context());
     if (!outcome.ok()) return std::move(outcome).error();
-    validate_ecn(sid, ack, *outcome);
+    stats_.ecn_ce_received += path_.ecn().on_ack(sid, ack, *outcome);
     if (tracer_) {
         const PacketType type = packet_type_of(sid);
         // RFC 9002 §6.1: packet threshold when kPacketThreshold newer ones were acked.
@@ -384,36 +377,6 @@ Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const Ack
     }
     apply_ack_outcome(now, *outcome, sid);
     return {};
-}
-
-// RFC 9000 §13.4.2.1: the peer's ECN counts must account for every newly acknowledged packet
-// we marked ECT(0), and never decrease; otherwise the path (or the peer) mangles ECN and we
-// stop marking. A CE increase is a congestion signal (handled with the ACK outcome).
-void ConnectionImpl::validate_ecn(PacketNumberSpaceId sid, const AckFrame& ack,
-                                  const AckOutcome& outcome) {
-    if (ecn_state_ == EcnState::kFailed || ecn_state_ == EcnState::kOff) return;
-    uint64_t newly_acked_ect0 = 0;
-    for (const SentPacket& p : outcome.acked) newly_acked_ect0 += p.ect0;
-    EcnCounts& last = ecn_acked_[static_cast<size_t>(sid)];
-    if (!ack.ecn) {
-        if (newly_acked_ect0 > 0) ecn_state_ = EcnState::kFailed;
-        return;
-    }
-    const EcnCounts& now_counts = *ack.ecn;
-    if (now_counts.ect0 < last.ect0 || now_counts.ect1 < last.ect1 || now_counts.ce < last.ce ||
-        now_counts.ect1 > last.ect1 ||  // we never send ECT(1)
-        (now_counts.ect0 - last.ect0) + (now_counts.ce - last.ce) < newly_acked_ect0) {
-        ecn_state_ = EcnState::kFailed;
-        return;
-    }
-    stats_.ecn_ce_received += now_counts.ce - last.ce;
-    last = now_counts;
-    if (newly_acked_ect0 > 0) ecn_state_ = EcnState::kCapable;
-}
-
-Ecn ConnectionImpl::send_ecn() const {
-    return ecn_state_ == EcnState::kTesting || ecn_state_ == EcnState::kCapable ? Ecn::kEct0
-                                                                                : Ecn::kNotEct;
 }
 
 void ConnectionImpl::apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumberSpaceId sid) {
@@ -549,10 +512,7 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                 },
                 [&](const SentNewToken& t) { pending_.new_token = t.token; },
                 [](const SentDatagram&) {},  // RFC 9221 §5.2: datagrams are not retransmitted
-                [&](const SentPathChallenge& c) {
-                    if (path_challenge_outstanding_ && *path_challenge_outstanding_ == c.data)
-                        path_challenge_pending_ = c.data;
-                },
+                [&](const SentPathChallenge& c) { path_.on_path_challenge_lost(c.data); },
             },
             f);
     }
@@ -563,23 +523,14 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
 // also means a new network path, so congestion control and RTT start over (§9.4); a port
 // change alone is a NAT rebinding on the same path.
 void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t datagram_size) {
-    const bool port_only = path.remote.same_ip(path_.remote);
-    path_ = path;
+    const bool port_only = path.remote.same_ip(path_.addresses().remote);
     stats_.path_migrations++;
     if (!port_only) {
         loss_.rtt().reset(config_.initial_rtt);
         cc_ =
             make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
     }
-    address_validated_ = false;
-    // A new path must prove its ECN support again (§13.4.2).
-    if (ecn_state_ != EcnState::kOff) ecn_state_ = EcnState::kTesting;
-    bytes_received_before_validation_ = datagram_size;
-    bytes_sent_before_validation_ = 0;
-    std::array<uint8_t, 8> challenge;
-    random_.fill(challenge);
-    path_challenge_pending_ = challenge;
-    path_challenge_outstanding_ = challenge;
+    path_.on_peer_address_change(path, datagram_size, random_);
     (void)now;
 }
 

@@ -40,10 +40,10 @@ size_t ConnectionImpl::current_max_udp_payload() const {
 // §8.1: before the client's address is validated, a server sends at most three times what
 // it received.
 std::optional<size_t> ConnectionImpl::amplification_budget() const {
-    if (role_ != Role::kServer || address_validated_) return std::nullopt;
-    const uint64_t limit = kAntiAmplificationFactor * bytes_received_before_validation_;
-    const uint64_t left =
-        limit > bytes_sent_before_validation_ ? limit - bytes_sent_before_validation_ : 0;
+    if (role_ != Role::kServer) return std::nullopt;
+    const std::optional<uint64_t> room = path_.amplification_room();
+    if (!room) return std::nullopt;
+    const uint64_t left = *room;
     // Less than a minimal packet is as good as nothing (and must not keep timers spinning).
     return left < kMinUsefulDatagram ? 0 : left;
 }
@@ -51,7 +51,7 @@ std::optional<size_t> ConnectionImpl::amplification_budget() const {
 bool ConnectionImpl::has_data_to_send(const PacketSpace& sp) const {
     if (sp.crypto_send.has_pending() || sp.probes_pending || sp.ping_pending) return true;
     if (sp.id != PacketNumberSpaceId::kApplicationData) return false;
-    if (pending_.any_application_frames() || path_challenge_pending_ || !path_responses_.empty() ||
+    if (pending_.any_application_frames() || path_.has_frames_to_send() ||
         !streams_with_control_.empty())
         return true;
     for (StreamId id : streams_with_data_) {
@@ -138,15 +138,15 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
             return std::nullopt;
         }
         p.sent.sent_bytes = p.end + kTagLength - p.start;
-        p.sent.ect0 = send_ecn() == Ecn::kEct0;
+        p.sent.ect0 = path_.ecn().codepoint() == Ecn::kEct0;
         on_packet_sent(now, space(space_of(p.type)), std::move(p.sent));
     }
     const size_t total = plans.back().end + kTagLength;
     if (discard_initial) discard_space(now, PacketNumberSpaceId::kInitial);
     stats_.bytes_sent += total;
-    if (!address_validated_) bytes_sent_before_validation_ += total;
+    path_.on_datagram_sent(total);
     trace_recovery(now);
-    return Transmit{path_, send_ecn(), total, 0};
+    return Transmit{path_.addresses(), path_.ecn().codepoint(), total, 0};
 }
 
 // Writes a packet header for packet number `pn` at the writer's position, and fills the plan's
@@ -329,16 +329,7 @@ void ConnectionImpl::write_control_frames(FrameWriter& out) {
     if (pending_.handshake_done &&
         out.put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
         pending_.handshake_done = false;
-    while (!path_responses_.empty() &&
-           out.put(PathResponseFrame{path_responses_.front()}, SentPathChallenge{})) {
-        path_responses_.pop_front();
-        pad_datagram_ = true;  // §8.2.2
-    }
-    if (path_challenge_pending_ && out.put(PathChallengeFrame{*path_challenge_pending_},
-                                           SentPathChallenge{*path_challenge_pending_})) {
-        path_challenge_pending_.reset();
-        pad_datagram_ = true;  // §8.2.1
-    }
+    if (path_.write_frames(out)) pad_datagram_ = true;  // §8.2.1, §8.2.2
     if (pending_.max_data) {
         if (out.put(MaxDataFrame{recv_flow_->max_data()}, control(FrameType::kMaxData)))
             pending_.max_data = false;
@@ -550,8 +541,8 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
     const size_t total = plans.back().end + kTagLength;
     stats_.bytes_sent += total;
     stats_.packets_sent += plans.size();
-    if (!address_validated_) bytes_sent_before_validation_ += total;
-    return Transmit{path_, send_ecn(), total, 0};
+    path_.on_datagram_sent(total);
+    return Transmit{path_.addresses(), path_.ecn().codepoint(), total, 0};
 }
 
 void ConnectionImpl::update_pacer(Time now) {

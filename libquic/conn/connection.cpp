@@ -148,7 +148,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       tls_context_(std::move(p.tls)),
       random_(*p.random),
       version_(p.version),
-      path_(p.path),
+      path_(p.path, p.role == Role::kClient || p.address_validated, config_.enable_ecn),
       original_dcid_(p.original_dcid),
       initial_dcid_for_keys_(p.initial_keys_dcid.value_or(p.original_dcid)),
       retry_source_cid_(p.retry_source_cid),
@@ -161,7 +161,6 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       last_now_(now),
       loss_(config_.initial_rtt),
       pacer_(),
-      address_validated_(p.role == Role::kClient || p.address_validated),
       // The client sends to its random original DCID until the server's SCID arrives (§7.2).
       cids_(pending_, p.local_cid, p.role == Role::kServer ? p.peer_cid : p.original_dcid,
             std::move(p.reset_token_for), std::move(p.new_connection_id)),
@@ -177,7 +176,6 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
         initiator_of(role_), config_.max_incoming_streams, config_.max_incoming_uni_streams);
     recv_flow_ = std::make_unique<ReceiveFlowController>(config_.initial_connection_receive_window,
                                                          config_.max_connection_receive_window);
-    if (!config_.enable_ecn) ecn_state_ = EcnState::kOff;
     info_.version = version_;
     info_.server_name = server_name_;
     handshake_deadline_ = now + config_.handshake_timeout;
@@ -212,7 +210,7 @@ Status ConnectionImpl::start(Time now) {
         QUIC_TRY(tls_->set_early_data_context(ctx));
     }
     if (tracer_) {
-        tracer_->connection_started(now, path_, version_, cids_.first_local().cid,
+        tracer_->connection_started(now, path_.addresses(), version_, cids_.first_local().cid,
                                     cids_.peer_cid());
         tracer_->parameters_set(now, true, local_transport_parameters());
         using trace::KeyKind;
@@ -252,8 +250,7 @@ ConnectionStats ConnectionImpl::stats() const {
     s.congestion_window = cc_->congestion_window();
     s.bytes_in_flight = cc_->bytes_in_flight();
     s.pto_count = loss_.pto_count();
-    static constexpr const char* kEcnNames[] = {"testing", "capable", "failed", "off"};
-    s.ecn = kEcnNames[static_cast<size_t>(ecn_state_)];
+    s.ecn = path_.ecn().state_name();
     if (handshake_completed_at_)
         s.handshake_duration_ns = (*handshake_completed_at_ - created_).count();
     return s;

@@ -21,6 +21,7 @@
 #include "conn/event_queue.h"
 #include "conn/frame_writer.h"
 #include "conn/limits.h"
+#include "conn/path.h"
 #include "conn/pending_frames.h"
 #include "crypto/cipher_suite.h"
 #include "crypto/packet_protection.h"
@@ -146,7 +147,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     Role role() const { return role_; }
     const ConnectionInfo& info() const { return info_; }
     ConnectionStats stats() const;
-    const Path& path() const { return path_; }
+    const Path& path() const { return path_.addresses(); }
     const ConnectionId& original_dcid() const { return original_dcid_; }
     const std::optional<ConnectionClosed>& close_reason() const { return close_reason_; }
     trace::Tracer* tracer() const { return tracer_.get(); }
@@ -255,7 +256,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::shared_ptr<TlsContext> tls_context_;
     Random& random_;
     Version version_;
-    Path path_;
+    PathState path_;  // the active path
     ConnectionId original_dcid_;
     ConnectionId initial_dcid_for_keys_;  // the DCID Initial keys derive from (changes on Retry)
     std::optional<ConnectionId> retry_source_cid_;
@@ -291,7 +292,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     TransportParameters peer_params_;
     bool received_first_packet_ = false;  // client: a server packet was processed
     bool retry_received_ = false;
-    bool address_validated_ = false;       // server: §8.1
     bool peer_address_validated_ = false;  // client: the server validated us (Handshake acked)
     bool early_data_attempted_ = false;
     std::optional<Time> handshake_completed_at_;
@@ -307,13 +307,9 @@ class ConnectionImpl final : public TlsSession::Handler {
     SendFlowController send_flow_;
     std::unique_ptr<ReceiveFlowController> recv_flow_;
 
-    // Path validation after the peer's address changed (RFC 9000 §8.2, §9.3).
-    std::optional<std::array<uint8_t, 8>> path_challenge_pending_;      // to (re)send
-    std::optional<std::array<uint8_t, 8>> path_challenge_outstanding_;  // awaiting the response
+    // The datagram being built.
     bool pad_datagram_ = false;   // PATH_CHALLENGE/RESPONSE datagrams are 1200+ bytes (§8.2.1)
     bool may_be_padded_ = false;  // the datagram being built may get padding at its end
-
-    std::deque<std::array<uint8_t, 8>> path_responses_;
 
     // Undecryptable packets kept for when their keys arrive (RFC 9001 §5.7).
     struct Buffered {
@@ -334,18 +330,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     // Closing (RFC 9000 §10.2.1).
     std::optional<Error> local_close_;
     uint64_t packets_since_close_ = 0;
-
-    // ECN validation (RFC 9000 §13.4.2), per packet number space: the peer's last reported
-    // counts; one state for the path.
-    enum class EcnState : uint8_t { kTesting, kCapable, kFailed, kOff };
-    EcnState ecn_state_ = EcnState::kTesting;
-    std::array<EcnCounts, 3> ecn_acked_{};
-    void validate_ecn(PacketNumberSpaceId space, const AckFrame& ack, const AckOutcome& outcome);
-    Ecn send_ecn() const;
-
-    // Anti-amplification accounting (RFC 9000 §8.1).
-    uint64_t bytes_received_before_validation_ = 0;
-    uint64_t bytes_sent_before_validation_ = 0;
 
     trace::RecoveryMetrics last_metrics_;
     std::string last_cc_state_;
