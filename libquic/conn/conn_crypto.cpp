@@ -88,11 +88,7 @@ Status ConnectionImpl::restore_from_ticket() {
     peer_params_.initial_max_streams_uni = r.initial_max_streams_uni;
     peer_params_.active_connection_id_limit = r.active_connection_id_limit;
     peer_params_.max_datagram_frame_size = r.max_datagram_frame_size;
-    send_flow_.on_max_data(r.initial_max_data);
-    stream_limits_->local_limits(StreamDirection::kBidirectional)
-        .on_max_streams(r.initial_max_streams_bidi);
-    stream_limits_->local_limits(StreamDirection::kUnidirectional)
-        .on_max_streams(r.initial_max_streams_uni);
+    streams_.on_peer_transport_parameters(peer_params_, false);
     early_data_attempted_ = true;
     return {};
 }
@@ -232,18 +228,7 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     peer_params_ = tp;
     peer_params_applied_ = true;
     if (tracer_) tracer_->parameters_set(now, false, tp);
-    send_flow_.on_max_data(tp.initial_max_data);
-    stream_limits_->local_limits(StreamDirection::kBidirectional)
-        .on_max_streams(tp.initial_max_streams_bidi);
-    stream_limits_->local_limits(StreamDirection::kUnidirectional)
-        .on_max_streams(tp.initial_max_streams_uni);
-    // Streams opened before (0-RTT) take the new stream-level limits.
-    for (auto& [id, s] : streams_) {
-        if (!s->has_send) continue;
-        uint64_t limit = is_unidirectional(id) ? tp.initial_max_stream_data_uni
-                                               : tp.initial_max_stream_data_bidi_remote;
-        s->send_flow.on_max_data(limit);
-    }
+    streams_.on_peer_transport_parameters(tp, true);
     // §14: the peer's max_udp_payload_size caps what we send; we stay at our initial size
     // until path MTU discovery exists.
     max_udp_payload_ = std::min<uint64_t>(max_udp_payload_, tp.max_udp_payload_size);

@@ -282,27 +282,25 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
             [](const PingFrame&) -> Status { return {}; },
             [&](const AckFrame& f) -> Status { return on_ack_frame(now, sid, f); },
             [&](const CryptoFrame& f) -> Status { return on_crypto_frame(now, space(sid), f); },
-            [&](const StreamFrame& f) -> Status { return on_stream_frame(now, f); },
-            [&](const ResetStreamFrame& f) -> Status { return on_reset_stream(f); },
-            [&](const StopSendingFrame& f) -> Status { return on_stop_sending(f); },
-            [&](const MaxStreamDataFrame& f) -> Status { return on_max_stream_data(f); },
+            [&](const StreamFrame& f) -> Status { return streams_.on_stream_frame(now, f); },
+            [&](const ResetStreamFrame& f) -> Status {
+                return streams_.on_reset_stream(now, loss_.rtt().smoothed_rtt(), f);
+            },
+            [&](const StopSendingFrame& f) -> Status { return streams_.on_stop_sending(now, f); },
+            [&](const MaxStreamDataFrame& f) -> Status {
+                return streams_.on_max_stream_data(now, f);
+            },
             [&](const MaxDataFrame& f) -> Status {
-                if (send_flow_.on_max_data(f.maximum_data))
-                    for (auto& [id, s] : streams_)
-                        if (s->has_send && s->send.has_pending()) streams_with_data_.insert(id);
+                streams_.on_max_data(f);
                 return {};
             },
             [&](const MaxStreamsFrame& f) -> Status {
-                auto dir = f.bidirectional ? StreamDirection::kBidirectional
-                                           : StreamDirection::kUnidirectional;
-                if (stream_limits_->local_limits(dir).on_max_streams(f.maximum_streams))
-                    emit(StreamsAvailable{f.bidirectional});
+                streams_.on_max_streams(f);
                 return {};
             },
             [&](const DataBlockedFrame&) -> Status { return {}; },
             [&](const StreamDataBlockedFrame& f) -> Status {
-                auto s = stream_for_frame(f.stream_id, StreamFrameKind::kStreamDataBlocked);
-                return s.ok() ? Status{} : Status(std::move(s).error());
+                return streams_.on_stream_data_blocked(now, f);
             },
             [&](const StreamsBlockedFrame&) -> Status { return {}; },
             [&](const NewConnectionIdFrame& f) -> Status {
@@ -414,31 +412,14 @@ void ConnectionImpl::on_packet_acked(Time now, PacketNumberSpaceId sid, const Se
     for (const SentFrame& f : p.frames) {
         std::visit(
             Overloaded{
-                [&](const SentStreamData& d) {
-                    StreamRecord* s = find_stream(d.stream_id);
-                    if (!s) return;
-                    const uint64_t before = s->send.buffered_bytes();
-                    s->send.on_acked(d.offset, d.length, d.fin);
-                    if (s->write_refused && s->send.buffered_bytes() < before &&
-                        s->send.buffered_bytes() < config_.max_stream_send_buffer) {
-                        s->write_refused = false;
-                        emit(StreamWritable{s->id});
-                    }
-                    if (s->send.all_acked() && !s->reset_code) {
-                        s->send_state.on_all_data_acked();
-                        maybe_retire_stream(*s);
-                    }
-                },
+                [&](const SentStreamData& d) { streams_.on_stream_data_acked(now, d); },
                 [&](const SentCryptoData& d) {
                     sp.crypto_send.on_acked(d.offset, d.length, false);
                 },
                 [&](const SentAck& a) { sp.received.on_ack_frame_acked(a.largest_acknowledged); },
                 [&](const SentControlFrame& c) {
                     if (c.frame_type == to_underlying(FrameType::kResetStream)) {
-                        if (StreamRecord* s = find_stream(c.a)) {
-                            s->send_state.on_reset_acked();
-                            maybe_retire_stream(*s);
-                        }
+                        streams_.on_reset_stream_acked(now, c.a);
                     } else if (c.frame_type == to_underlying(FrameType::kNewConnectionId)) {
                         cids_.on_new_connection_id_acked(c.a);
                     }
@@ -457,12 +438,7 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
     for (const SentFrame& f : p.frames) {
         std::visit(
             Overloaded{
-                [&](const SentStreamData& d) {
-                    StreamRecord* s = find_stream(d.stream_id);
-                    if (!s || s->reset_code) return;
-                    s->send.on_lost(d.offset, d.length, d.fin);
-                    streams_with_data_.insert(s->id);
-                },
+                [&](const SentStreamData& d) { streams_.on_stream_data_lost(d); },
                 [&](const SentCryptoData& d) {
                     if (!sp.discarded) sp.crypto_send.on_lost(d.offset, d.length, false);
                 },
@@ -493,19 +469,9 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                         case FrameType::kResetStream:
                         case FrameType::kStopSending:
                         case FrameType::kMaxStreamData:
-                        case FrameType::kStreamDataBlocked: {
-                            StreamRecord* s = find_stream(c.a);
-                            if (!s) break;
-                            if (c.frame_type == to_underlying(FrameType::kResetStream))
-                                s->reset_pending = true;
-                            else if (c.frame_type == to_underlying(FrameType::kStopSending))
-                                s->stop_sending_pending = s->recv_state.can_send_stop_sending();
-                            else if (c.frame_type == to_underlying(FrameType::kMaxStreamData))
-                                s->max_stream_data_pending =
-                                    s->recv_state.can_send_max_stream_data();
-                            streams_with_control_.insert(s->id);
+                        case FrameType::kStreamDataBlocked:
+                            streams_.on_stream_control_frame_lost(c);
                             break;
-                        }
                         default:
                             break;
                     }
@@ -547,101 +513,6 @@ Status ConnectionImpl::on_crypto_frame(Time now, PacketSpace& sp, const CryptoFr
     if ((!had_handshake_keys && space(PacketNumberSpaceId::kHandshake).read.valid()) ||
         (!had_one_rtt && has_one_rtt_read_) || zero_rtt_keys_.valid())
         replay_undecryptable(now);
-    return {};
-}
-
-// --- streams ---------------------------------------------------------------------------------
-
-Result<StreamRecord*> ConnectionImpl::stream_for_frame(StreamId id, StreamFrameKind kind) {
-    QUIC_TRY(check_stream_frame_allowed(id, kind, *stream_limits_));
-    if (StreamRecord* s = find_stream(id)) return s;
-    const StreamInitiator local = initiator_of(role_);
-    if (is_locally_initiated(id, local)) return static_cast<StreamRecord*>(nullptr);  // closed
-    PeerStreamLimits& limits = stream_limits_->peer_limits(stream_direction(id));
-    if (limits.is_opened(id)) return static_cast<StreamRecord*>(nullptr);  // closed and forgotten
-    auto opened = limits.on_peer_stream(id);
-    if (!opened.ok()) return std::move(opened).error();
-    // §3.2: opening a stream opens every lower-numbered one of its type.
-    if (*opened) {
-        for (StreamId sid = (*opened)->first; sid <= (*opened)->last; sid += 4) {
-            create_stream(sid);
-            emit(StreamOpened{sid});
-        }
-    }
-    return find_stream(id);
-}
-
-Status ConnectionImpl::on_stream_frame(Time now, const StreamFrame& f) {
-    (void)now;
-    auto found = stream_for_frame(f.stream_id, StreamFrameKind::kStream);
-    if (!found.ok()) return std::move(found).error();
-    StreamRecord* s = *found;
-    if (!s) return {};  // a stream we already closed: late retransmission
-    const uint64_t end = f.offset + f.data.size();
-    // Flow control before buffering (§4.1): the window bounds what a peer can make us hold.
-    QUIC_TRY(s->recv_flow.on_data_received(end));
-    const uint64_t prev_highest = s->recv.highest_offset_received();
-    if (end > prev_highest)
-        QUIC_TRY(recv_flow_->on_data_received(recv_flow_->highest_received() + end - prev_highest));
-    auto r = s->recv.insert(f.offset, f.data, f.fin);
-    if (!r.ok()) {
-        Error e = std::move(r).error();
-        e.frame_type = to_underlying(FrameType::kStream);
-        return e;
-    }
-    if (*r == ReceiveBuffer::InsertOutcome::kAccepted)
-        stats_.stream_bytes_received += f.data.size();
-    if (f.fin) s->recv_state.on_size_known();
-    if (s->recv.all_received()) s->recv_state.on_all_data_received();
-    if (s->recv.readable_bytes() > 0 || s->recv.is_finished()) deliver_readable(*s);
-    // Grow the connection window along with stream windows (quic-go's rule: 1.5x).
-    recv_flow_->ensure_window_at_least(s->recv_flow.window() * 3 / 2);
-    return {};
-}
-
-Status ConnectionImpl::on_reset_stream(const ResetStreamFrame& f) {
-    auto found = stream_for_frame(f.stream_id, StreamFrameKind::kResetStream);
-    if (!found.ok()) return std::move(found).error();
-    StreamRecord* s = *found;
-    if (!s) return {};
-    const uint64_t prev_highest = s->recv.highest_offset_received();
-    QUIC_TRY(
-        s->recv_state.on_reset_stream_received(f.final_size, s->recv.final_size(), prev_highest));
-    QUIC_TRY(s->recv_flow.on_data_received(f.final_size));
-    if (f.final_size > prev_highest)
-        QUIC_TRY(recv_flow_->on_data_received(recv_flow_->highest_received() + f.final_size -
-                                              prev_highest));
-    if (!s->recv_state.was_reset()) return {};  // Data Recvd: the data wins (§3.2)
-    // §4.5: the connection's flow control counts the final size as consumed.
-    const uint64_t unread = f.final_size - s->recv.read_offset();
-    s->recv.discard();
-    recv_flow_->on_data_consumed(unread, last_now_, loss_.rtt().smoothed_rtt());
-    if (recv_flow_->should_send_update()) pending_.max_data = true;
-    s->stop_sending_code = f.application_error_code;
-    emit(StreamResetReceived{f.stream_id, f.application_error_code});
-    deliver_readable(*s);  // a read reports the reset
-    return {};
-}
-
-Status ConnectionImpl::on_stop_sending(const StopSendingFrame& f) {
-    auto found = stream_for_frame(f.stream_id, StreamFrameKind::kStopSending);
-    if (!found.ok()) return std::move(found).error();
-    StreamRecord* s = *found;
-    if (!s) return {};
-    emit(StopSendingReceived{f.stream_id, f.application_error_code});
-    // §3.5: answer with RESET_STREAM, carrying the same code.
-    if (s->send_state.stop_sending_needs_reset())
-        return reset_stream(f.stream_id, f.application_error_code);
-    return {};
-}
-
-Status ConnectionImpl::on_max_stream_data(const MaxStreamDataFrame& f) {
-    auto found = stream_for_frame(f.stream_id, StreamFrameKind::kMaxStreamData);
-    if (!found.ok()) return std::move(found).error();
-    StreamRecord* s = *found;
-    if (!s) return {};
-    if (s->send_flow.on_max_data(f.maximum_stream_data) && s->send.has_pending())
-        streams_with_data_.insert(s->id);
     return {};
 }
 

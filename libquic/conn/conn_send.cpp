@@ -51,20 +51,8 @@ std::optional<size_t> ConnectionImpl::amplification_budget() const {
 bool ConnectionImpl::has_data_to_send(const PacketSpace& sp) const {
     if (sp.crypto_send.has_pending() || sp.probes_pending || sp.ping_pending) return true;
     if (sp.id != PacketNumberSpaceId::kApplicationData) return false;
-    if (pending_.any_application_frames() || path_.has_frames_to_send() ||
-        !streams_with_control_.empty())
-        return true;
-    for (StreamId id : streams_with_data_) {
-        auto it = streams_.find(id);
-        if (it == streams_.end()) continue;
-        const StreamRecord& s = *it->second;
-        if (!s.send.has_pending()) continue;
-        // New data needs flow-control credit; retransmissions and a lone FIN do not.
-        if (s.send.has_lost() || s.send.unsent_bytes() == 0 ||
-            (s.send_flow.available() > 0 && send_flow_.available() > 0))
-            return true;
-    }
-    return false;
+    return pending_.any_application_frames() || path_.has_frames_to_send() ||
+           streams_.has_frames_to_send();
 }
 
 std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan buffer) {
@@ -257,7 +245,7 @@ bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, By
         }
     }
     const size_t after_ack = w.size();
-    if (want_data && data_allowed) write_frames(now, sp, type, w, plan.sent, true);
+    if (want_data && data_allowed) write_frames(sp, type, w, plan.sent, true);
     bool eliciting = w.size() > after_ack;
     if (!eliciting && (probe || sp.ping_pending)) {
         encode_frame(w, PingFrame{});
@@ -284,7 +272,7 @@ bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, By
     return true;
 }
 
-size_t ConnectionImpl::write_frames(Time now, PacketSpace& sp, PacketType type, ByteWriter& w,
+size_t ConnectionImpl::write_frames(PacketSpace& sp, PacketType type, ByteWriter& w,
                                     SentPacket& sent, bool allow_data) {
     const size_t start = w.size();
     // CRYPTO data (never in 0-RTT).
@@ -307,19 +295,16 @@ size_t ConnectionImpl::write_frames(Time now, PacketSpace& sp, PacketType type, 
         }
     }
     if (sp.id == PacketNumberSpaceId::kApplicationData) {
-        if (type == PacketType::kOneRtt) {
-            FrameWriter out(w, sent);
-            write_control_frames(out);
-        }
+        FrameWriter out(w, sent);
+        if (type == PacketType::kOneRtt) write_control_frames(out);
         // DATAGRAM frames (RFC 9221), before stream data: they are latency-sensitive.
-        while (!pending_.datagrams.empty()) {
-            DatagramFrame f{pending_.datagrams.front(), true};
-            if (encoded_size(f) > w.remaining()) break;
-            encode_frame(w, f);
-            sent.frames.push_back(SentDatagram{});
+        while (!pending_.datagrams.empty() &&
+               out.put(DatagramFrame{pending_.datagrams.front(), true}, SentDatagram{}))
             pending_.datagrams.pop_front();
-        }
-        if (allow_data) write_stream_frames(now, w, sent, type == PacketType::kZeroRtt);
+        // A datagram that may be padded must not end with a STREAM frame without Length: the
+        // padding would become stream data (§19.8).
+        const bool keep_length = may_be_padded_ || pad_datagram_ || type == PacketType::kZeroRtt;
+        if (allow_data) streams_.write_stream_frames(out, keep_length);
     }
     return w.size() - start;
 }
@@ -330,132 +315,12 @@ void ConnectionImpl::write_control_frames(FrameWriter& out) {
         out.put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
         pending_.handshake_done = false;
     if (path_.write_frames(out)) pad_datagram_ = true;  // §8.2.1, §8.2.2
-    if (pending_.max_data) {
-        if (out.put(MaxDataFrame{recv_flow_->max_data()}, control(FrameType::kMaxData)))
-            pending_.max_data = false;
-    }
-    for (int dir = 0; dir < 2; ++dir) {
-        auto d = dir == 0 ? StreamDirection::kBidirectional : StreamDirection::kUnidirectional;
-        if (pending_.max_streams[dir]) {
-            uint64_t max = stream_limits_->peer_limits(d).max_streams();
-            if (out.put(MaxStreamsFrame{dir == 0, max},
-                        control(dir == 0 ? FrameType::kMaxStreamsBidi : FrameType::kMaxStreamsUni)))
-                pending_.max_streams[dir] = false;
-        }
-        if (pending_.streams_blocked[dir]) {
-            LocalStreamLimits& l = stream_limits_->local_limits(d);
-            if (auto at = l.should_send_streams_blocked())
-                out.put(StreamsBlockedFrame{dir == 0, *at},
-                        control(dir == 0 ? FrameType::kStreamsBlockedBidi
-                                         : FrameType::kStreamsBlockedUni));
-            pending_.streams_blocked[dir] = false;
-        }
-    }
-    if (pending_.data_blocked) {
-        if (out.put(DataBlockedFrame{send_flow_.limit()}, control(FrameType::kDataBlocked)))
-            pending_.data_blocked = false;
-    }
+    streams_.write_flow_control_frames(out);
     cids_.write_frames(out);
     if (pending_.new_token &&
         out.put(NewTokenFrame{*pending_.new_token}, SentNewToken{*pending_.new_token}))
         pending_.new_token.reset();
-    // Per-stream control frames.
-    for (auto it = streams_with_control_.begin(); it != streams_with_control_.end();) {
-        StreamRecord* s = find_stream(*it);
-        if (!s) {
-            it = streams_with_control_.erase(it);
-            continue;
-        }
-        bool fits = true;
-        if (s->reset_pending && s->reset_code) {
-            if ((fits = out.put(ResetStreamFrame{s->id, *s->reset_code, s->send.sent_offset()},
-                                control(FrameType::kResetStream, s->id))))
-                s->reset_pending = false;
-        }
-        if (fits && s->stop_sending_pending && s->stop_sending_code) {
-            if ((fits = out.put(StopSendingFrame{s->id, *s->stop_sending_code},
-                                control(FrameType::kStopSending, s->id))))
-                s->stop_sending_pending = false;
-        }
-        if (fits && s->max_stream_data_pending) {
-            if ((fits = out.put(MaxStreamDataFrame{s->id, s->recv_flow.max_data()},
-                                control(FrameType::kMaxStreamData, s->id))))
-                s->max_stream_data_pending = false;
-        }
-        if (fits && s->data_blocked_pending) {
-            if ((fits = out.put(StreamDataBlockedFrame{s->id, s->send_flow.limit()},
-                                control(FrameType::kStreamDataBlocked, s->id))))
-                s->data_blocked_pending = false;
-        }
-        if (!fits) break;
-        it = streams_with_control_.erase(it);
-    }
-}
-
-// STREAM frames, round robin over streams with data (RFC 9000 §2.3 leaves scheduling open).
-bool ConnectionImpl::write_stream_frames(Time now, ByteWriter& w, SentPacket& sent, bool zero_rtt) {
-    (void)now;
-    bool wrote = false;
-    size_t rounds = streams_with_data_.size();
-    auto it = streams_with_data_.lower_bound(next_stream_to_send_);
-    while (rounds-- > 0 && w.remaining() > 24 && !streams_with_data_.empty()) {
-        if (it == streams_with_data_.end()) it = streams_with_data_.begin();
-        StreamRecord* s = find_stream(*it);
-        if (!s || s->reset_code || !s->send.has_pending()) {
-            it = streams_with_data_.erase(it);
-            continue;
-        }
-        // New data may go up to the smaller of the stream and connection limits (§4.1).
-        const uint64_t stream_limit = s->send_flow.limit();
-        const uint64_t conn_room = send_flow_.available();
-        const uint64_t flow_limit = std::min(stream_limit, s->send.sent_offset() + conn_room);
-        const size_t header_room = 1 + 8 + 8 + 4;  // type, id, offset, length
-        if (w.remaining() <= header_room) break;
-        auto chunk = s->send.next_chunk(w.remaining() - header_room, flow_limit);
-        if (!chunk) {
-            // Blocked by flow control: say so once per limit (§4.1).
-            if (s->send.unsent_bytes() > 0) {
-                if (s->send_flow.available() == 0 && s->send_flow.should_send_blocked()) {
-                    s->data_blocked_pending = true;
-                    streams_with_control_.insert(s->id);
-                }
-                if (send_flow_.available() == 0 && send_flow_.should_send_blocked())
-                    pending_.data_blocked = true;
-            }
-            ++it;
-            continue;
-        }
-        StreamFrame f{s->id, chunk->offset, chunk->data, chunk->fin, true};
-        // The last frame of a packet may omit its Length (§19.8), saving two bytes, unless
-        // padding may follow it (the padding would become stream data).
-        const bool keep_length = may_be_padded_ || pad_datagram_ || zero_rtt;
-        if (!keep_length && encoded_size(f) + 24 > w.remaining()) f.has_length = false;
-        const size_t overhead = encoded_size(f) - f.data.size();
-        if (overhead >= w.remaining()) break;
-        if (f.data.size() > w.remaining() - overhead) {
-            f.data = f.data.first(w.remaining() - overhead);
-            f.fin = false;
-            if (f.data.empty()) break;
-        }
-        if (!encode_frame(w, f)) break;
-        const uint64_t fresh = s->send.on_sent(f.offset, f.data.size(), f.fin);
-        s->send_flow.on_data_sent(fresh);
-        send_flow_.on_data_sent(fresh);
-        if (f.fin) s->send_state.on_send_fin();
-        stats_.stream_bytes_sent += f.data.size();
-        sent.frames.push_back(SentStreamData{s->id, f.offset, f.data.size(), f.fin});
-        wrote = true;
-        if (!s->send.has_pending())
-            it = streams_with_data_.erase(it);
-        else
-            ++it;
-        if (!f.has_length) break;
-    }
-    if (it != streams_with_data_.end())
-        next_stream_to_send_ = *it;
-    else
-        next_stream_to_send_ = 0;
-    return wrote;
+    streams_.write_stream_control_frames(out);
 }
 
 void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent) {

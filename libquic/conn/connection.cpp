@@ -164,6 +164,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       // The client sends to its random original DCID until the server's SCID arrives (§7.2).
       cids_(pending_, p.local_cid, p.role == Role::kServer ? p.peer_cid : p.original_dcid,
             std::move(p.reset_token_for), std::move(p.new_connection_id)),
+      streams_(role_, config_, pending_, events_, tracer_.get()),
       max_udp_payload_(config_.initial_max_udp_payload_size) {
     ReceivedPacketTracker::Config tracker;
     tracker.max_ack_delay = config_.max_ack_delay;
@@ -172,10 +173,6 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
         spaces_[i] = std::make_unique<PacketSpace>(static_cast<PacketNumberSpaceId>(i), tracker);
     cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
 
-    stream_limits_ = std::make_unique<StreamLimits>(
-        initiator_of(role_), config_.max_incoming_streams, config_.max_incoming_uni_streams);
-    recv_flow_ = std::make_unique<ReceiveFlowController>(config_.initial_connection_receive_window,
-                                                         config_.max_connection_receive_window);
     info_.version = version_;
     info_.server_name = server_name_;
     handshake_deadline_ = now + config_.handshake_timeout;
@@ -232,8 +229,7 @@ void ConnectionImpl::emit(ConnectionEvent ev) {
 std::optional<ConnectionEvent> ConnectionImpl::poll_event() {
     std::optional<ConnectionEvent> ev = events_.poll();
     if (!ev) return ev;
-    if (auto* r = std::get_if<StreamReadable>(&*ev))
-        if (StreamRecord* s = find_stream(r->stream_id)) s->readable_announced = false;
+    if (auto* r = std::get_if<StreamReadable>(&*ev)) streams_.on_readable_polled(r->stream_id);
     return ev;
 }
 
@@ -243,6 +239,8 @@ std::optional<Connection::CidEvent> ConnectionImpl::poll_cid_event() {
 
 ConnectionStats ConnectionImpl::stats() const {
     ConnectionStats s = stats_;
+    s.stream_bytes_sent = streams_.bytes_sent();
+    s.stream_bytes_received = streams_.bytes_received();
     const RttEstimator& rtt = loss_.rtt();
     s.smoothed_rtt_ns = rtt.smoothed_rtt().count();
     s.min_rtt_ns = rtt.min_rtt().count();
@@ -258,152 +256,29 @@ ConnectionStats ConnectionImpl::stats() const {
 
 // --- streams: the application side ----------------------------------------------------------
 
-StreamRecord* ConnectionImpl::find_stream(StreamId id) {
-    auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second.get();
-}
-
-StreamRecord& ConnectionImpl::create_stream(StreamId id) {
-    const StreamInitiator local = initiator_of(role_);
-    const bool local_init = is_locally_initiated(id, local);
-    // Our send limit is the peer's initial_max_stream_data_* for that stream type (§18.2):
-    // bidi_remote for streams we open (remote from the peer's view), bidi_local for theirs.
-    uint64_t send_limit = 0;
-    if (has_send_part(id, local)) {
-        if (is_unidirectional(id))
-            send_limit = peer_params_.initial_max_stream_data_uni;
-        else if (local_init)
-            send_limit = peer_params_.initial_max_stream_data_bidi_remote;
-        else
-            send_limit = peer_params_.initial_max_stream_data_bidi_local;
-    }
-    auto rec = std::make_unique<StreamRecord>(
-        id, has_send_part(id, local), has_receive_part(id, local), send_limit,
-        config_.initial_stream_receive_window, config_.max_stream_receive_window);
-    StreamRecord& ref = *rec;
-    streams_[id] = std::move(rec);
-    if (tracer_) tracer_->stream_state_updated(last_now_, id, "open");
-    return ref;
-}
-
 Result<uint64_t> ConnectionImpl::open_stream(bool bidirectional) {
     if (state_ != ConnectionState::kHandshaking && state_ != ConnectionState::kEstablished)
         return Error::application(0, "connection is closed");
-    // Before the handshake completes a client may open streams only for 0-RTT with remembered
-    // limits; otherwise the peer's limits are still 0.
-    const StreamDirection dir =
-        bidirectional ? StreamDirection::kBidirectional : StreamDirection::kUnidirectional;
-    LocalStreamLimits& limits = stream_limits_->local_limits(dir);
-    auto id = limits.open();
-    if (!id) {
-        pending_.streams_blocked[bidirectional ? 0 : 1] = limits.blocked_at().has_value();
-        return Error::transport(TransportErrorCode::kStreamLimitError,
-                                "the peer's stream limit is reached");
-    }
-    create_stream(*id);
-    return *id;
+    return streams_.open_stream(last_now_, bidirectional);
 }
 
 Result<size_t> ConnectionImpl::write(StreamId id, ByteSpan data, bool fin) {
-    StreamRecord* s = find_stream(id);
-    if (!s || !s->has_send)
-        return Error::transport(TransportErrorCode::kStreamStateError, "no such sending stream");
-    if (s->send.finished() || s->reset_code)
-        return Error::transport(TransportErrorCode::kStreamStateError,
-                                "stream is finished or reset");
-    if (state_ != ConnectionState::kHandshaking && state_ != ConnectionState::kEstablished)
-        return Error::application(0, "connection is closed");
-    const uint64_t buffered = s->send.buffered_bytes();
-    const uint64_t room =
-        buffered >= config_.max_stream_send_buffer ? 0 : config_.max_stream_send_buffer - buffered;
-    const size_t accepted = static_cast<size_t>(std::min<uint64_t>(room, data.size()));
-    if (accepted) s->send.write(data.first(accepted));
-    if (accepted < data.size()) s->write_refused = true;
-    if (fin && accepted == data.size()) s->send.finish();
-    if (accepted || (fin && accepted == data.size())) {
-        s->send_state.on_send_data();
-        streams_with_data_.insert(id);
-    }
-    return accepted;
+    const bool open =
+        state_ == ConnectionState::kHandshaking || state_ == ConnectionState::kEstablished;
+    return streams_.write(id, data, fin, open);
 }
 
+// The application reads between calls that carry time: the last time we saw stands in.
 Result<size_t> ConnectionImpl::read(StreamId id, MutableByteSpan out, bool* fin) {
-    StreamRecord* s = find_stream(id);
-    if (fin) *fin = false;
-    if (!s || !s->has_recv)
-        return Error::transport(TransportErrorCode::kStreamStateError, "no such receiving stream");
-    if (s->recv_state.was_reset()) {
-        const uint64_t code = s->stop_sending_code.value_or(0);
-        s->recv_state.on_app_read_reset();
-        maybe_retire_stream(*s);  // may free *s
-        return Error::application(code, "stream was reset by the peer");
-    }
-    size_t n = s->recv.read(out);
-    if (n) {
-        // The application reads between calls that carry time: the last time we saw stands in.
-        s->recv_flow.on_data_consumed(n, last_now_, loss_.rtt().smoothed_rtt());
-        recv_flow_->on_data_consumed(n, last_now_, loss_.rtt().smoothed_rtt());
-        if (s->recv_state.can_send_max_stream_data() && s->recv_flow.should_send_update()) {
-            s->max_stream_data_pending = true;
-            streams_with_control_.insert(id);
-        }
-        if (recv_flow_->should_send_update()) pending_.max_data = true;
-    }
-    if (s->recv.is_finished()) {
-        if (fin) *fin = true;
-        s->recv_state.on_app_read_all();
-        maybe_retire_stream(*s);
-    }
-    return n;
+    return streams_.read(last_now_, loss_.rtt().smoothed_rtt(), id, out, fin);
 }
 
 Status ConnectionImpl::reset_stream(StreamId id, uint64_t code) {
-    StreamRecord* s = find_stream(id);
-    if (!s || !s->has_send)
-        return Error::transport(TransportErrorCode::kStreamStateError, "no such sending stream");
-    if (!s->send_state.can_send_reset() || s->reset_code) return {};
-    s->send_state.on_send_reset();
-    s->reset_code = code;
-    s->reset_pending = true;
-    streams_with_control_.insert(id);
-    streams_with_data_.erase(id);
-    return {};
+    return streams_.reset_stream(id, code);
 }
 
 Status ConnectionImpl::stop_sending(StreamId id, uint64_t code) {
-    StreamRecord* s = find_stream(id);
-    if (!s || !s->has_recv)
-        return Error::transport(TransportErrorCode::kStreamStateError, "no such receiving stream");
-    if (!s->recv_state.can_send_stop_sending() || s->stop_sending_code) return {};
-    s->stop_sending_code = code;
-    s->stop_sending_pending = true;
-    s->recv.discard();
-    streams_with_control_.insert(id);
-    return {};
-}
-
-// A stream whose both halves reached a terminal state is forgotten; a peer-initiated one
-// returns its credit (RFC 9000 §4.6: MAX_STREAMS only for closed streams).
-void ConnectionImpl::maybe_retire_stream(StreamRecord& s) {
-    if (!s.send_done() || !s.recv_done()) return;
-    const StreamInitiator local = initiator_of(role_);
-    if (!is_locally_initiated(s.id, local) && !s.credit_returned) {
-        s.credit_returned = true;
-        PeerStreamLimits& pl = stream_limits_->peer_limits(stream_direction(s.id));
-        pl.on_stream_closed();
-        if (pl.should_send_max_streams())
-            pending_.max_streams[is_bidirectional(s.id) ? 0 : 1] = true;
-    }
-    streams_with_data_.erase(s.id);
-    streams_with_control_.erase(s.id);
-    if (tracer_) tracer_->stream_state_updated(last_now_, s.id, "closed");
-    streams_.erase(s.id);
-}
-
-void ConnectionImpl::deliver_readable(StreamRecord& s) {
-    if (s.readable_announced) return;
-    s.readable_announced = true;
-    emit(StreamReadable{s.id});
+    return streams_.stop_sending(id, code);
 }
 
 // --- datagrams (RFC 9221) ---------------------------------------------------------------------

@@ -23,6 +23,7 @@
 #include "conn/limits.h"
 #include "conn/path.h"
 #include "conn/pending_frames.h"
+#include "conn/streams.h"
 #include "crypto/cipher_suite.h"
 #include "crypto/packet_protection.h"
 #include "quic/connection.h"
@@ -45,44 +46,6 @@ inline CongestionControlAlgorithm to_algorithm(CongestionControl c) {
     return c == CongestionControl::kNewReno ? CongestionControlAlgorithm::kNewReno
                                             : CongestionControlAlgorithm::kCubic;
 }
-
-inline StreamInitiator initiator_of(Role r) {
-    return r == Role::kClient ? StreamInitiator::kClient : StreamInitiator::kServer;
-}
-
-// One stream's two halves (RFC 9000 §3): either may be absent for unidirectional streams.
-struct StreamRecord {
-    StreamId id = 0;
-    bool has_send = false, has_recv = false;
-
-    SendBuffer send;
-    SendStreamStateMachine send_state;
-    SendFlowController send_flow;
-    std::optional<uint64_t> reset_code;  // RESET_STREAM to send (or sent) with this code
-    bool reset_pending = false;          // needs (re)transmission
-    bool data_blocked_pending = false;   // STREAM_DATA_BLOCKED to send
-    bool write_refused = false;          // the application was refused: tell it when writable
-
-    ReceiveBuffer recv;
-    RecvStreamStateMachine recv_state;
-    ReceiveFlowController recv_flow;
-    std::optional<uint64_t> stop_sending_code;
-    bool stop_sending_pending = false;
-    bool max_stream_data_pending = false;
-    bool readable_announced = false;  // a StreamReadable is outstanding
-    bool credit_returned = false;     // counted in PeerStreamLimits::on_stream_closed
-
-    StreamRecord(StreamId sid, bool send_part, bool recv_part, uint64_t send_limit,
-                 uint64_t recv_window, uint64_t recv_max_window)
-        : id(sid),
-          has_send(send_part),
-          has_recv(recv_part),
-          send_flow(send_limit),
-          recv_flow(recv_window, recv_max_window) {}
-
-    bool send_done() const { return !has_send || send_state.is_terminal(); }
-    bool recv_done() const { return !has_recv || recv_state.is_terminal(); }
-};
 
 // A packet number space (RFC 9000 §12.3) and the keys and CRYPTO stream of its level.
 struct PacketSpace {
@@ -174,10 +137,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status on_frame(Time now, PacketType type, const Frame& frame);
     Status on_ack_frame(Time now, PacketNumberSpaceId space, const AckFrame& ack);
     Status on_crypto_frame(Time now, PacketSpace& space, const CryptoFrame& f);
-    Status on_stream_frame(Time now, const StreamFrame& f);
-    Status on_reset_stream(const ResetStreamFrame& f);
-    Status on_stop_sending(const StopSendingFrame& f);
-    Status on_max_stream_data(const MaxStreamDataFrame& f);
     void on_connection_close_frame(Time now, const ConnectionCloseFrame& f);
     void on_packet_acked(Time now, PacketNumberSpaceId space, const SentPacket& p);
     void on_packet_lost(PacketNumberSpaceId space, const SentPacket& p);
@@ -185,13 +144,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     void buffer_undecryptable(const Path& path, Ecn ecn, ByteSpan packet);
     void on_peer_address_change(Time now, const Path& path, size_t datagram_size);
     void replay_undecryptable(Time now);
-
-    // --- streams ---
-    Result<StreamRecord*> stream_for_frame(StreamId id, StreamFrameKind kind);
-    StreamRecord* find_stream(StreamId id);
-    StreamRecord& create_stream(StreamId id);
-    void maybe_retire_stream(StreamRecord& s);
-    void deliver_readable(StreamRecord& s);
 
     // --- send (conn_send.cpp) ---
     struct PacketPlan;
@@ -201,9 +153,8 @@ class ConnectionImpl final : public TlsSession::Handler {
                       PacketPlan& plan);
     bool seal_packet(Time now, MutableByteSpan datagram, const PacketPlan& plan);
     void pad_last_packet(ByteWriter& datagram, PacketPlan& last, size_t max);
-    size_t write_frames(Time now, PacketSpace& space, PacketType type, ByteWriter& w,
-                        SentPacket& sent, bool allow_data);
-    bool write_stream_frames(Time now, ByteWriter& w, SentPacket& sent, bool zero_rtt);
+    size_t write_frames(PacketSpace& space, PacketType type, ByteWriter& w, SentPacket& sent,
+                        bool allow_data);
     void write_control_frames(FrameWriter& out);
     bool has_data_to_send(const PacketSpace& space) const;
     bool wants_to_send(Time now) const;
@@ -266,8 +217,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::function<Bytes(const SocketAddress&)> new_token_for_;
     std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
 
-    // Frames waiting for a packet (other than stream data), set and cleared by the managers.
+    // Frames waiting for a packet (other than stream data), set and cleared by the managers;
+    // the application's events, queued by them.
     PendingFrames pending_;
+    EventQueue events_;
 
     std::unique_ptr<TlsSession> tls_;
     ConnectionState state_ = ConnectionState::kHandshaking;
@@ -298,14 +251,7 @@ class ConnectionImpl final : public TlsSession::Handler {
 
     ConnectionIdManager cids_;
 
-    // Streams (RFC 9000 §2-§4).
-    std::map<StreamId, std::unique_ptr<StreamRecord>> streams_;
-    std::set<StreamId> streams_with_data_;  // round-robin candidates
-    StreamId next_stream_to_send_ = 0;
-    std::set<StreamId> streams_with_control_;
-    std::unique_ptr<StreamLimits> stream_limits_;
-    SendFlowController send_flow_;
-    std::unique_ptr<ReceiveFlowController> recv_flow_;
+    StreamManager streams_;
 
     // The datagram being built.
     bool pad_datagram_ = false;   // PATH_CHALLENGE/RESPONSE datagrams are 1200+ bytes (§8.2.1)
@@ -336,7 +282,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::optional<Time> last_loss_timer_;
     uint64_t key_generation_ = 0;  // 1-RTT key updates so far
 
-    EventQueue events_;
     ConnectionStats stats_;
     size_t max_udp_payload_;
 };
