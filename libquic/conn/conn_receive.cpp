@@ -10,6 +10,15 @@
 #include "wire/version_negotiation.h"
 
 namespace quic {
+
+// A packet with its protection removed.
+struct ConnectionImpl::OpenedPacket {
+    UnprotectedHeader header;
+    uint64_t pn = 0;
+    bool next_phase = false;  // opened with the next 1-RTT read keys (RFC 9001 §6.2)
+    ByteSpan payload;
+};
+
 void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
     last_now_ = now;
     if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining) return;
@@ -74,26 +83,39 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
         default:
             break;
     }
+    if (!may_open(now, header, packet.size())) return;
+    OpenedPacket op;
+    if (!open_packet(now, path, ecn, packet, header, op)) return;
+    on_packet_opened(now, path, ecn, header, packet.size(), datagram_size, op);
+}
+
+// Packets dropped before any key is tried.
+bool ConnectionImpl::may_open(Time now, const PacketHeader& header, size_t size) {
     if (header.long_header && header.version != version_) {
-        trace_drop(now, header.type, packet.size(), trace::DropReason::kUnsupportedVersion);
-        return;
+        trace_drop(now, header.type, size, trace::DropReason::kUnsupportedVersion);
+        return false;
     }
     // §17.2.2: a client drops server Initials that carry a token.
     if (role_ == Role::kClient && header.type == PacketType::kInitial && !header.token.empty()) {
-        trace_drop(now, header.type, packet.size(), trace::DropReason::kUnexpectedPacket);
-        return;
+        trace_drop(now, header.type, size, trace::DropReason::kUnexpectedPacket);
+        return false;
     }
     if (role_ == Role::kClient && header.type == PacketType::kZeroRtt) {
-        trace_drop(now, header.type, packet.size(), trace::DropReason::kUnexpectedPacket);
-        return;
+        trace_drop(now, header.type, size, trace::DropReason::kUnexpectedPacket);
+        return false;
     }
-    const PacketNumberSpaceId sid = space_of(header.type);
-    PacketSpace& sp = space(sid);
-    if (sp.discarded) {
-        trace_drop(now, header.type, packet.size(), trace::DropReason::kKeysDiscarded);
-        return;
+    if (space(space_of(header.type)).discarded) {
+        trace_drop(now, header.type, size, trace::DropReason::kKeysDiscarded);
+        return false;
     }
+    return true;
+}
 
+// Removes header and packet protection (RFC 9001 §5.4, §5.3), or keeps the packet for when its
+// keys arrive; false when the packet is not to be processed (now).
+bool ConnectionImpl::open_packet(Time now, const Path& path, Ecn ecn, MutableByteSpan packet,
+                                 const PacketHeader& header, OpenedPacket& out) {
+    PacketSpace& sp = space(space_of(header.type));
     // Header protection (RFC 9001 §5.4): 1-RTT header keys are fixed across key updates.
     HeaderProtector* hp = nullptr;
     if (header.type == PacketType::kOneRtt)
@@ -113,34 +135,42 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
             buffer_undecryptable(path, ecn, packet);
         else
             trace_drop(now, header.type, packet.size(), trace::DropReason::kKeyUnavailable);
-        return;
+        return false;
     }
     auto unprotected = remove_header_protection(packet, header.pn_offset, *hp);
     if (!unprotected.ok()) {
         trace_drop(now, header.type, packet.size(), trace::DropReason::kHeaderParseError);
-        return;
+        return false;
     }
-    const UnprotectedHeader& uh = *unprotected;
-    const uint64_t pn =
+    const UnprotectedHeader& uh = out.header = *unprotected;
+    const uint64_t pn = out.pn =
         decode_packet_number(sp.received.largest_received(), uh.truncated_pn, uh.pn_length * 8);
-    bool next_phase = false;
-    DirectionalKeys* keys = read_keys_for(header.type, uh.key_phase, pn, next_phase);
+    DirectionalKeys* keys = read_keys_for(header.type, uh.key_phase, pn, out.next_phase);
     if (!keys || !keys->packet) {
         trace_drop(now, header.type, packet.size(), trace::DropReason::kKeyUnavailable);
-        return;
+        return false;
     }
     if (sp.received.is_duplicate(pn)) {
         trace_drop(now, header.type, packet.size(), trace::DropReason::kDuplicate);
-        return;
+        return false;
     }
     auto plain = open_packet_payload(packet, uh, pn, *keys->packet);
     if (!plain) {
         trace_drop(now, header.type, packet.size(),
                    trace::DropReason::kPayloadDecryptError);  // RFC 9001 §5.5
-        return;
+        return false;
     }
-    ByteSpan payload(packet.data() + uh.header_length, *plain);
+    out.payload = ByteSpan(packet.data() + uh.header_length, *plain);
+    return true;
+}
 
+void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
+                                      const PacketHeader& header, size_t packet_size,
+                                      size_t datagram_size, const OpenedPacket& op) {
+    const UnprotectedHeader& uh = op.header;
+    const uint64_t pn = op.pn;
+    const ByteSpan payload = op.payload;
+    PacketSpace& sp = space(space_of(header.type));
     // §17.2 / §17.3.1: reserved bits must be 0 after removing header protection.
     const uint8_t reserved = header.long_header ? 0x0c : 0x18;
     if (uh.first_byte & reserved) {
@@ -154,7 +184,7 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
         return;
     }
     if (header.type == PacketType::kOneRtt) {
-        if (next_phase) {
+        if (op.next_phase) {
             roll_read_keys(now);
             one_rtt_.first_pn_read_in_phase = pn;
         } else if (!one_rtt_.first_pn_read_in_phase && uh.key_phase == one_rtt_.read_phase) {
@@ -176,7 +206,7 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
 
     stats_.packets_received++;
     if (header.type == PacketType::kZeroRtt) stats_.packets_received_0rtt++;
-    trace_packet(now, false, header.type, pn, &header, packet.size(), uh.key_phase, payload);
+    trace_packet(now, false, header.type, pn, &header, packet_size, uh.key_phase, payload);
     const auto largest_before = sp.received.largest_received();
     const bool is_largest = !largest_before || pn > *largest_before;
     bool ack_eliciting = false, probing_only = true;
@@ -273,9 +303,6 @@ Status ConnectionImpl::process_frames(Time now, PacketType type, ByteSpan payloa
 
 Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
     const PacketNumberSpaceId sid = space_of(type);
-    auto violation = [](const char* why, FrameType ft) {
-        return Error::transport(TransportErrorCode::kProtocolViolation, why, to_underlying(ft));
-    };
     return std::visit(
         Overloaded{
             [](const PaddingFrame&) -> Status { return {}; },
@@ -322,166 +349,11 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
                 on_connection_close_frame(now, f);
                 return {};
             },
-            [&](const HandshakeDoneFrame&) -> Status {
-                // §19.20: only servers send it.
-                if (role_ == Role::kServer)
-                    return violation("HANDSHAKE_DONE from a client", FrameType::kHandshakeDone);
-                confirm_handshake(now);
-                return {};
-            },
-            [&](const NewTokenFrame& f) -> Status {
-                // §19.7: only servers send it.
-                if (role_ == Role::kServer)
-                    return violation("NEW_TOKEN from a client", FrameType::kNewToken);
-                if (f.token.size() <= kMaxNewTokenLength)
-                    emit(NewTokenReceived{Bytes(f.token.begin(), f.token.end())});
-                return {};
-            },
-            [&](const DatagramFrame& f) -> Status {
-                // RFC 9221 §3: DATAGRAM without having advertised support, or larger than we
-                // allow, is a PROTOCOL_VIOLATION.
-                if (config_.max_datagram_frame_size == 0)
-                    return violation("DATAGRAM not negotiated", FrameType::kDatagram);
-                if (f.data.size() > config_.max_datagram_frame_size)
-                    return violation("DATAGRAM larger than max_datagram_frame_size",
-                                     FrameType::kDatagram);
-                if (tracer_) tracer_->datagram_received(now, f.data.size());
-                emit(DatagramReceived{Bytes(f.data.begin(), f.data.end())});
-                return {};
-            },
+            [&](const HandshakeDoneFrame&) -> Status { return on_handshake_done_frame(now); },
+            [&](const NewTokenFrame& f) -> Status { return on_new_token_frame(f); },
+            [&](const DatagramFrame& f) -> Status { return on_datagram_frame(now, f); },
         },
         frame);
-}
-
-// --- ACKs ------------------------------------------------------------------------------------
-
-Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const AckFrame& ack) {
-    // §19.3: ACK Delay is scaled by the peer's ack_delay_exponent (Initial and Handshake use
-    // the same field; RFC 9002 §5.3 ignores it there).
-    const uint64_t exponent = peer_params_applied_ ? peer_params_.ack_delay_exponent : 3;
-    const uint64_t micros = exponent > 20 ? 0 : ack.ack_delay << exponent;
-    const Duration ack_delay = std::chrono::microseconds(micros > (1ull << 40) ? 0 : micros);
-    auto outcome = loss_.on_ack_received(sid, ack, ack_delay, now, recovery_context());
-    if (!outcome.ok()) return std::move(outcome).error();
-    stats_.ecn_ce_received += path_.ecn().on_ack(sid, ack, *outcome);
-    if (tracer_) {
-        const PacketType type = packet_type_of(sid);
-        // RFC 9002 §6.1: packet threshold when kPacketThreshold newer ones were acked.
-        for (const SentPacket& p : outcome->lost)
-            tracer_->packet_lost(now, type, p.packet_number,
-                                 p.packet_number + kPacketThreshold <= ack.largest_acknowledged
-                                     ? trace::LossTrigger::kReorderingThreshold
-                                     : trace::LossTrigger::kTimeThreshold);
-    }
-    apply_ack_outcome(now, *outcome, sid);
-    return {};
-}
-
-void ConnectionImpl::apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumberSpaceId sid) {
-    std::vector<AckedPacketInfo> acked;
-    acked.reserve(outcome.acked.size());
-    for (const SentPacket& p : outcome.acked) {
-        on_packet_acked(now, sid, p);
-        if (p.in_flight) acked.push_back({p.packet_number, p.sent_bytes, p.time_sent});
-    }
-    std::vector<LostPacketInfo> lost;
-    for (const SentPacket& p : outcome.lost) {
-        on_packet_lost(sid, p);
-        if (p.in_flight) lost.push_back({p.packet_number, p.sent_bytes, p.time_sent});
-    }
-    stats_.packets_lost += outcome.lost.size();
-    const RttEstimator& rtt = loss_.rtt();
-    RttSnapshot snap{rtt.smoothed_rtt(), rtt.min_rtt(), rtt.latest_rtt(), rtt.has_sample()};
-    if (!lost.empty()) cc_->on_packets_lost(lost, now, outcome.persistent_congestion);
-    if (!acked.empty()) cc_->on_packets_acked(acked, now, snap);
-    if (outcome.ecn_ce_increased && outcome.largest_acked_time_sent)
-        cc_->on_ecn_congestion(*outcome.largest_acked_time_sent, now);
-    // §8.1 / RFC 9002 §6.2.2.1: a client's Handshake packet acknowledged means the server
-    // validated our address.
-    if (sid == PacketNumberSpaceId::kHandshake && !outcome.acked.empty())
-        peer_address_validated_ = true;
-    update_pacer(now);
-}
-
-void ConnectionImpl::on_packet_acked(Time now, PacketNumberSpaceId sid, const SentPacket& p) {
-    (void)now;
-    PacketSpace& sp = space(sid);
-    if (sid == PacketNumberSpaceId::kApplicationData && one_rtt_.first_pn_written_in_phase &&
-        p.packet_number >= *one_rtt_.first_pn_written_in_phase)
-        one_rtt_.update_acknowledged = true;
-    for (const SentFrame& f : p.frames) {
-        std::visit(
-            Overloaded{
-                [&](const SentStreamData& d) { streams_.on_stream_data_acked(now, d); },
-                [&](const SentCryptoData& d) {
-                    sp.crypto_send.on_acked(d.offset, d.length, false);
-                },
-                [&](const SentAck& a) { sp.received.on_ack_frame_acked(a.largest_acknowledged); },
-                [&](const SentControlFrame& c) {
-                    if (c.frame_type == to_underlying(FrameType::kResetStream)) {
-                        streams_.on_reset_stream_acked(now, c.a);
-                    } else if (c.frame_type == to_underlying(FrameType::kNewConnectionId)) {
-                        cids_.on_new_connection_id_acked(c.a);
-                    }
-                },
-                [](const SentNewToken&) {},
-                [](const SentDatagram&) {},
-                [](const SentPathChallenge&) {},
-            },
-            f);
-    }
-}
-
-// RFC 9000 §13.3: what a lost packet carried is sent again, with current values.
-void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p) {
-    PacketSpace& sp = space(sid);
-    for (const SentFrame& f : p.frames) {
-        std::visit(
-            Overloaded{
-                [&](const SentStreamData& d) { streams_.on_stream_data_lost(d); },
-                [&](const SentCryptoData& d) {
-                    if (!sp.discarded) sp.crypto_send.on_lost(d.offset, d.length, false);
-                },
-                [](const SentAck&) {},
-                [&](const SentControlFrame& c) {
-                    switch (static_cast<FrameType>(c.frame_type)) {
-                        case FrameType::kMaxData:
-                            pending_.max_data = true;
-                            break;
-                        case FrameType::kMaxStreamsBidi:
-                            pending_.max_streams[0] = true;
-                            break;
-                        case FrameType::kMaxStreamsUni:
-                            pending_.max_streams[1] = true;
-                            break;
-                        case FrameType::kDataBlocked:
-                            pending_.data_blocked = true;
-                            break;
-                        case FrameType::kHandshakeDone:
-                            pending_.handshake_done = true;
-                            break;
-                        case FrameType::kRetireConnectionId:
-                            cids_.on_retire_connection_id_lost(c.a);
-                            break;
-                        case FrameType::kNewConnectionId:
-                            cids_.on_new_connection_id_lost(c.a);
-                            break;
-                        case FrameType::kResetStream:
-                        case FrameType::kStopSending:
-                        case FrameType::kMaxStreamData:
-                        case FrameType::kStreamDataBlocked:
-                            streams_.on_stream_control_frame_lost(c);
-                            break;
-                        default:
-                            break;
-                    }
-                },
-                [&](const SentNewToken& t) { pending_.new_token = t.token; },
-                [](const SentDatagram&) {},  // RFC 9221 §5.2: datagrams are not retransmitted
-                [&](const SentPathChallenge& c) { path_.on_path_challenge_lost(c.data); },
-            },
-            f);
-    }
 }
 
 // RFC 9000 §9.3: follow the peer to its new address, and validate it before trusting it: until
@@ -526,6 +398,26 @@ void ConnectionImpl::on_connection_close_frame(Time now, const ConnectionCloseFr
         reason.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
     e.reason = std::move(reason);
     enter_draining(now, CloseOrigin::kPeer, std::move(e));
+}
+
+Status ConnectionImpl::on_handshake_done_frame(Time now) {
+    // §19.20: only servers send it.
+    if (role_ == Role::kServer)
+        return Error::transport(TransportErrorCode::kProtocolViolation,
+                                "HANDSHAKE_DONE from a client",
+                                to_underlying(FrameType::kHandshakeDone));
+    confirm_handshake(now);
+    return {};
+}
+
+Status ConnectionImpl::on_new_token_frame(const NewTokenFrame& f) {
+    // §19.7: only servers send it.
+    if (role_ == Role::kServer)
+        return Error::transport(TransportErrorCode::kProtocolViolation, "NEW_TOKEN from a client",
+                                to_underlying(FrameType::kNewToken));
+    if (f.token.size() <= kMaxNewTokenLength)
+        emit(NewTokenReceived{Bytes(f.token.begin(), f.token.end())});
+    return {};
 }
 
 bool ConnectionImpl::is_stateless_reset(ByteSpan datagram) const {

@@ -118,7 +118,13 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     pad_datagram_ = false;
     if (pad) pad_last_packet(dw, plans.back(), max);
 
-    // Seal every packet in order.
+    return seal_datagram(now, buffer, plans, discard_initial);
+}
+
+// Seals every packet of the datagram in order and accounts for what was sent.
+std::optional<Transmit> ConnectionImpl::seal_datagram(Time now, MutableByteSpan buffer,
+                                                      std::vector<PacketPlan>& plans,
+                                                      bool discard_initial) {
     for (PacketPlan& p : plans) {
         if (!seal_packet(now, buffer, p)) {
             close_with_error(now, Error::transport(TransportErrorCode::kInternalError,

@@ -140,15 +140,12 @@ void Connection::on_stateless_reset(Time now) {
 
 // --- construction --------------------------------------------------------------------------
 
-namespace {}  // namespace
-
 ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
     : role_(p.role),
       config_(std::move(p.config)),
       tls_context_(std::move(p.tls)),
       random_(*p.random),
       version_(p.version),
-      path_(p.path, p.role == Role::kClient || p.address_validated, config_.enable_ecn),
       original_dcid_(p.original_dcid),
       initial_dcid_for_keys_(p.initial_keys_dcid.value_or(p.original_dcid)),
       retry_source_cid_(p.retry_source_cid),
@@ -161,6 +158,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       last_now_(now),
       loss_(config_.initial_rtt),
       pacer_(),
+      path_(p.path, p.role == Role::kClient || p.address_validated, config_.enable_ecn),
       // The client sends to its random original DCID until the server's SCID arrives (§7.2).
       cids_(pending_, p.local_cid, p.role == Role::kServer ? p.peer_cid : p.original_dcid,
             std::move(p.reset_token_for), std::move(p.new_connection_id)),
@@ -290,6 +288,21 @@ size_t ConnectionImpl::max_datagram_size() const {
     size_t overhead = 1 + cids_.peer_cid().size() + 4 + kAeadTagLength + 1 + 2;
     size_t room = max_udp_payload_ > overhead ? max_udp_payload_ - overhead : 0;
     return std::min<uint64_t>(room, *peer_params_.max_datagram_frame_size);
+}
+
+// RFC 9221 §3: DATAGRAM without having advertised support, or larger than we allow, is a
+// PROTOCOL_VIOLATION.
+Status ConnectionImpl::on_datagram_frame(Time now, const DatagramFrame& f) {
+    constexpr auto kType = to_underlying(FrameType::kDatagram);
+    if (config_.max_datagram_frame_size == 0)
+        return Error::transport(TransportErrorCode::kProtocolViolation, "DATAGRAM not negotiated",
+                                kType);
+    if (f.data.size() > config_.max_datagram_frame_size)
+        return Error::transport(TransportErrorCode::kProtocolViolation,
+                                "DATAGRAM larger than max_datagram_frame_size", kType);
+    if (tracer_) tracer_->datagram_received(now, f.data.size());
+    emit(DatagramReceived{Bytes(f.data.begin(), f.data.end())});
+    return {};
 }
 
 Status ConnectionImpl::send_datagram(ByteSpan data) {

@@ -1,17 +1,32 @@
-// The connection's state machine (RFC 9000, 9001, 9002). Split across files by concern:
-//   connection.cpp      construction, the application API, events, close
-//   conn_receive.cpp    datagrams -> packets -> frames (RFC 9000 §12, §17, §19)
-//   conn_send.cpp       packet assembly, coalescing, padding, pacing (§12.2, §13, §14)
+// The connection's state machine (RFC 9000, 9001, 9002): ConnectionImpl ties together the
+// types that each own one concern. Files:
+//   connection.cpp      construction, the application API, events, datagrams (RFC 9221)
+//   conn_receive.cpp    datagrams -> packets -> frames, each frame to its owner (RFC 9000 §12,
+//                       §17, §19); Version Negotiation, Retry, a peer's new address (§9.3)
+//   conn_recovery.cpp   ACK frames; what acknowledged and lost packets carried (§13.3,
+//                       RFC 9002)
+//   conn_send.cpp       packet assembly, coalescing, padding, pacing (§12.2, §13, §14), the
+//                       frames of a packet in order, CONNECTION_CLOSE datagrams
 //   conn_crypto.cpp     TLS, keys per level, transport parameters, key update (RFC 9001)
 //   conn_timers.cpp     loss detection, idle and handshake timeouts, closing/draining (§10)
+//   conn_trace.cpp      reporting to the tracer (qlog)
+// and the concerns:
+//   streams.*           StreamManager: streams, stream limits, flow control (§2-§4)
+//   connection_ids.*    ConnectionIdManager: ours and the peer's, reset tokens (§5.1, §10.3)
+//   path.*, ecn.*       PathState: a path, its validation, anti-amplification, ECN (§8, §9,
+//                       §13.4)
+//   pending_frames.h    PendingFrames: the frames waiting for a packet (not stream data)
+//   event_queue.h       EventQueue: what the application polls
+//   frame_writer.h      FrameWriter: writes a frame into a packet and records it
+//   limits.h            named caps on what a peer can make us hold
+//   test_access.h       tests' access to ConnectionImpl
 #pragma once
 
 #include <array>
 #include <deque>
-#include <map>
+#include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -31,12 +46,8 @@
 #include "quic/tracer.h"
 #include "recovery/loss_detector.h"
 #include "recovery/received_packet_tracker.h"
-#include "stream/flow_control.h"
 #include "stream/receive_buffer.h"
 #include "stream/send_buffer.h"
-#include "stream/stream_id.h"
-#include "stream/stream_limits.h"
-#include "stream/stream_state.h"
 #include "tls/tls_session.h"
 #include "wire/packet_header.h"
 
@@ -130,20 +141,32 @@ class ConnectionImpl final : public TlsSession::Handler {
     // --- receive (conn_receive.cpp) ---
     void process_packet(Time now, const Path& path, Ecn ecn, MutableByteSpan packet,
                         const PacketHeader& header, size_t datagram_size);
+    struct OpenedPacket;
+    bool may_open(Time now, const PacketHeader& header, size_t size);
+    bool open_packet(Time now, const Path& path, Ecn ecn, MutableByteSpan packet,
+                     const PacketHeader& header, OpenedPacket& out);
+    void on_packet_opened(Time now, const Path& path, Ecn ecn, const PacketHeader& header,
+                          size_t packet_size, size_t datagram_size, const OpenedPacket& op);
     bool handle_version_negotiation(Time now, const PacketHeader& header);
     bool handle_retry(Time now, ByteSpan packet, const PacketHeader& header);
     Status process_frames(Time now, PacketType type, ByteSpan payload, bool& ack_eliciting,
                           bool& probing_only);
     Status on_frame(Time now, PacketType type, const Frame& frame);
-    Status on_ack_frame(Time now, PacketNumberSpaceId space, const AckFrame& ack);
     Status on_crypto_frame(Time now, PacketSpace& space, const CryptoFrame& f);
     void on_connection_close_frame(Time now, const ConnectionCloseFrame& f);
+    Status on_handshake_done_frame(Time now);
+    Status on_new_token_frame(const NewTokenFrame& f);
+    Status on_datagram_frame(Time now, const DatagramFrame& f);  // connection.cpp
+    void buffer_undecryptable(const Path& path, Ecn ecn, ByteSpan packet);
+    void replay_undecryptable(Time now);
+    void on_peer_address_change(Time now, const Path& path, size_t datagram_size);
+
+    // --- ACKs and losses (conn_recovery.cpp) ---
+    Status on_ack_frame(Time now, PacketNumberSpaceId space, const AckFrame& ack);
+    void apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumberSpaceId space);
     void on_packet_acked(Time now, PacketNumberSpaceId space, const SentPacket& p);
     void on_packet_lost(PacketNumberSpaceId space, const SentPacket& p);
-    void apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumberSpaceId space);
-    void buffer_undecryptable(const Path& path, Ecn ecn, ByteSpan packet);
-    void on_peer_address_change(Time now, const Path& path, size_t datagram_size);
-    void replay_undecryptable(Time now);
+    void on_control_frame_lost(const SentControlFrame& c);
 
     // --- send (conn_send.cpp) ---
     struct PacketPlan;
@@ -151,13 +174,14 @@ class ConnectionImpl final : public TlsSession::Handler {
                       PacketPlan& plan, bool& ack_eliciting_out);
     bool write_header(ByteWriter& datagram, PacketSpace& space, PacketType type, uint64_t pn,
                       PacketPlan& plan);
+    std::optional<Transmit> seal_datagram(Time now, MutableByteSpan buffer,
+                                          std::vector<PacketPlan>& plans, bool discard_initial);
     bool seal_packet(Time now, MutableByteSpan datagram, const PacketPlan& plan);
     void pad_last_packet(ByteWriter& datagram, PacketPlan& last, size_t max);
     size_t write_frames(PacketSpace& space, PacketType type, ByteWriter& w, SentPacket& sent,
                         bool allow_data);
     void write_control_frames(FrameWriter& out);
     bool has_data_to_send(const PacketSpace& space) const;
-    bool wants_to_send(Time now) const;
     size_t current_max_udp_payload() const;
     std::optional<size_t> amplification_budget() const;
     void on_packet_sent(Time now, PacketSpace& space, SentPacket&& sent);
@@ -199,6 +223,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     Duration pto_duration() const;
     Duration effective_idle_timeout() const;
     void reset_idle_timer(Time now);
+    void on_loss_detection_timeout(Time now);
     void update_pacer(Time now);
 
     // --- configuration and collaborators ---
@@ -207,7 +232,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::shared_ptr<TlsContext> tls_context_;
     Random& random_;
     Version version_;
-    PathState path_;  // the active path
     ConnectionId original_dcid_;
     ConnectionId initial_dcid_for_keys_;  // the DCID Initial keys derive from (changes on Retry)
     std::optional<ConnectionId> retry_source_cid_;
@@ -216,11 +240,6 @@ class ConnectionImpl final : public TlsSession::Handler {
     Bytes resumption_ticket_;  // client
     std::function<Bytes(const SocketAddress&)> new_token_for_;
     std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
-
-    // Frames waiting for a packet (other than stream data), set and cleared by the managers;
-    // the application's events, queued by them.
-    PendingFrames pending_;
-    EventQueue events_;
 
     std::unique_ptr<TlsSession> tls_;
     ConnectionState state_ = ConnectionState::kHandshaking;
@@ -249,8 +268,12 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool early_data_attempted_ = false;
     std::optional<Time> handshake_completed_at_;
 
+    // The concerns, each in its own type. Frames waiting for a packet (other than stream
+    // data) are set and cleared by them in pending_; the application's events go to events_.
+    PendingFrames pending_;
+    EventQueue events_;
+    PathState path_;  // the active path (a second one, for migration, would sit beside it)
     ConnectionIdManager cids_;
-
     StreamManager streams_;
 
     // The datagram being built.
