@@ -12,19 +12,17 @@
 #include <string>
 #include <vector>
 
-#include "cc_option.h"
 #include "commands.h"
 #include "conn_log.h"
-#include "endpoint/endpoint.h"
-#include "h3_client.h"
-#include "hq_client.h"
+#include "fetch.h"
 #include "hq_interop.h"
 #include "keylog.h"
 #include "qlog_option.h"
+#include "quic/uv/transport.h"
 #include "reexec.h"
 #include "session_file.h"
+#include "transport_options.h"
 #include "url.h"
-#include "uv/driver.h"
 #include "uv_handles.h"
 
 namespace quiver {
@@ -35,7 +33,7 @@ enum Exit : int {
     kFailure = 1,
     kUsage = 2,
     kCannotResolve = 6,
-    kNoSharedVersion = 7,
+    kCouldNotConnect = 7,  // curl: no connection (here: ICMP unreachable, no shared version)
     kClosedByPeer = 8,
     kFileRefused = 22,  // hq-interop: the server reset a stream; h3 with -f: a status >= 400
     kWriteError = 23,
@@ -50,8 +48,9 @@ constexpr const char* kExitCodes =
     "stdout), -O or --output-dir DIR (the remote name). --json writes one object per connection\n"
     "to stdout, or to stderr when a body goes to stdout.\n"
     "Exit codes: 0 every response arrived whole (any status, unless -f); 1 other failure;\n"
-    "2 usage error; 6 cannot resolve the host; 7 no shared QUIC version; 8 connection closed by\n"
-    "the peer (CONNECTION_CLOSE or stateless reset); 22 h3 with -f: a status >= 400;\n"
+    "2 usage error; 6 cannot resolve the host; 7 cannot connect (ICMP port or host\n"
+    "unreachable, or no shared QUIC version); 8 connection closed by the peer\n"
+    "(CONNECTION_CLOSE or stateless reset); 22 h3 with -f: a status >= 400;\n"
     "hq-interop: the server refused a file (stream reset: 0x10 not found, 0x11 forbidden, 0x12\n"
     "bad request); 23 cannot write the output; 26 cannot read the -d @FILE body; 28 timeout\n"
     "(--timeout, handshake or idle timeout); 35 TLS handshake failed (the alert is named);\n"
@@ -77,7 +76,7 @@ struct ClientOptions {
     std::string method, data_binary;
     bool head = false, include = false, silent = false, fail_on_error = false, json = false;
     uint64_t key_update = 0;
-    quic::CongestionControl cc = quic::CongestionControl::kCubic;
+    TransportOptions transport;
     double timeout = 0;
 };
 
@@ -95,48 +94,50 @@ std::string remote_name(const std::string& path) {
 }
 
 // The outcome of a run, once the loop has stopped.
+// How the run ended, once the loop has stopped.
 struct Outcome {
     bool timed_out = false;
-    std::optional<quic::ConnectionClosed> closed;  // closed before we were done
+    std::optional<quic::Error> closed;  // the connection failed or closed before we were done
 };
 
-// How the requests went, whatever the protocol.
-struct Progress {
-    bool all_complete = false, write_failed = false, http_failed = false, stream_failed = false;
-    std::string first_failure;
-};
-
-int verdict(const ClientOptions& o, const Progress& p, const Outcome& out) {
-    if (p.all_complete && !p.write_failed && !p.http_failed) return kOk;
+int verdict(const ClientOptions& o, const Fetch& f, const Outcome& out) {
+    if (f.all_complete()) return kOk;
     if (out.timed_out) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "timeout after %g s", o.timeout);
         return fail(kTimeout, buf);
     }
-    if (p.write_failed) return fail(kWriteError, p.first_failure);
+    if (f.failure() == FetchFailure::kWrite) return fail(kWriteError, f.first_failure());
     if (out.closed) {
-        using quic::CloseOrigin;
-        const quic::ConnectionClosed& c = *out.closed;
-        const std::string why = describe(c);
-        switch (c.origin) {
-            case CloseOrigin::kVersionMismatch:
-                return fail(kNoSharedVersion, why);
-            case CloseOrigin::kIdleTimeout:
-            case CloseOrigin::kHandshakeTimeout:
+        using quic::ErrorKind;
+        const quic::Error& e = *out.closed;
+        const std::string why = describe(e);
+        switch (e.kind) {
+            case ErrorKind::kVersionNegotiation:
+            case ErrorKind::kUnreachable:
+                return fail(kCouldNotConnect, why);
+            case ErrorKind::kIdleTimeout:
+            case ErrorKind::kHandshakeTimeout:
+            case ErrorKind::kDeadlineExceeded:
                 return fail(kTimeout, why);
             default:
                 break;
         }
-        if (c.error.space == quic::ErrorSpace::kTransport && !tls_alert_name(c.error.code).empty())
+        if (e.space == quic::ErrorSpace::kTransport && !quic::tls_alert_description(e.code).empty())
             return fail(kTlsFailure, "TLS handshake failed: " + why);
-        if (c.origin == CloseOrigin::kPeer || c.origin == CloseOrigin::kStatelessReset)
-            return fail(kClosedByPeer, why);
+        if (e.remote) return fail(kClosedByPeer, why);
         return fail(kFailure, why);
     }
-    if (p.http_failed) return fail(kFileRefused, p.first_failure);
-    if (p.stream_failed) return fail(kHttp3Error, p.first_failure);
-    if (!p.first_failure.empty()) return fail(kFileRefused, p.first_failure);
-    return fail(kFailure, "the connection ended before every file arrived");
+    switch (f.failure()) {
+        case FetchFailure::kRefused:
+            return fail(kFileRefused, f.first_failure());
+        case FetchFailure::kStream:
+            return fail(kHttp3Error, f.first_failure());
+        case FetchFailure::kNone:
+            return fail(kFailure, "the connection ended before every file arrived");
+        default:
+            return fail(kFailure, f.first_failure());
+    }
 }
 
 // Where each URL's body goes: -o FILE (in order), else the remote name with -O or
@@ -164,8 +165,8 @@ std::vector<std::string> plan_outputs(const ClientOptions& o, const std::vector<
 }
 
 // The options of the HTTP/3 request: method, -H fields, body. Sets `error` for a bad -H.
-H3ClientOptions h3_options(const ClientOptions& o, std::string& error) {
-    H3ClientOptions h;
+RequestOptions request_options(const ClientOptions& o, std::string& error) {
+    RequestOptions h;
     for (const std::string& line : o.headers) {
         const size_t colon = line.find(':');
         if (colon == std::string::npos || colon == 0) {
@@ -197,7 +198,6 @@ H3ClientOptions h3_options(const ClientOptions& o, std::string& error) {
     h.method = !o.method.empty() ? o.method : o.head ? "HEAD" : h.has_body ? "POST" : "GET";
     h.include_headers = o.include || o.head;
     h.fail_on_error = o.fail_on_error;
-    h.verbose = o.verbose ? stderr : nullptr;
     return h;
 }
 
@@ -206,10 +206,10 @@ double ms(int64_t ns) {
 }
 
 // --json: one object for the connection.
-nlohmann::json stats_json(const quic::Connection& conn, const Url& url, double elapsed_s,
-                          uint64_t body_bytes, const H3Client* h3) {
+nlohmann::json stats_json(const quic::uv::Connection& conn, const Url& url, double elapsed_s,
+                          const Fetch& f, const FetchProtocol& protocol, bool h3) {
     const quic::ConnectionStats st = conn.stats();
-    const quic::ConnectionInfo& info = conn.info();
+    const quic::ConnectionInfo info = conn.details().info;
     nlohmann::json j;
     j["server"] = url.host + ":" + std::to_string(url.port);
     j["alpn"] = info.alpn;
@@ -221,8 +221,8 @@ nlohmann::json stats_json(const quic::Connection& conn, const Url& url, double e
     j["early_data_accepted"] = info.early_data_accepted;
     j["handshake_ms"] = ms(st.handshake_duration_ns);
     j["duration_ms"] = elapsed_s * 1e3;
-    j["body_bytes"] = body_bytes;
-    j["throughput_mbps"] = elapsed_s > 0 ? double(body_bytes) * 8 / elapsed_s / 1e6 : 0.0;
+    j["body_bytes"] = f.bytes_received();
+    j["throughput_mbps"] = elapsed_s > 0 ? double(f.bytes_received()) * 8 / elapsed_s / 1e6 : 0.0;
     j["bytes_sent"] = st.bytes_sent;
     j["bytes_received"] = st.bytes_received;
     j["packets_sent"] = st.packets_sent;
@@ -232,17 +232,10 @@ nlohmann::json stats_json(const quic::Connection& conn, const Url& url, double e
     j["min_rtt_ms"] = ms(st.min_rtt_ns);
     j["pto_count"] = st.pto_count;
     j["key_updates"] = st.key_updates;
+    protocol.add_json(j);
     if (h3) {
-        const quic::h3::SessionStats q = h3->stats();
-        j["qpack"] = {{"sections_encoded", q.sections_encoded},
-                      {"sections_encoded_dynamic", q.sections_encoded_dynamic},
-                      {"encoder_inserts", q.encoder_insert_count},
-                      {"sections_decoded", q.sections_decoded},
-                      {"sections_decoded_dynamic", q.sections_decoded_dynamic},
-                      {"sections_blocked", q.sections_blocked},
-                      {"decoder_inserts", q.decoder_insert_count}};
         nlohmann::json requests = nlohmann::json::array();
-        for (const H3Result& r : h3->results()) {
+        for (const FetchResult& r : f.results()) {
             nlohmann::json e = {{"url", r.url},
                                 {"status", r.status},
                                 {"bytes", r.bytes},
@@ -258,50 +251,37 @@ nlohmann::json stats_json(const quic::Connection& conn, const Url& url, double e
     return j;
 }
 
-int run_client(const ClientOptions& o) {
-    if (o.chacha20) reexec_with_env("OPENSSL_ia32cap", kHideAesNi);
-
-    // One connection: every URL must name the same server.
+// The URLs, checked: one server for all (one connection).
+std::optional<std::vector<Url>> parse_urls(const ClientOptions& o, std::string& error) {
     std::vector<Url> urls;
     for (const std::string& text : o.urls) {
-        std::string error;
         auto url = parse_url(text, error);
-        if (!url) return fail(kUsage, "bad URL " + text + ": " + error);
-        if (!urls.empty() && (url->host != urls[0].host || url->port != urls[0].port))
-            return fail(kUsage, "all URLs must name the same server (one connection)");
+        if (!url) {
+            error = "bad URL " + text + ": " + error;
+            return std::nullopt;
+        }
+        if (!urls.empty() && (url->host != urls[0].host || url->port != urls[0].port)) {
+            error = "all URLs must name the same server (one connection)";
+            return std::nullopt;
+        }
         urls.push_back(std::move(*url));
     }
-    if (o.outputs.size() > urls.size()) return fail(kUsage, "more -o files than URLs");
-    std::string error;
-    const std::vector<std::string> outputs = plan_outputs(o, urls, error);
-    if (!error.empty()) return fail(kUsage, error);
-    const bool h3 = o.alpn == kH3Alpn;
-    const bool body_to_stdout =
-        std::any_of(outputs.begin(), outputs.end(), [](const auto& f) { return f.empty(); });
-    H3ClientOptions h3o;
-    std::vector<Download> downloads;
-    std::vector<H3Request> requests;
-    if (h3) {
-        h3o = h3_options(o, error);
-        if (!error.empty()) return fail(kUsage, error);
-        h3o.progress = !o.silent && !o.verbose && !body_to_stdout && isatty(STDERR_FILENO);
-        for (size_t i = 0; i < urls.size(); ++i) {
-            const Url& u = urls[i];
-            std::string authority =
-                u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
-            if (u.port != 443) authority += ":" + std::to_string(u.port);
-            requests.push_back(H3Request{o.urls[i], authority, u.path, outputs[i]});
-        }
-    } else {
-        if (!o.headers.empty() || !o.data.empty() || !o.data_binary.empty() || !o.method.empty() ||
-            o.head || o.include || o.fail_on_error)
-            return fail(kUsage, "-H, -X, -d, --data-binary, -I, -i and -f need --alpn h3");
-        for (size_t i = 0; i < urls.size(); ++i) downloads.push_back({urls[i].path, outputs[i]});
+    return urls;
+}
+
+std::vector<FetchRequest> fetch_requests(const ClientOptions& o, const std::vector<Url>& urls) {
+    std::vector<FetchRequest> out;
+    for (size_t i = 0; i < urls.size(); ++i) {
+        const Url& u = urls[i];
+        std::string authority = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+        if (u.port != 443) authority += ":" + std::to_string(u.port);
+        out.push_back(FetchRequest{o.urls[i], authority, u.path});
     }
+    return out;
+}
 
-    auto remote = resolve(urls[0].host, urls[0].port, error);
-    if (!remote) return fail(kCannotResolve, "cannot resolve " + urls[0].host + ": " + error);
-
+quic::Result<std::shared_ptr<quic::TlsContext>> client_tls(const ClientOptions& o) {
+    std::string error;
     quic::TlsConfig tls;
     tls.alpn = {o.alpn};
     tls.verification = o.insecure          ? quic::CertificateVerification::kNone
@@ -310,165 +290,199 @@ int run_client(const ClientOptions& o) {
     tls.ca_file = o.cacert;
     tls.enable_early_data = o.zero_rtt;
     tls.keylog = open_keylog(o.keylog, error);
-    if (!error.empty()) return fail(kFailure, error);
-    auto tls_context = quic::TlsContext::create(std::move(tls));
-    if (!tls_context.ok()) return fail(kFailure, tls_context.error().to_string());
+    if (!error.empty()) return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, error);
+    auto context = quic::TlsContext::create(std::move(tls));
+    if (!context.ok()) return context.error();
+    return std::shared_ptr<quic::TlsContext>(std::move(context).value());
+}
 
-    quic::EndpointConfig config;
-    config.client_tls = std::move(tls_context).value();
-    config.connection.congestion_control = o.cc;
-    config.connection.enable_0rtt = o.zero_rtt;
-    config.connection.key_update_interval_packets = o.key_update;
-    if (std::string e = apply_qlog_options(o.qlog, config); !e.empty()) return fail(kFailure, e);
+// The loop's part of a run: the connection, the protocol, the timers, and the stop.
+class ClientRun {
+  public:
+    ClientRun(const ClientOptions& o, Fetch& f, quic::uv::Transport& t, uv_loop_t* loop)
+        : o_(o), fetch_(f), transport_(t), loop_(loop) {}
 
-    auto socket = quic::uv::UdpSocket::bind_any();
-    if (!socket.ok()) return fail(kFailure, socket.error().to_string());
-    SessionData session;
-    if (!o.session_file.empty()) session = load_session(o.session_file);
-
-    std::FILE* log = o.verbose && !h3 ? stderr : nullptr;
-    Loop loop;
-    quic::CryptoRandom random;
-    quic::Endpoint endpoint(std::move(config), random);
-    quic::uv::Driver driver(loop.get(), *socket, endpoint);
-    const quic::Path path{socket->local_address(), *remote};
-    if (o.verbose)
-        std::fprintf(stderr, "%s connecting to %s from %s%s (GSO %s, GRO %s)\n",
-                     h3 ? "*" : "quiver client:", remote->to_string().c_str(),
-                     path.local.to_string().c_str(),
-                     session.ticket.empty() ? "" : " with a session ticket",
-                     socket->gso_enabled() ? "on" : "off", socket->gro_enabled() ? "on" : "off");
-    auto connected =
-        endpoint.connect(quic::uv::clock_now(), path,
-                         quic::ConnectOptions{urls[0].host, session.ticket, session.token});
-    if (!connected.ok()) return fail(kFailure, connected.error().to_string());
-    std::shared_ptr<quic::Connection> conn = std::move(connected).value();
-    const quic::Time started = quic::uv::clock_now();
-    std::unique_ptr<HqClient> hq;
-    std::unique_ptr<H3Client> h3c;
-    // 0-RTT: the requests go with the first flight when the ticket allows early data.
-    if (h3) {
-        h3c = std::make_unique<H3Client>(conn, std::move(requests), std::move(h3o));
-        if (std::string e = h3c->start(started, o.zero_rtt); !e.empty()) return fail(kReadError, e);
-    } else {
-        hq = std::make_unique<HqClient>(conn, std::move(downloads), log);
-        if (o.zero_rtt) hq->open_requests();
-    }
-    auto progress = [&] {
-        Progress p;
-        if (h3c) {
-            p = {h3c->all_complete(), h3c->write_failed(), h3c->http_failed(), h3c->stream_failed(),
-                 h3c->first_failure()};
-        } else {
-            p = {hq->all_complete(), hq->write_failed(), false, false, hq->first_failure()};
+    void connect(const quic::SocketAddress& remote, const std::string& host) {
+        started_ = quic::uv::clock_now();
+        quic::uv::DialOptions d;
+        d.server_name = host;
+        fetch_.on_finished([this] { on_finished(); });
+        if (o_.zero_rtt) {
+            // 0-RTT: the requests go with the first flight when the ticket allows early data.
+            auto c = transport_.dial_early(remote, d);
+            if (!c.ok()) return closed(c.error());
+            adopt(*c);
+            conn_->on_handshake_completed([this] { handshake_done(); });
+            return;
         }
-        return p;
-    };
+        transport_.dial(remote, d, [this](quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
+            if (!c.ok()) return closed(c.error());
+            adopt(*c);
+            handshake_done();
+        });
+    }
+    void start_deadline() {
+        if (o_.timeout <= 0) return;
+        deadline_ = new_handle<uv_timer_t>();
+        uv_timer_init(loop_, deadline_);
+        deadline_->data = &on_deadline_;
+        uv_timer_start(deadline_, run_data<uv_timer_t>, static_cast<uint64_t>(o_.timeout * 1000),
+                       0);
+    }
+    ~ClientRun() {
+        close_handle(deadline_);
+        close_handle(linger_);
+    }
 
     Outcome outcome;
-    bool closing = false, ticket_received = false;
-    auto* stopper = new_handle<uv_check_t>();
-    auto* deadline = new_handle<uv_timer_t>();
-    auto* linger = new_handle<uv_timer_t>();
-    uv_check_init(loop.get(), stopper);
-    uv_timer_init(loop.get(), deadline);
-    uv_timer_init(loop.get(), linger);
+    std::shared_ptr<quic::uv::Connection> conn_;
+    std::unique_ptr<FetchProtocol> protocol_;
+    quic::Time started_{};
 
+  private:
+    void adopt(std::shared_ptr<quic::uv::Connection> c) {
+        conn_ = std::move(c);
+        conn_->on_closed([this](const quic::Error& e) { closed(e); });
+        const bool h3 = o_.alpn == kH3Alpn;
+        protocol_ = h3 ? make_h3_fetch(fetch_, conn_) : make_hq_fetch(fetch_, conn_);
+        protocol_->start();
+    }
+    void handshake_done() {
+        const quic::ConnectionStats st = conn_->stats();
+        fetch_.vlog("* handshake completed in %.1f ms: %s", double(st.handshake_duration_ns) / 1e6,
+                    describe(conn_->details().info).c_str());
+    }
+    // The connection ended (or could not be made): whatever did not arrive has failed.
+    void closed(const quic::Error& e) {
+        if (!closing_) outcome.closed = e;
+        finish("");
+    }
+    void on_finished() {
+        // --session-file wants the server's ticket: wait for it a little after the last file.
+        auto* store = dynamic_cast<FileSessionStore*>(transport_.config().sessions.get());
+        if (!store || store->ticket_received() || !fetch_.all_complete()) return finish("");
+        linger_ = new_handle<uv_timer_t>();
+        uv_timer_init(loop_, linger_);
+        linger_->data = &on_linger_;
+        uv_timer_start(linger_, run_data<uv_timer_t>, kTicketLingerMs, 0);
+        store_ = store;
+    }
     // Ends the connection (CONNECTION_CLOSE, application code 0) and stops once it is sent.
-    auto finish = [&](quic::Time now, const char* reason) {
-        if (closing) return;
-        closing = true;
-        if (!conn->is_closed() && conn->state() != quic::ConnectionState::kDraining &&
-            conn->state() != quic::ConnectionState::kClosing)
-            conn->close(now, 0, reason);
-        driver.wake();
-    };
-    auto save = [&] {
-        if (!o.session_file.empty() && !save_session(o.session_file, session))
-            std::fprintf(stderr, "quiver: warning: cannot write %s\n", o.session_file.c_str());
-    };
+    void finish(const char* reason) {
+        if (closing_) return;
+        closing_ = true;
+        transport_.close(0, reason, [this] { uv_stop(loop_); });
+    }
 
-    // The events both protocols pass on from the connection.
-    auto common = [&](const auto& event) {
-        if (auto* t = std::get_if<quic::SessionTicketReceived>(&event)) {
-            session.ticket = t->ticket;
-            ticket_received = true;
-            save();
-        } else if (auto* k = std::get_if<quic::NewTokenReceived>(&event)) {
-            session.token = k->token;
-            save();
-        } else if (auto* c = std::get_if<quic::ConnectionClosed>(&event)) {
-            if (!closing) outcome.closed = *c;
-        }
-    };
-    driver.on_activity = [&](quic::Time now) {
-        if (h3c) {
-            while (auto event = h3c->poll_event(now)) common(*event);
-        } else {
-            while (auto event = conn->poll_event()) {
-                if (log && !std::holds_alternative<quic::StreamReadable>(*event))
-                    std::fprintf(log, "quiver client: %s\n", describe(*event).c_str());
-                if (std::holds_alternative<quic::HandshakeCompleted>(*event) && log)
-                    std::fprintf(log, "quiver client: %s\n", describe(conn->info()).c_str());
-                common(*event);
-                hq->on_event(*event);
-            }
-        }
-        if (outcome.closed) return finish(now, "");
-        const bool finished = h3c ? h3c->finished() : hq->finished();
-        const bool all_complete = h3c ? h3c->all_complete() : hq->all_complete();
-        if (!finished) return;
-        if (o.session_file.empty() || ticket_received || !all_complete) return finish(now, "");
-        if (!uv_is_active(reinterpret_cast<uv_handle_t*>(linger)))
-            uv_timer_start(linger, run_data<uv_timer_t>, kTicketLingerMs, 0);
-    };
-    std::function<void()> linger_done = [&] { finish(quic::uv::clock_now(), ""); };
-    linger->data = &linger_done;
-    std::function<void()> timed_out = [&] {
+    const ClientOptions& o_;
+    Fetch& fetch_;
+    quic::uv::Transport& transport_;
+    uv_loop_t* loop_;
+    bool closing_ = false;
+    FileSessionStore* store_ = nullptr;
+    uv_timer_t* deadline_ = nullptr;
+    uv_timer_t* linger_ = nullptr;
+    std::function<void()> on_deadline_ = [this] {
         outcome.timed_out = true;
-        finish(quic::uv::clock_now(), "timeout");
+        finish("timeout");
     };
-    deadline->data = &timed_out;
-    if (o.timeout > 0)
-        uv_timer_start(deadline, run_data<uv_timer_t>, static_cast<uint64_t>(o.timeout * 1000), 0);
-    // After each loop iteration: once closing and the CONNECTION_CLOSE is with the kernel, stop.
-    std::function<void()> maybe_stop = [&] {
-        if (closing && driver.drained()) uv_stop(loop.get());
-    };
-    stopper->data = &maybe_stop;
-    uv_check_start(stopper, run_data<uv_check_t>);
+    std::function<void()> on_linger_ = [this] { finish(""); };
+};
 
-    driver.wake();  // the first Initial
-    uv_run(loop.get(), UV_RUN_DEFAULT);
+// The transport's configuration: TLS with the one ALPN, the transport and qlog options, 0-RTT,
+// key updates, and the session file as the session store.
+quic::Result<quic::uv::TransportConfig> client_config(const ClientOptions& o) {
+    auto tls = client_tls(o);
+    if (!tls.ok()) return tls.error();
+    quic::uv::TransportConfig config;
+    config.endpoint.client_tls = *tls;
+    apply_transport_options(o.transport, config.endpoint.connection);
+    config.endpoint.connection.enable_0rtt = o.zero_rtt;
+    config.endpoint.connection.key_update_interval_packets = o.key_update;
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+        return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
+    if (!o.session_file.empty())
+        config.sessions = std::make_shared<FileSessionStore>(o.session_file);
+    return config;
+}
 
-    const double elapsed = std::chrono::duration<double>(quic::uv::clock_now() - started).count();
-    if (h3c) h3c->end_progress();
-    if (o.verbose && h3c) {
-        std::fprintf(stderr, "* %s\n", describe(conn->stats()).c_str());
-        const quic::h3::SessionStats q = h3c->stats();
-        std::fprintf(
-            stderr,
-            "* QPACK: encoded %llu sections (%llu with the dynamic table), decoded %llu "
-            "(%llu with the dynamic table, %llu blocked)\n",
-            (unsigned long long)q.sections_encoded, (unsigned long long)q.sections_encoded_dynamic,
-            (unsigned long long)q.sections_decoded, (unsigned long long)q.sections_decoded_dynamic,
-            (unsigned long long)q.sections_blocked);
+// -v statistics and --json, once the loop has stopped.
+void report(const ClientOptions& o, const ClientRun& run, quic::uv::Transport& t, const Url& url,
+            const Fetch& fetch, bool body_to_stdout) {
+    if (!run.conn_) return;
+    if (o.verbose) {
+        std::fprintf(stderr, "* %s\n", describe(run.conn_->stats()).c_str());
+        if (std::string line = run.protocol_->summary(); !line.empty())
+            std::fprintf(stderr, "* %s\n", line.c_str());
+        std::fprintf(stderr, "* socket: %s\n", describe(t.socket_stats()).c_str());
     }
     if (o.json) {
-        const uint64_t body = h3c ? h3c->bytes_received() : hq->bytes_received();
-        const std::string text = stats_json(*conn, urls[0], elapsed, body, h3c.get()).dump();
+        const double elapsed =
+            std::chrono::duration<double>(quic::uv::clock_now() - run.started_).count();
+        const std::string text =
+            stats_json(*run.conn_, url, elapsed, fetch, *run.protocol_, o.alpn == kH3Alpn).dump();
         std::fprintf(body_to_stdout ? stderr : stdout, "%s\n", text.c_str());
     }
-    if (log) {
-        std::fprintf(log, "quiver client: %s\n", describe(conn->stats()).c_str());
-        std::fprintf(log, "quiver client: socket: %s\n", describe(socket->stats()).c_str());
+}
+
+// The requests' options, checked against the protocol: hq-interop has GET only.
+std::optional<RequestOptions> checked_request_options(const ClientOptions& o, std::string& error) {
+    if (o.alpn == kH3Alpn) {
+        RequestOptions ro = request_options(o, error);
+        if (!error.empty()) return std::nullopt;
+        return ro;
     }
-    driver.close();
-    close_handle(stopper);
-    close_handle(deadline);
-    close_handle(linger);
+    if (!o.headers.empty() || !o.data.empty() || !o.data_binary.empty() || !o.method.empty() ||
+        o.head || o.include || o.fail_on_error) {
+        error = "-H, -X, -d, --data-binary, -I, -i and -f need --alpn h3";
+        return std::nullopt;
+    }
+    return RequestOptions{};
+}
+
+int run_client(const ClientOptions& o) {
+    if (o.chacha20) reexec_with_env("OPENSSL_ia32cap", kHideAesNi);
+    std::string error;
+    auto urls = parse_urls(o, error);
+    if (!urls) return fail(kUsage, error);
+    if (o.outputs.size() > urls->size()) return fail(kUsage, "more -o files than URLs");
+    const std::vector<std::string> outputs = plan_outputs(o, *urls, error);
+    auto ro = checked_request_options(o, error);
+    if (!error.empty()) return fail(kUsage, error);
+    const bool body_to_stdout =
+        std::any_of(outputs.begin(), outputs.end(), [](const auto& f) { return f.empty(); });
+    const bool progress =
+        o.alpn == kH3Alpn && !o.silent && !o.verbose && !body_to_stdout && isatty(STDERR_FILENO);
+    Fetch fetch(fetch_requests(o, *urls), outputs, *ro, progress, o.verbose ? stderr : nullptr);
+    if (std::string e = fetch.open_body(); !e.empty()) return fail(kReadError, e);
+
+    auto remote = resolve((*urls)[0].host, (*urls)[0].port, error);
+    if (!remote) return fail(kCannotResolve, "cannot resolve " + (*urls)[0].host + ": " + error);
+    auto config = client_config(o);
+    if (!config.ok())
+        return fail(kFailure, config.error().reason.empty() ? config.error().to_string()
+                                                            : config.error().reason);
+    const auto* store = static_cast<FileSessionStore*>(config->sessions.get());
+    const bool has_ticket = store && store->has_ticket();
+    Loop loop;
+    auto transport = quic::uv::Transport::create(
+        loop.get(),
+        *quic::SocketAddress::parse(
+            remote->family() == quic::SocketAddress::Family::kIpv4 ? "0.0.0.0:0" : "[::]:0"),
+        std::move(config).value());
+    if (!transport.ok()) return fail(kFailure, transport.error().to_string());
+    quic::uv::Transport& t = **transport;
+    fetch.vlog("* connecting to %s from %s%s (GSO %s, GRO %s)", remote->to_string().c_str(),
+               t.local_address().to_string().c_str(), has_ticket ? " with a session ticket" : "",
+               t.gso_enabled() ? "on" : "off", t.gro_enabled() ? "on" : "off");
+    ClientRun run(o, fetch, t, loop.get());
+    run.connect(*remote, (*urls)[0].host);
+    run.start_deadline();
+    uv_run(loop.get(), UV_RUN_DEFAULT);
+    fetch.end_progress();
+    report(o, run, t, (*urls)[0], fetch, body_to_stdout);
     std::fflush(stdout);
-    return verdict(o, progress(), outcome);
+    return verdict(o, fetch, run.outcome);
 }
 
 }  // namespace
@@ -520,7 +534,7 @@ Command register_client(CLI::App& app) {
     sub->add_option("--cacert", o->cacert, "Verify the server with the CAs in FILE (PEM)")
         ->check(CLI::ExistingFile);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
-    add_cc_option(sub, o->cc);
+    add_transport_options(sub, o->transport);
     sub->add_option("--timeout", o->timeout, "Give up after SECONDS in all (default: none)")
         ->check(CLI::NonNegativeNumber);
     sub->add_flag("-v,--verbose", o->verbose,

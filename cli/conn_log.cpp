@@ -1,84 +1,29 @@
 #include "conn_log.h"
-#include "quic/overloaded.h"
-
-#include <openssl/ssl.h>
 
 #include <cstdio>
 
 namespace quiver {
-namespace {
-
-std::string format(const char* fmt, unsigned long long a, unsigned long long b = 0) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, fmt, a, b);
-    return buf;
-}
-
-}  // namespace
-
-std::string tls_alert_name(uint64_t code) {
-    if (code < 0x100 || code > 0x1ff) return "";
-    return SSL_alert_desc_string_long(static_cast<int>(code - 0x100));
-}
-
-std::string describe(const quic::ConnectionEvent& event) {
-    using namespace quic;
-    return std::visit(
-        quic::Overloaded{
-            [](const HandshakeCompleted&) -> std::string { return "handshake completed"; },
-            [](const HandshakeConfirmed&) -> std::string { return "handshake confirmed"; },
-            [](const StreamOpened& e) {
-                return format("stream %llu opened by the peer", e.stream_id);
-            },
-            [](const StreamReadable& e) { return format("stream %llu readable", e.stream_id); },
-            [](const StreamWritable& e) { return format("stream %llu writable", e.stream_id); },
-            [](const StreamResetReceived& e) {
-                return format("stream %llu reset by the peer (code 0x%llx)", e.stream_id,
-                              e.error_code);
-            },
-            [](const StopSendingReceived& e) {
-                return format("stream %llu: STOP_SENDING (code 0x%llx)", e.stream_id, e.error_code);
-            },
-            [](const StreamsAvailable& e) -> std::string {
-                return e.bidirectional ? "more bidirectional streams allowed"
-                                       : "more unidirectional streams allowed";
-            },
-            [](const DatagramReceived& e) {
-                return format("datagram of %llu bytes", e.data.size());
-            },
-            [](const SessionTicketReceived& e) {
-                return format("session ticket received (%llu bytes)", e.ticket.size());
-            },
-            [](const NewTokenReceived& e) {
-                return format("NEW_TOKEN received (%llu bytes)", e.token.size());
-            },
-            [](const ZeroRttRejected&) -> std::string { return "0-RTT rejected by the server"; },
-            [](const ConnectionClosed& e) { return "connection closed: " + describe(e); },
-        },
-        event);
-}
-
-std::string describe(const quic::ConnectionClosed& closed) {
-    using quic::CloseOrigin;
-    const quic::Error& e = closed.error;
-    std::string what = e.to_string();
-    const std::string alert = e.space == quic::ErrorSpace::kTransport ? tls_alert_name(e.code) : "";
-    if (!alert.empty()) what = "TLS alert " + alert + " (" + what + ")";
-    switch (closed.origin) {
-        case CloseOrigin::kPeer:
-            return "closed by the peer: " + what;
-        case CloseOrigin::kLocal:
-            return "closed locally: " + what;
-        case CloseOrigin::kIdleTimeout:
+std::string describe(const quic::Error& e) {
+    using quic::ErrorKind;
+    switch (e.kind) {
+        case ErrorKind::kIdleTimeout:
             return "idle timeout";
-        case CloseOrigin::kHandshakeTimeout:
+        case ErrorKind::kHandshakeTimeout:
             return "handshake timeout";
-        case CloseOrigin::kStatelessReset:
+        case ErrorKind::kStatelessReset:
             return "stateless reset by the peer";
-        case CloseOrigin::kVersionMismatch:
+        case ErrorKind::kVersionNegotiation:
             return "no shared QUIC version with the server";
+        case ErrorKind::kProtocol:
+            break;
+        default:
+            return e.reason.empty() ? e.to_string() : e.reason;
     }
-    return what;
+    std::string what = e.to_string();
+    const std::string alert =
+        e.space == quic::ErrorSpace::kTransport ? quic::tls_alert_description(e.code) : "";
+    if (!alert.empty()) what = "TLS alert " + alert + " (" + what + ")";
+    return (e.remote ? "closed by the peer: " : "closed locally: ") + what;
 }
 
 std::string describe(const quic::ConnectionInfo& info) {
@@ -92,7 +37,7 @@ std::string describe(const quic::ConnectionInfo& info) {
     return buf;
 }
 
-std::string describe(const quic::uv::UdpSocket::Stats& s) {
+std::string describe(const quic::uv::SocketStats& s) {
     char buf[256];
     std::snprintf(buf, sizeof buf,
                   "sent %llu datagrams in %llu calls (%llu GSO batches), received %llu in %llu "

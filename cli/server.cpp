@@ -13,16 +13,17 @@
 #include <string>
 #include <vector>
 
-#include "cc_option.h"
 #include "commands.h"
 #include "conn_log.h"
-#include "endpoint/endpoint.h"
-#include "h3_server.h"
+#include "h3_serve.h"
 #include "hq_interop.h"
-#include "hq_server.h"
+#include "hq_serve.h"
 #include "keylog.h"
+#include "log.h"
 #include "qlog_option.h"
-#include "uv/driver.h"
+#include "quic/http3/error.h"
+#include "quic/uv/transport.h"
+#include "transport_options.h"
 #include "uv_handles.h"
 
 namespace quiver {
@@ -35,8 +36,7 @@ struct ServerOptions {
     std::string upload_dir;
     std::string cert, key, keylog;
     bool retry = false, zero_rtt = false, verbose = false;
-    quic::CongestionControl cc = quic::CongestionControl::kCubic;
-    double max_idle_timeout = 30;
+    TransportOptions transport;
 };
 
 int fail(const std::string& message) {
@@ -68,62 +68,11 @@ void raise_fd_limit() {
     }
 }
 
-// One accepted connection. The ALPN is known once the handshake completes; until then its
-// events wait in the connection (0-RTT requests included) for the handler the ALPN picks.
-class ServerConnection {
-  public:
-    ServerConnection(std::shared_ptr<quic::Connection> c, const std::string& root,
-                     const std::string& upload_dir, std::FILE* log)
-        : conn_(std::move(c)), root_(root), upload_dir_(upload_dir), log_(log) {}
-
-    void on_activity(quic::Time now) {
-        if (!hq_ && !h3_) {
-            const std::string& alpn = conn_->info().alpn;
-            if (alpn == kH3Alpn)
-                h3_ = std::make_unique<H3ServerSession>(conn_, root_, upload_dir_, log_);
-            else if (alpn == kHqAlpn)
-                hq_ = std::make_unique<HqServerSession>(conn_, root_, log_);
-            else if (!alpn.empty())
-                conn_->close(now, 0, "no application protocol for ALPN " + alpn);
-        }
-        if (h3_) h3_->on_activity(now);
-        if (hq_) hq_->on_activity();
-    }
-    void close(quic::Time now) {
-        if (conn_->is_closed()) return;
-        if (h3_)
-            h3_->close(now);
-        else
-            conn_->close(now, 0, "server shutting down");
-    }
-    bool closed() const { return conn_->is_closed(); }
-
-  private:
-    std::shared_ptr<quic::Connection> conn_;
-    std::string root_, upload_dir_;
-    std::FILE* log_;
-    std::unique_ptr<HqServerSession> hq_;
-    std::unique_ptr<H3ServerSession> h3_;
-};
-
-int run_server(const ServerOptions& o) {
-    auto listen = quic::SocketAddress::parse(o.listen);
-    if (!listen) return fail("bad --listen address " + o.listen + " (want ADDR:PORT, [::]:4433)");
-    char root[PATH_MAX];
-    if (!realpath(o.root.c_str(), root))
-        return fail("cannot serve " + o.root + ": no such directory");
-    std::string upload_dir;
-    if (!o.upload_dir.empty()) {
-        char real[PATH_MAX];
-        if (!realpath(o.upload_dir.c_str(), real))
-            return fail("cannot upload to " + o.upload_dir + ": no such directory");
-        upload_dir = real;
-    }
-    if (o.cert.empty() != o.key.empty()) return fail("--cert and --key go together");
-    raise_fd_limit();
-
+// The transport's configuration: TLS (h3 and hq-interop by ALPN), address validation, 0-RTT,
+// the transport and qlog options.
+quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o) {
     auto ck = certificate(o);
-    if (!ck.ok()) return fail(ck.error().to_string());
+    if (!ck.ok()) return ck.error();
     std::string error;
     quic::TlsConfig tls;
     tls.is_server = true;
@@ -131,89 +80,129 @@ int run_server(const ServerOptions& o) {
     tls.certificate = std::move(ck).value();
     tls.enable_early_data = o.zero_rtt;
     tls.keylog = open_keylog(o.keylog, error);
-    if (!error.empty()) return fail(error);
+    if (!error.empty()) return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, error);
     auto tls_context = quic::TlsContext::create(std::move(tls));
-    if (!tls_context.ok()) return fail(tls_context.error().to_string());
+    if (!tls_context.ok()) return tls_context.error();
+    quic::uv::TransportConfig config;
+    config.endpoint.server_tls = std::move(tls_context).value();
+    config.endpoint.require_retry = o.retry;
+    config.endpoint.connection.enable_0rtt = o.zero_rtt;
+    apply_transport_options(o.transport, config.endpoint.connection);
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+        return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
+    return config;
+}
 
-    quic::EndpointConfig config;
-    config.server_tls = std::move(tls_context).value();
-    config.require_retry = o.retry;
-    config.connection.enable_0rtt = o.zero_rtt;
-    config.connection.congestion_control = o.cc;
-    config.connection.max_idle_timeout = std::chrono::duration_cast<quic::Duration>(
-        std::chrono::duration<double>(o.max_idle_timeout));
-    if (std::string e = apply_qlog_options(o.qlog, config); !e.empty()) return fail(e);
+// What the server does with each connection: the protocol its ALPN chose (known once the
+// handshake completed), files from the root either way.
+class FileService {
+  public:
+    FileService(std::string root, std::string upload_dir, std::FILE* log)
+        : root_(std::move(root)),
+          log_(log),
+          h3_(file_handler(root_, std::move(upload_dir), Log(log, "quiver server: "))) {
+        h3_.on_connection_closed([log](quic::uv::Connection& c, const quic::h3::SessionStats& q,
+                                       const quic::Error& why) {
+            Log l(log, "quiver server: " + c.details().remote.to_string() + ": ");
+            l("%s; %s", describe(why).c_str(), describe(c.stats()).c_str());
+            l("QPACK: encoded %llu sections (%llu with the dynamic table, %llu inserts), decoded "
+              "%llu (%llu with the dynamic table, %llu blocked)",
+              (unsigned long long)q.sections_encoded,
+              (unsigned long long)q.sections_encoded_dynamic,
+              (unsigned long long)q.encoder_insert_count, (unsigned long long)q.sections_decoded,
+              (unsigned long long)q.sections_decoded_dynamic,
+              (unsigned long long)q.sections_blocked);
+        });
+    }
 
-    auto socket = quic::uv::UdpSocket::bind(*listen);
-    if (!socket.ok()) return fail(socket.error().to_string());
-    std::fprintf(stderr, "quiver server: listening on %s (GSO %s, GRO %s), serving %s\n",
-                 socket->local_address().to_string().c_str(), socket->gso_enabled() ? "on" : "off",
-                 socket->gro_enabled() ? "on" : "off", root);
+    void serve(const std::shared_ptr<quic::uv::Connection>& c) {
+        const quic::uv::ConnectionDetails d = c->details();
+        Log l(log_, "quiver server: " + d.remote.to_string() + ": ");
+        l("new connection (%s)", d.info.alpn.c_str());
+        l("%s", describe(d.info).c_str());
+        if (d.info.alpn == kH3Alpn) return h3_.serve(c);
+        if (d.info.alpn == kHqAlpn) {
+            c->on_closed([l, c](const quic::Error& why) {
+                l("%s; %s", describe(why).c_str(), describe(c->stats()).c_str());
+            });
+            return serve_hq(c, root_, l);
+        }
+        c->close(0, "no application protocol for ALPN " + d.info.alpn);
+    }
+    // SIGINT/SIGTERM: H3_NO_ERROR for h3 connections, then the transport closes the others.
+    void close() {
+        h3_.close(quic::h3::to_underlying(quic::h3::H3Error::kNoError), "server shutting down");
+    }
 
-    std::FILE* log = o.verbose ? stderr : nullptr;
+  private:
+    std::string root_;
+    std::FILE* log_;
+    quic::h3::Server h3_;
+};
+
+void report(quic::uv::Transport& transport, std::FILE* log) {
+    if (!log) return;
+    std::fprintf(log, "quiver server: %s\n", describe(transport.socket_stats()).c_str());
+    const auto& e = transport.endpoint().stats();
+    std::fprintf(log,
+                 "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
+                 "negotiations, %llu retries, %llu stateless resets, %llu refused\n",
+                 (unsigned long long)e.datagrams_received, (unsigned long long)e.datagrams_dropped,
+                 (unsigned long long)e.version_negotiations_sent,
+                 (unsigned long long)e.retries_sent, (unsigned long long)e.stateless_resets_sent,
+                 (unsigned long long)e.connections_refused);
+}
+
+// The realpath of a directory the options name, or "" with `error` set.
+std::string real_directory(const std::string& dir, const char* what, std::string& error) {
+    char real[PATH_MAX];
+    if (realpath(dir.c_str(), real)) return real;
+    error = std::string("cannot ") + what + " " + dir + ": no such directory";
+    return "";
+}
+
+int run_server(const ServerOptions& o) {
+    auto listen = quic::SocketAddress::parse(o.listen);
+    if (!listen) return fail("bad --listen address " + o.listen + " (want ADDR:PORT, [::]:4433)");
+    std::string error;
+    const std::string root = real_directory(o.root, "serve", error);
+    const std::string upload_dir =
+        o.upload_dir.empty() ? "" : real_directory(o.upload_dir, "upload to", error);
+    if (!error.empty()) return fail(error);
+    if (o.cert.empty() != o.key.empty()) return fail("--cert and --key go together");
+    raise_fd_limit();
+    auto config = server_config(o);
+    if (!config.ok())
+        return fail(config.error().reason.empty() ? config.error().to_string()
+                                                  : config.error().reason);
+
     Loop loop;
-    quic::CryptoRandom random;
-    quic::Endpoint endpoint(std::move(config), random);
-    quic::uv::Driver driver(loop.get(), *socket, endpoint);
-    driver.on_error = [](const quic::Error& e) {
+    auto created = quic::uv::Transport::create(loop.get(), *listen, std::move(config).value());
+    if (!created.ok()) return fail(created.error().to_string());
+    quic::uv::Transport& transport = **created;
+    std::fprintf(stderr, "quiver server: listening on %s (GSO %s, GRO %s), serving %s\n",
+                 transport.local_address().to_string().c_str(),
+                 transport.gso_enabled() ? "on" : "off", transport.gro_enabled() ? "on" : "off",
+                 root.c_str());
+    transport.on_error([](const quic::Error& e) {
         std::fprintf(stderr, "quiver server: %s\n", e.to_string().c_str());
-    };
-    std::vector<std::unique_ptr<ServerConnection>> sessions;
+    });
+    std::FILE* log = o.verbose ? stderr : nullptr;
+    FileService service(root, upload_dir, log);
+    auto listener = transport.listen();
+    if (!listener.ok()) return fail(listener.error().to_string());
+    (*listener)->on_connection([&](std::shared_ptr<quic::uv::Connection> c) { service.serve(c); });
+
+    // Close every connection and stop once the kernel has every CONNECTION_CLOSE.
     bool shutting_down = false;
-
-    auto close_all = [&](quic::Time now) {
-        for (auto& s : sessions) s->close(now);
-    };
-    driver.on_activity = [&](quic::Time now) {
-        while (auto c = endpoint.accept())
-            sessions.push_back(
-                std::make_unique<ServerConnection>(std::move(c), root, upload_dir, log));
-        for (auto& s : sessions) s->on_activity(now);
-        std::erase_if(sessions, [](const auto& s) { return s->closed(); });
-        if (shutting_down) close_all(now);  // connections that arrived meanwhile
-    };
-
-    // SIGINT/SIGTERM through libuv (no global state): close, flush, and stop once the kernel
-    // has every CONNECTION_CLOSE.
-    std::function<void()> shut_down = [&] {
-        if (shutting_down) return;
-        shutting_down = true;
+    SignalWatch signals(loop.get(), [&] {
+        if (std::exchange(shutting_down, true)) return;
         if (log) std::fprintf(log, "quiver server: shutting down\n");
-        driver.on_activity(quic::uv::clock_now());
-        driver.wake();
-    };
-    auto* sigint = new_handle<uv_signal_t>();
-    auto* sigterm = new_handle<uv_signal_t>();
-    auto* stopper = new_handle<uv_check_t>();
-    for (auto [h, signum] : {std::pair{sigint, SIGINT}, std::pair{sigterm, SIGTERM}}) {
-        uv_signal_init(loop.get(), h);
-        h->data = &shut_down;
-        uv_signal_start(h, run_data<uv_signal_t, int>, signum);
-    }
-    std::function<void()> maybe_stop = [&] {
-        if (shutting_down && driver.drained()) uv_stop(loop.get());
-    };
-    uv_check_init(loop.get(), stopper);
-    stopper->data = &maybe_stop;
-    uv_check_start(stopper, run_data<uv_check_t>);
-
+        service.close();
+        transport.close(0, "server shutting down", [&] { uv_stop(loop.get()); });
+    });
     uv_run(loop.get(), UV_RUN_DEFAULT);
-
-    if (log) {
-        std::fprintf(log, "quiver server: %s\n", describe(driver.socket().stats()).c_str());
-        const auto& e = endpoint.stats();
-        std::fprintf(
-            log,
-            "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
-            "negotiations, %llu retries, %llu stateless resets, %llu refused\n",
-            (unsigned long long)e.datagrams_received, (unsigned long long)e.datagrams_dropped,
-            (unsigned long long)e.version_negotiations_sent, (unsigned long long)e.retries_sent,
-            (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused);
-    }
-    driver.close();
-    close_handle(sigint);
-    close_handle(sigterm);
-    close_handle(stopper);
+    report(transport, log);
     return 0;
 }
 
@@ -243,10 +232,7 @@ Command register_server(CLI::App& app) {
     sub->add_option("--key", o->key, "Private key (PEM) for --cert")->check(CLI::ExistingFile);
     sub->add_flag("--retry", o->retry, "Answer every new client with a Retry (address validation)");
     sub->add_flag("--0rtt", o->zero_rtt, "Accept 0-RTT data on resumed connections");
-    add_cc_option(sub, o->cc);
-    sub->add_option("--max-idle-timeout", o->max_idle_timeout,
-                    "Idle timeout we advertise, in seconds (default 30, 0 = none)")
-        ->check(CLI::NonNegativeNumber);
+    add_transport_options(sub, o->transport);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     sub->add_flag("-v,--verbose", o->verbose, "Connection events on stderr");
     add_qlog_options(sub, o->qlog);

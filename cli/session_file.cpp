@@ -55,4 +55,24 @@ bool save_session(const std::string& path, const SessionData& data) {
     return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+quic::uv::StoredSession FileSessionStore::get(const std::string&) {
+    return quic::uv::StoredSession{data_.ticket, data_.token};
+}
+
+void FileSessionStore::put_ticket(const std::string&, quic::Bytes ticket) {
+    data_.ticket = std::move(ticket);
+    ticket_received_ = true;
+    save();
+}
+
+void FileSessionStore::put_token(const std::string&, quic::Bytes token) {
+    data_.token = std::move(token);
+    save();
+}
+
+void FileSessionStore::save() {
+    if (!save_session(path_, data_))
+        std::fprintf(stderr, "quiver: warning: cannot write %s\n", path_.c_str());
+}
+
 }  // namespace quiver

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "quic/bytes.h"
+#include "quic/uv/session_store.h"
 
 namespace quiver {
 
@@ -17,5 +18,25 @@ struct SessionData {
 SessionData load_session(const std::string& path);
 // Written to a temporary file and renamed, so a crash never leaves half a file.
 bool save_session(const std::string& path, const SessionData& data);
+
+// --session-file as the transport's session store (quic/uv/session_store.h): the file keeps
+// one session, offered whatever the server's name; each new ticket or token is written at
+// once (a warning on stderr when the file cannot be written).
+class FileSessionStore final : public quic::uv::SessionStore {
+  public:
+    explicit FileSessionStore(std::string path)
+        : path_(std::move(path)), data_(load_session(path_)) {}
+    quic::uv::StoredSession get(const std::string& server) override;
+    void put_ticket(const std::string& server, quic::Bytes ticket) override;
+    void put_token(const std::string& server, quic::Bytes token) override;
+    bool has_ticket() const { return !data_.ticket.empty(); }
+    bool ticket_received() const { return ticket_received_; }
+
+  private:
+    void save();
+    std::string path_;
+    SessionData data_;
+    bool ticket_received_ = false;
+};
 
 }  // namespace quiver

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 
+#include "cc/bbr.h"
 #include "cc/cubic.h"
 #include "cc/new_reno.h"
 
@@ -10,12 +11,14 @@ namespace quic {
 CongestionController::~CongestionController() = default;
 
 std::unique_ptr<CongestionController> make_congestion_controller(
-    CongestionControlAlgorithm algorithm, size_t max_datagram_size) {
+    CongestionControlAlgorithm algorithm, size_t max_datagram_size, Random& random) {
     switch (algorithm) {
         case CongestionControlAlgorithm::kNewReno:
             return std::make_unique<NewReno>(max_datagram_size);
         case CongestionControlAlgorithm::kCubic:
             return std::make_unique<Cubic>(max_datagram_size);
+        case CongestionControlAlgorithm::kBbr:
+            return std::make_unique<Bbr>(max_datagram_size, random);
     }
     return std::make_unique<NewReno>(max_datagram_size);  // not reached: the switch is complete
 }
@@ -37,6 +40,7 @@ bool equals_ascii_lower(std::string_view s, std::string_view lower) {
 std::optional<CongestionControlAlgorithm> parse_congestion_control(std::string_view name) {
     if (equals_ascii_lower(name, "newreno")) return CongestionControlAlgorithm::kNewReno;
     if (equals_ascii_lower(name, "cubic")) return CongestionControlAlgorithm::kCubic;
+    if (equals_ascii_lower(name, "bbr")) return CongestionControlAlgorithm::kBbr;
     return std::nullopt;
 }
 
@@ -46,6 +50,8 @@ const char* congestion_control_name(CongestionControlAlgorithm algorithm) {
             return "newreno";
         case CongestionControlAlgorithm::kCubic:
             return "cubic";
+        case CongestionControlAlgorithm::kBbr:
+            return "bbr";
     }
     return "unknown";
 }

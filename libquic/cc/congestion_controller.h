@@ -16,11 +16,10 @@
 // - Persistent congestion (§7.6) is established by loss recovery, which knows the RTT
 //   variables and the send times across packet number spaces; it passes the verdict in.
 //
-// Room for BBR (later): BBR needs per-ACK delivery-rate samples. Those are stamped on each sent
-// packet (delivered bytes and time at send) and come back with the ACK; the plan is a sampler
-// next to the controller whose per-packet stamp lives in the sent-packet record and arrives
-// here through new fields of AckedPacketInfo, plus an optional pacing-rate query. Nothing in
-// this interface assumes a window-only algorithm beyond congestion_window().
+// Delivery-rate based controllers (BBR) need per-packet delivery state: on_packet_sent returns
+// a DeliveryStamp, the connection keeps it in the sent-packet record (recovery/sent_packet.h)
+// and hands it back in AckedPacketInfo / LostPacketInfo. Such controllers also choose the
+// pacing rate themselves (pacing()); the others leave it to the pacer's RFC 9002 §7.7 formula.
 #pragma once
 
 #include <cstddef>
@@ -31,11 +30,14 @@
 #include <span>
 #include <string_view>
 
+#include "cc/delivery_rate_sampler.h"
 #include "quic/time.h"
 
 namespace quic {
 
-enum class CongestionControlAlgorithm { kNewReno, kCubic };
+enum class CongestionControlAlgorithm { kNewReno, kCubic, kBbr };
+
+class Random;
 
 // RFC 9002 Appendix B.2: "with a minimum value of 1200 bytes". Smaller values given to the
 // controllers are raised to this (it also keeps every division by the datagram size safe).
@@ -72,6 +74,7 @@ struct AckedPacketInfo {
     uint64_t packet_number;
     size_t bytes;
     Time time_sent;
+    DeliveryStamp delivery{};  // what on_packet_sent returned for it
 };
 
 // An in-flight packet declared lost (§6.1).
@@ -79,6 +82,14 @@ struct LostPacketInfo {
     uint64_t packet_number;
     size_t bytes;
     Time time_sent;
+    DeliveryStamp delivery{};  // what on_packet_sent returned for it
+};
+
+// The rate a controller wants packets paced at, and the burst it allows after a pause
+// (draft-ietf-ccwg-bbr, "Pacing Rate" and "Send Quantum").
+struct PacingParameters {
+    double bytes_per_second = 0;
+    uint64_t burst_bytes = 0;
 };
 
 class CongestionController {
@@ -86,8 +97,10 @@ class CongestionController {
     virtual ~CongestionController();
 
     // A packet left. Only in_flight packets are added to bytes in flight (Appendix B.4). An
-    // in-flight send also ends an application-limited period (see on_app_limited).
-    virtual void on_packet_sent(Time now, size_t bytes, bool in_flight) = 0;
+    // in-flight send also ends an application-limited period (see on_app_limited). Returns the
+    // delivery state to keep with the packet and pass back when it is acked or lost (default
+    // for controllers that do not sample delivery rate, and for packets not in flight).
+    virtual DeliveryStamp on_packet_sent(Time now, size_t bytes, bool in_flight) = 0;
 
     // Newly acknowledged packets of one ACK frame (Appendix B.5), with the RTT estimate after
     // that ACK's sample was taken.
@@ -132,10 +145,15 @@ class CongestionController {
     // recovery period belongs to the congestion event that started it.
     virtual bool in_recovery(Time /*sent_time*/) const { return false; }
 
-    // "newreno", "cubic": the algorithm's name, as parse_congestion_control accepts it.
+    // The pacing the controller asks for; nullopt: pace at N * cwnd / smoothed_rtt (RFC 9002
+    // §7.7, cc/pacer.h). Changes after every event above.
+    virtual std::optional<PacingParameters> pacing() const { return std::nullopt; }
+
+    // "newreno", "cubic", "bbr": the algorithm's name, as parse_congestion_control accepts it.
     virtual const char* name() const = 0;
     // The qlog congestion state ("slow_start", "congestion_avoidance", "application_limited",
-    // "recovery"; draft-ietf-quic-qlog-quic-events, congestion_state_updated).
+    // "recovery"; draft-ietf-quic-qlog-quic-events, congestion_state_updated; BBR names its
+    // own states, "startup", "probe_bw_up", ...).
     virtual const char* state_name() const = 0;
 
     // How many more bytes may be put in flight now (0 when full or over, e.g. after probes).
@@ -148,10 +166,11 @@ class CongestionController {
     bool can_send(size_t bytes) const { return bytes <= available_window(); }
 };
 
+// random must outlive the controller (BBR randomizes when it probes for bandwidth).
 std::unique_ptr<CongestionController> make_congestion_controller(
-    CongestionControlAlgorithm algorithm, size_t max_datagram_size);
+    CongestionControlAlgorithm algorithm, size_t max_datagram_size, Random& random);
 
-// For the CLI: "newreno" or "cubic" (ASCII case-insensitive); nullopt otherwise.
+// For the CLI: "newreno", "cubic" or "bbr" (ASCII case-insensitive); nullopt otherwise.
 std::optional<CongestionControlAlgorithm> parse_congestion_control(std::string_view name);
 
 // The inverse of parse_congestion_control.

@@ -20,16 +20,17 @@ LossBasedController::LossBasedController(size_t max_datagram_size)
     cwnd_ = initial_congestion_window(mds_);
 }
 
-void LossBasedController::on_packet_sent(Time now, size_t bytes, bool in_flight) {
+DeliveryStamp LossBasedController::on_packet_sent(Time now, size_t bytes, bool in_flight) {
     // Appendix B.4: only packets with non-ACK frames count; ACK-only packets neither count
     // nor end an application-limited period.
-    if (!in_flight) return;
+    if (!in_flight) return {};
     bytes_in_flight_ += bytes;
     if (app_limited_since_) {
         const Time start = *app_limited_since_;
         app_limited_since_.reset();
         on_app_limited_period_end(start, now);
     }
+    return {};  // no delivery-rate sampling
 }
 
 void LossBasedController::on_packets_acked(std::span<const AckedPacketInfo> acked, Time now,

@@ -15,7 +15,7 @@ namespace quic {
 // how it grows in congestion avoidance.
 class LossBasedController : public CongestionController {
   public:
-    void on_packet_sent(Time now, size_t bytes, bool in_flight) override;
+    DeliveryStamp on_packet_sent(Time now, size_t bytes, bool in_flight) override;
     void on_packets_acked(std::span<const AckedPacketInfo> acked, Time now,
                           const RttSnapshot& rtt) override;
     void on_packets_lost(std::span<const LostPacketInfo> lost, Time now,

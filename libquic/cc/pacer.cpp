@@ -46,6 +46,14 @@ void Pacer::update(Time now, uint64_t congestion_window, Duration smoothed_rtt,
     }
 }
 
+void Pacer::set_rate(Time now, double bytes_per_second, uint64_t burst_bytes) {
+    tokens_ = tokens(now);
+    last_ = now;
+    capacity_ = static_cast<double>(std::max<uint64_t>(burst_bytes, kMinMaxDatagramSize));
+    tokens_ = std::min(tokens_, capacity_);
+    rate_ = bytes_per_second > 0 ? bytes_per_second / 1e9 : 0;
+}
+
 Time Pacer::next_send_time(Time now, size_t bytes) const {
     if (rate_ <= 0) return now;
     const double need = std::min(static_cast<double>(bytes), capacity_);

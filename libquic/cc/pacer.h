@@ -43,6 +43,11 @@ class Pacer {
     void update(Time now, uint64_t congestion_window, Duration smoothed_rtt,
                 size_t max_datagram_size);
 
+    // A rate chosen by the congestion controller itself (CongestionController::pacing(): BBR
+    // paces at its own pacing rate, with its send quantum as the burst), instead of the §7.7
+    // formula; config.gain does not apply. Credit built up until `now` counts at the old rate.
+    void set_rate(Time now, double bytes_per_second, uint64_t burst_bytes);
+
     // The earliest time at or after `now` when a packet of `bytes` may be sent: `now` when it
     // may go at once. For unchanged state the answer is the same instant whatever `now` (up to
     // that instant), so it can arm a timer. A packet larger than the bucket needs a full bucket.

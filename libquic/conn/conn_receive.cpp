@@ -283,7 +283,8 @@ bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader&
     }
     // RFC 9002 §6.3 / loss detector: the Retry's round trip is not an RTT sample for the
     // congestion controller; start it over.
-    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
+    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_,
+                                     random_);
     return true;
 }
 
@@ -365,8 +366,8 @@ void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t d
     stats_.path_migrations++;
     if (!port_only) {
         loss_.rtt().reset(config_.initial_rtt);
-        cc_ =
-            make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
+        cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_,
+                                         random_);
     }
     path_.on_peer_address_change(path, datagram_size, random_);
     (void)now;

@@ -34,12 +34,12 @@ void ConnectionImpl::apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumb
     acked.reserve(outcome.acked.size());
     for (const SentPacket& p : outcome.acked) {
         on_packet_acked(now, sid, p);
-        if (p.in_flight) acked.push_back({p.packet_number, p.sent_bytes, p.time_sent});
+        if (p.in_flight) acked.push_back({p.packet_number, p.sent_bytes, p.time_sent, p.delivery});
     }
     std::vector<LostPacketInfo> lost;
     for (const SentPacket& p : outcome.lost) {
         on_packet_lost(sid, p);
-        if (p.in_flight) lost.push_back({p.packet_number, p.sent_bytes, p.time_sent});
+        if (p.in_flight) lost.push_back({p.packet_number, p.sent_bytes, p.time_sent, p.delivery});
     }
     stats_.packets_lost += outcome.lost.size();
     const RttEstimator& rtt = loss_.rtt();

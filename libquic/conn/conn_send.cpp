@@ -106,7 +106,10 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     }
     if (plans.empty()) {
         // Nothing to send although the window and pacer allow: application-limited (§7.8).
-        if (state_ == ConnectionState::kEstablished && cc_->available_window() >= max_udp_payload_)
+        // Data held back by the pacer (or the window) is not: that is the path's limit.
+        if (state_ == ConnectionState::kEstablished &&
+            cc_->available_window() >= max_udp_payload_ &&
+            !has_data_to_send(space(PacketNumberSpaceId::kApplicationData)))
             cc_->on_app_limited(now);
         return std::nullopt;
     }
@@ -339,8 +342,8 @@ void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent
             one_rtt_.first_pn_written_in_phase = sent.packet_number;
         one_rtt_.packets_written_in_phase++;
     }
+    sent.delivery = cc_->on_packet_sent(now, bytes, in_flight);  // comes back with the ACK
     loss_.on_packet_sent(sp.id, std::move(sent), now);
-    cc_->on_packet_sent(now, bytes, in_flight);
     if (eliciting) {
         if (config_.pacing && sp.id == PacketNumberSpaceId::kApplicationData)
             pacer_.on_packet_sent(now, bytes);
@@ -418,6 +421,10 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
 
 void ConnectionImpl::update_pacer(Time now) {
     if (!config_.pacing) return;
+    if (auto p = cc_->pacing()) {
+        pacer_.set_rate(now, p->bytes_per_second, p->burst_bytes);  // the controller's own rate
+        return;
+    }
     pacer_.update(now, cc_->congestion_window(), loss_.rtt().smoothed_rtt(), max_udp_payload_);
 }
 

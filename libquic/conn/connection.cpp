@@ -70,7 +70,13 @@ void Connection::on_timeout(Time now) {
     impl_->on_timeout(now);
 }
 std::optional<ConnectionEvent> Connection::poll_event() {
-    return impl_->poll_event();
+    auto ev = impl_->poll_event();
+    if (ev && observer_) observer_(*ev);
+    return ev;
+}
+
+void Connection::set_event_observer(std::function<void(const ConnectionEvent&)> observer) {
+    observer_ = std::move(observer);
 }
 Result<uint64_t> Connection::open_stream(bool bidi) {
     return impl_->open_stream(bidi);
@@ -169,7 +175,8 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
     tracker.ack_eliciting_threshold = config_.ack_eliciting_threshold;
     for (size_t i = 0; i < spaces_.size(); ++i)
         spaces_[i] = std::make_unique<PacketSpace>(static_cast<PacketNumberSpaceId>(i), tracker);
-    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_);
+    cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_,
+                                     random_);
 
     info_.version = version_;
     info_.server_name = server_name_;

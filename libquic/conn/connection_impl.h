@@ -54,8 +54,15 @@
 namespace quic {
 
 inline CongestionControlAlgorithm to_algorithm(CongestionControl c) {
-    return c == CongestionControl::kNewReno ? CongestionControlAlgorithm::kNewReno
-                                            : CongestionControlAlgorithm::kCubic;
+    switch (c) {
+        case CongestionControl::kNewReno:
+            return CongestionControlAlgorithm::kNewReno;
+        case CongestionControl::kBbr:
+            return CongestionControlAlgorithm::kBbr;
+        case CongestionControl::kCubic:
+            break;
+    }
+    return CongestionControlAlgorithm::kCubic;
 }
 
 // A packet number space (RFC 9000 §12.3) and the keys and CRYPTO stream of its level.

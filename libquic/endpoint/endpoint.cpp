@@ -1,4 +1,4 @@
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 
 #include <openssl/sha.h>
 

@@ -1,4 +1,4 @@
-#include "http3/error.h"
+#include "quic/http3/error.h"
 
 #include <cstdio>
 #include <iterator>

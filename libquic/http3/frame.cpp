@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "http3/error.h"
 #include "http3/grease.h"
+#include "quic/http3/error.h"
 
 namespace quic::h3 {
 namespace {

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "http3/limits.h"
-#include "http3/settings.h"
 #include "http3/varint_reader.h"
 #include "quic/bytes.h"
+#include "quic/http3/settings.h"
 #include "quic/random.h"
 #include "quic/result.h"
 

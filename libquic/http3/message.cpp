@@ -1,10 +1,10 @@
-#include "http3/message.h"
+#include "quic/http3/message.h"
 
 #include <algorithm>
 #include <charconv>
 #include <string_view>
 
-#include "http3/error.h"
+#include "quic/http3/error.h"
 
 namespace quic::h3 {
 namespace {

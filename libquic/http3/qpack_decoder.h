@@ -21,9 +21,9 @@
 #include <map>
 #include <vector>
 
-#include "http3/field.h"
 #include "http3/qpack_dynamic_table.h"
 #include "quic/bytes.h"
+#include "quic/http3/field.h"
 #include "quic/result.h"
 
 namespace quic::h3 {

@@ -4,10 +4,10 @@
 #include <string_view>
 #include <utility>
 
-#include "http3/error.h"
 #include "http3/limits.h"
 #include "http3/qpack_instructions.h"
 #include "http3/qpack_static_table.h"
+#include "quic/http3/error.h"
 
 namespace quic::h3 {
 namespace {

@@ -1,4 +1,4 @@
-#include "http3/session.h"
+#include "http3/session_impl.h"
 
 #include "quic/overloaded.h"
 #include "quic/tracer.h"
@@ -8,8 +8,8 @@
 #include "http3/frame.h"
 #include "http3/grease.h"
 #include "http3/limits.h"
-#include "http3/message.h"
 #include "http3/stream_types.h"
+#include "quic/http3/message.h"
 #include "quic/varint.h"
 #include "stream/stream_id.h"
 
@@ -40,7 +40,7 @@ Error stream_creation(const char* why) {
 }  // namespace
 
 // A request stream (§4.1, §6.1): the frames we read, the message we deliver, and our side.
-struct Session::RequestStream {
+struct SessionImpl::RequestStream {
     RequestStream(uint64_t stream_id, Perspective p, uint64_t max_headers_payload)
         : id(stream_id), reader(p, RequestStreamReader::Kind::kRequest, max_headers_payload) {}
 
@@ -82,14 +82,14 @@ struct Session::RequestStream {
 };
 
 // A unidirectional stream the peer opened (§6.2).
-struct Session::PeerUniStream {
+struct SessionImpl::PeerUniStream {
     UniStreamHeaderReader header;
     std::optional<UniStreamKind> kind;
     bool ignored = false;  // unknown or reserved type: STOP_SENDING sent, data discarded
 };
 
-Session::Session(std::shared_ptr<Connection> connection, Perspective perspective,
-                 SessionConfig config)
+SessionImpl::SessionImpl(std::shared_ptr<Connection> connection, Perspective perspective,
+                         SessionConfig config)
     : conn_(std::move(connection)),
       perspective_(perspective),
       config_(config),
@@ -99,7 +99,7 @@ Session::Session(std::shared_ptr<Connection> connection, Perspective perspective
       control_reader_(perspective),
       scratch_(kScratchSize) {}
 
-Session::~Session() = default;
+SessionImpl::~SessionImpl() = default;
 
 // --- tracing (qlog http3 events); nothing is built without a tracer ----------------------
 
@@ -116,9 +116,9 @@ std::vector<std::pair<uint64_t, uint64_t>> settings_pairs(const Settings& s) {
 
 }  // namespace
 
-void Session::trace_frame(bool created, uint64_t stream_id, std::string_view type, uint64_t length,
-                          std::span<const Field> fields, const Settings* settings,
-                          std::optional<uint64_t> id) const {
+void SessionImpl::trace_frame(bool created, uint64_t stream_id, std::string_view type,
+                              uint64_t length, std::span<const Field> fields,
+                              const Settings* settings, std::optional<uint64_t> id) const {
     trace::Tracer* t = conn_->tracer();
     if (!t) return;
     std::vector<trace::FieldView> views;
@@ -133,11 +133,11 @@ void Session::trace_frame(bool created, uint64_t stream_id, std::string_view typ
         t->http3_frame_parsed(now_, stream_id, frame);
 }
 
-void Session::trace_stream_type(uint64_t stream_id, bool local, std::string_view type) const {
+void SessionImpl::trace_stream_type(uint64_t stream_id, bool local, std::string_view type) const {
     if (trace::Tracer* t = conn_->tracer()) t->http3_stream_type_set(now_, stream_id, local, type);
 }
 
-SessionStats Session::stats() const {
+SessionStats SessionImpl::stats() const {
     SessionStats s = stats_;
     s.encoder_insert_count = encoder_.insert_count();
     s.decoder_insert_count = decoder_.insert_count();
@@ -146,7 +146,7 @@ SessionStats Session::stats() const {
 
 // --- start and our unidirectional streams ----------------------------------------------------
 
-Status Session::start() {
+Status SessionImpl::start() {
     if (started_) return {};
     started_ = true;
     // §6.2.1: "Each side MUST initiate a single control stream at the beginning of the
@@ -191,7 +191,7 @@ Status Session::start() {
 
 // Opens the streams start() asked for, in order (control first); those the peer's limit does
 // not allow yet wait for StreamsAvailable or HandshakeCompleted.
-void Session::open_local_streams() {
+void SessionImpl::open_local_streams() {
     if (closed_) return;
     static constexpr const char* kTypes[] = {"control", "qpack_encode", "qpack_decode"};
     for (int i = 0; i < 4; ++i) {
@@ -206,13 +206,13 @@ void Session::open_local_streams() {
     for (int i = 0; i < 4; ++i) flush_local(i);
 }
 
-void Session::write_local(int which, ByteSpan data) {
+void SessionImpl::write_local(int which, ByteSpan data) {
     LocalStream& l = local_[which];
     l.pending.insert(l.pending.end(), data.begin(), data.end());
     flush_local(which);
 }
 
-void Session::flush_local(int which) {
+void SessionImpl::flush_local(int which) {
     LocalStream& l = local_[which];
     if (!l.id || closed_ || (l.pending.empty() && !l.fin)) return;
     auto r = conn_->write(*l.id, l.pending, l.fin);
@@ -222,20 +222,20 @@ void Session::flush_local(int which) {
     if (l.pending.empty() && l.fin) l.wanted = false, l.fin = false;
 }
 
-void Session::flush_encoder_stream() {
+void SessionImpl::flush_encoder_stream() {
     if (!encoder_.has_encoder_stream_data()) return;
     Bytes b = encoder_.take_encoder_stream_data();
     write_local(kEncoder, b);
 }
 
-void Session::flush_decoder_stream() {
+void SessionImpl::flush_decoder_stream() {
     Bytes b = decoder_.take_decoder_stream_data();
     if (!b.empty()) write_local(kDecoder, b);
 }
 
 // --- events -----------------------------------------------------------------------------------
 
-std::optional<SessionEvent> Session::poll_event(Time now) {
+std::optional<SessionEvent> SessionImpl::poll_event(Time now) {
     now_ = now;
     for (;;) {
         if (!events_.empty()) {
@@ -255,12 +255,12 @@ std::optional<SessionEvent> Session::poll_event(Time now) {
     }
 }
 
-std::optional<Time> Session::next_timeout() const {
+std::optional<Time> SessionImpl::next_timeout() const {
     if (closed_) return std::nullopt;
     return linger_deadline_;
 }
 
-void Session::handle(const ConnectionEvent& ev) {
+void SessionImpl::handle(const ConnectionEvent& ev) {
     std::visit(
         Overloaded{
             [&](const StreamOpened& e) { on_stream_opened(e.stream_id); },
@@ -285,7 +285,7 @@ void Session::handle(const ConnectionEvent& ev) {
         ev);
 }
 
-void Session::fail(const Error& e) {
+void SessionImpl::fail(const Error& e) {
     if (closed_) return;
     // Every error the building blocks return is an H3 or QPACK one; anything else would be
     // our bug, reported as H3_INTERNAL_ERROR (§8.1).
@@ -295,14 +295,14 @@ void Session::fail(const Error& e) {
     closed_ = true;
 }
 
-void Session::close(Time now, uint64_t code, std::string reason) {
+void SessionImpl::close(Time now, uint64_t code, std::string reason) {
     now_ = now;
     fail(Error::application(code, std::move(reason)));
 }
 
 // --- peer streams ------------------------------------------------------------------------------
 
-void Session::on_stream_opened(uint64_t id) {
+void SessionImpl::on_stream_opened(uint64_t id) {
     if (closed_) return;
     const StreamInitiator local =
         perspective_ == Perspective::kClient ? StreamInitiator::kClient : StreamInitiator::kServer;
@@ -328,13 +328,13 @@ void Session::on_stream_opened(uint64_t id) {
     add_stream(id);
 }
 
-Session::RequestStream* Session::find(uint64_t id) {
+SessionImpl::RequestStream* SessionImpl::find(uint64_t id) {
     auto it = streams_.find(id);
     if (it == streams_.end() || it->second->dead) return nullptr;
     return it->second.get();
 }
 
-Session::RequestStream& Session::add_stream(uint64_t id) {
+SessionImpl::RequestStream& SessionImpl::add_stream(uint64_t id) {
     const uint64_t max_payload =
         std::max<uint64_t>(kMaxHeadersFramePayload, config_.max_field_section_size);
     auto s = std::make_unique<RequestStream>(id, perspective_, max_payload);
@@ -343,7 +343,7 @@ Session::RequestStream& Session::add_stream(uint64_t id) {
     return ref;
 }
 
-void Session::on_readable(uint64_t id) {
+void SessionImpl::on_readable(uint64_t id) {
     if (closed_) return;
     if (is_unidirectional(id)) {
         auto it = uni_.find(id);
@@ -357,7 +357,7 @@ void Session::on_readable(uint64_t id) {
     if (RequestStream* s = find(id)) pump(*s);
 }
 
-void Session::on_reset(uint64_t id, uint64_t code) {
+void SessionImpl::on_reset(uint64_t id, uint64_t code) {
     if (closed_) return;
     if (is_unidirectional(id)) {
         if (id == peer_control_ || id == peer_encoder_ || id == peer_decoder_)
@@ -387,7 +387,7 @@ void Session::on_reset(uint64_t id, uint64_t code) {
     forget(id);
 }
 
-void Session::on_stop_sending(uint64_t id, uint64_t code) {
+void SessionImpl::on_stop_sending(uint64_t id, uint64_t code) {
     if (closed_) return;
     for (const LocalStream& l : local_)
         if (l.id == id && &l != &local_[kGrease])
@@ -407,7 +407,7 @@ void Session::on_stop_sending(uint64_t id, uint64_t code) {
     maybe_finish(*s);
 }
 
-void Session::on_writable(uint64_t id) {
+void SessionImpl::on_writable(uint64_t id) {
     for (int i = 0; i < 4; ++i)
         if (local_[i].id == id) return flush_local(i);
     RequestStream* s = find(id);
@@ -419,7 +419,7 @@ void Session::on_writable(uint64_t id) {
     if (s->app_knows) events_.push_back(StreamWritable{id});
 }
 
-void Session::read_uni(uint64_t id, PeerUniStream& u) {
+void SessionImpl::read_uni(uint64_t id, PeerUniStream& u) {
     while (!closed_) {
         bool fin = false;
         auto r = conn_->read(id, scratch_, &fin);
@@ -461,7 +461,7 @@ void Session::read_uni(uint64_t id, PeerUniStream& u) {
     }
 }
 
-Status Session::on_uni_header(uint64_t id, PeerUniStream& u) {
+Status SessionImpl::on_uni_header(uint64_t id, PeerUniStream& u) {
     switch (*u.kind) {
         case UniStreamKind::kControl:
             // §6.2.1: "Only one control stream per peer is permitted".
@@ -496,7 +496,7 @@ Status Session::on_uni_header(uint64_t id, PeerUniStream& u) {
     return {};
 }
 
-Status Session::on_uni_data(PeerUniStream& u, ByteSpan data) {
+Status SessionImpl::on_uni_data(PeerUniStream& u, ByteSpan data) {
     switch (*u.kind) {
         case UniStreamKind::kControl: {
             auto frames = control_reader_.feed(data);
@@ -515,7 +515,7 @@ Status Session::on_uni_data(PeerUniStream& u, ByteSpan data) {
     }
 }
 
-Status Session::on_control_frame(const ControlFrame& f) {
+Status SessionImpl::on_control_frame(const ControlFrame& f) {
     return std::visit(
         Overloaded{
             [&](const SettingsFrame& s) -> Status {
@@ -548,7 +548,7 @@ Status Session::on_control_frame(const ControlFrame& f) {
 
 // §5.2: requests at or above a server's GOAWAY identifier were not and will not be processed;
 // they may be retried on another connection.
-void Session::after_goaway() {
+void SessionImpl::after_goaway() {
     if (perspective_ != Perspective::kClient || !goaway_received_) return;
     for (auto& [id, s] : streams_) {
         if (s->dead || id < *goaway_received_) continue;
@@ -563,7 +563,7 @@ void Session::after_goaway() {
     flush_decoder_stream();
 }
 
-Status Session::on_encoder_stream_progress() {
+Status SessionImpl::on_encoder_stream_progress() {
     flush_decoder_stream();
     for (uint64_t id : decoder_.take_unblocked_streams()) {
         RequestStream* s = find(id);
@@ -579,7 +579,7 @@ Status Session::on_encoder_stream_progress() {
 
 // --- request streams: receiving --------------------------------------------------------------
 
-void Session::pump(RequestStream& s) {
+void SessionImpl::pump(RequestStream& s) {
     bool stop = false;
     auto st = pump_frames(s, &stop);
     if (!st) fail(st.error());
@@ -588,7 +588,7 @@ void Session::pump(RequestStream& s) {
 // Reads frame headers, HEADERS payloads and skipped payloads until a DATA payload (left for
 // read_body), a blocked section, the end of what arrived, or the end of the stream. *stop is
 // set when the stream cannot progress without the application.
-Status Session::pump_frames(RequestStream& s, bool* stop) {
+Status SessionImpl::pump_frames(RequestStream& s, bool* stop) {
     const uint64_t id = s.id;
     while (!closed_ && !s.dead && !s.recv_done && !s.section) {
         if (s.fin_seen) return on_fin(s);
@@ -679,7 +679,7 @@ Status Session::pump_frames(RequestStream& s, bool* stop) {
     return {};
 }
 
-Status Session::feed_reader(RequestStream& s, ByteSpan bytes) {
+Status SessionImpl::feed_reader(RequestStream& s, ByteSpan bytes) {
     ByteReader in(bytes);
     while (!s.dead) {
         auto e = s.reader.next(in);
@@ -695,13 +695,13 @@ Status Session::feed_reader(RequestStream& s, ByteSpan bytes) {
     return {};
 }
 
-Status Session::on_header_section(RequestStream& s, HeaderSection section) {
+Status SessionImpl::on_header_section(RequestStream& s, HeaderSection section) {
     s.section = std::move(section);
     s.counted_blocked = false;
     return decode_section(s);
 }
 
-Status Session::decode_section(RequestStream& s) {
+Status SessionImpl::decode_section(RequestStream& s) {
     auto r = decoder_.decode(s.id, s.section->encoded_field_section);
     if (!r) return std::move(r).error();  // QPACK_DECOMPRESSION_FAILED: connection error
     flush_decoder_stream();
@@ -743,7 +743,7 @@ Status Session::decode_section(RequestStream& s) {
     return deliver_section(s, std::move(d.fields));
 }
 
-Status Session::deliver_section(RequestStream& s, std::vector<Field> fields) {
+Status SessionImpl::deliver_section(RequestStream& s, std::vector<Field> fields) {
     const uint64_t id = s.id;
     const uint64_t message_error = to_underlying(H3Error::kMessageError);
     if (s.final_headers) {
@@ -790,7 +790,7 @@ Status Session::deliver_section(RequestStream& s, std::vector<Field> fields) {
     return {};
 }
 
-Status Session::on_fin(RequestStream& s) {
+Status SessionImpl::on_fin(RequestStream& s) {
     // §7.1: a frame cut by the end of the stream is H3_FRAME_ERROR (a connection error).
     QUIC_TRY(s.reader.finish());
     if (s.in_payload || s.hdr_len > 0) return h3_error(H3Error::kFrameError, "truncated frame");
@@ -811,7 +811,7 @@ Status Session::on_fin(RequestStream& s) {
     return {};
 }
 
-Result<size_t> Session::read_body(uint64_t stream_id, MutableByteSpan out, bool* fin) {
+Result<size_t> SessionImpl::read_body(uint64_t stream_id, MutableByteSpan out, bool* fin) {
     if (fin) *fin = false;
     RequestStream* sp = find(stream_id);
     if (!sp || !sp->app_knows)
@@ -867,13 +867,13 @@ Result<size_t> Session::read_body(uint64_t stream_id, MutableByteSpan out, bool*
     return total;
 }
 
-void Session::release_header_budget(RequestStream& s) {
+void SessionImpl::release_header_budget(RequestStream& s) {
     header_bytes_buffered_ -= std::min(header_bytes_buffered_, s.header_reserved);
     s.header_reserved = 0;
 }
 
 // A stream error (§8): both directions are abandoned with `code`.
-void Session::abort_stream(RequestStream& s, uint64_t code, bool report) {
+void SessionImpl::abort_stream(RequestStream& s, uint64_t code, bool report) {
     if (!s.recv_done) {
         (void)conn_->stop_sending(s.id, code);
         // RFC 9204 §2.2.2.2: reading abandoned before the message ended.
@@ -887,7 +887,7 @@ void Session::abort_stream(RequestStream& s, uint64_t code, bool report) {
     forget(s.id);
 }
 
-void Session::forget(uint64_t id) {
+void SessionImpl::forget(uint64_t id) {
     auto it = streams_.find(id);
     if (it != streams_.end()) {
         release_header_budget(*it->second);
@@ -896,7 +896,7 @@ void Session::forget(uint64_t id) {
 }
 
 // A stream whose two halves are done is forgotten (the connection retires it on its own).
-void Session::maybe_finish(RequestStream& s) {
+void SessionImpl::maybe_finish(RequestStream& s) {
     const bool sent = s.send_done && s.pending.empty() && !s.fin_pending;
     if (!sent) return;
     if (!s.recv_done) {
@@ -911,7 +911,7 @@ void Session::maybe_finish(RequestStream& s) {
 
 // --- request streams: sending ----------------------------------------------------------------
 
-Status Session::write_frame_bytes(RequestStream& s, Bytes bytes, bool fin) {
+Status SessionImpl::write_frame_bytes(RequestStream& s, Bytes bytes, bool fin) {
     if (!s.pending.empty() || s.fin_pending) {
         s.pending.insert(s.pending.end(), bytes.begin(), bytes.end());
         s.fin_pending = s.fin_pending || fin;
@@ -927,7 +927,7 @@ Status Session::write_frame_bytes(RequestStream& s, Bytes bytes, bool fin) {
     return {};
 }
 
-Status Session::flush_stream(RequestStream& s) {
+Status SessionImpl::flush_stream(RequestStream& s) {
     if (s.pending.empty() && !s.fin_pending) return {};
     auto r = conn_->write(s.id, s.pending, s.fin_pending);
     if (!r) return std::move(r).error();
@@ -937,7 +937,7 @@ Status Session::flush_stream(RequestStream& s) {
     return {};
 }
 
-Result<Bytes> Session::encode_headers_frame(uint64_t id, std::span<const Field> fields) {
+Result<Bytes> SessionImpl::encode_headers_frame(uint64_t id, std::span<const Field> fields) {
     // §4.2.2: do not send a section the peer said it would not accept.
     if (peer_settings_ && peer_settings_->max_field_section_size) {
         uint64_t size = 0;
@@ -960,7 +960,7 @@ Result<Bytes> Session::encode_headers_frame(uint64_t id, std::span<const Field> 
     return frame;
 }
 
-Status Session::check_sendable(RequestStream* s, uint64_t id) const {
+Status SessionImpl::check_sendable(RequestStream* s, uint64_t id) const {
     (void)id;
     if (closed_) return Error::application(to_underlying(H3Error::kNoError), "session closed");
     if (!s || s->send_done)
@@ -969,7 +969,7 @@ Status Session::check_sendable(RequestStream* s, uint64_t id) const {
     return {};
 }
 
-Result<uint64_t> Session::send_request(const std::vector<Field>& headers, bool end_stream) {
+Result<uint64_t> SessionImpl::send_request(const std::vector<Field>& headers, bool end_stream) {
     if (perspective_ != Perspective::kClient)
         return Error::application(to_underlying(H3Error::kInternalError), "not a client");
     if (closed_) return Error::application(to_underlying(H3Error::kNoError), "session closed");
@@ -998,8 +998,8 @@ Result<uint64_t> Session::send_request(const std::vector<Field>& headers, bool e
     return *id;
 }
 
-Status Session::send_response(uint64_t stream_id, const std::vector<Field>& headers,
-                              bool end_stream) {
+Status SessionImpl::send_response(uint64_t stream_id, const std::vector<Field>& headers,
+                                  bool end_stream) {
     if (perspective_ != Perspective::kServer)
         return Error::application(to_underlying(H3Error::kInternalError), "not a server");
     RequestStream* s = find(stream_id);
@@ -1025,7 +1025,7 @@ Status Session::send_response(uint64_t stream_id, const std::vector<Field>& head
     return {};
 }
 
-Result<size_t> Session::send_body(uint64_t stream_id, ByteSpan data, bool fin) {
+Result<size_t> SessionImpl::send_body(uint64_t stream_id, ByteSpan data, bool fin) {
     RequestStream* sp = find(stream_id);
     QUIC_TRY(check_sendable(sp, stream_id));
     RequestStream& s = *sp;
@@ -1068,7 +1068,7 @@ Result<size_t> Session::send_body(uint64_t stream_id, ByteSpan data, bool fin) {
     return accepted;
 }
 
-Status Session::send_trailers(uint64_t stream_id, const std::vector<Field>& fields) {
+Status SessionImpl::send_trailers(uint64_t stream_id, const std::vector<Field>& fields) {
     RequestStream* s = find(stream_id);
     QUIC_TRY(check_sendable(s, stream_id));
     if (!s->headers_sent)
@@ -1083,7 +1083,7 @@ Status Session::send_trailers(uint64_t stream_id, const std::vector<Field>& fiel
     return {};
 }
 
-Status Session::cancel(uint64_t stream_id, uint64_t code) {
+Status SessionImpl::cancel(uint64_t stream_id, uint64_t code) {
     RequestStream* s = find(stream_id);
     if (!s) return Error::transport(TransportErrorCode::kStreamStateError, "no such HTTP/3 stream");
     abort_stream(*s, code, false);
@@ -1091,13 +1091,13 @@ Status Session::cancel(uint64_t stream_id, uint64_t code) {
     return {};
 }
 
-Status Session::reject(uint64_t stream_id, uint64_t code) {
+Status SessionImpl::reject(uint64_t stream_id, uint64_t code) {
     return cancel(stream_id, code);
 }
 
 // --- shutdown --------------------------------------------------------------------------------
 
-Status Session::shutdown(Time now) {
+Status SessionImpl::shutdown(Time now) {
     now_ = now;
     if (perspective_ != Perspective::kServer)
         return Error::application(to_underlying(H3Error::kInternalError), "not a server");
@@ -1118,7 +1118,7 @@ Status Session::shutdown(Time now) {
 // Graceful ends (§5.2): a client that received GOAWAY closes once its requests are done; a
 // server that sent one closes once its requests are done and everything written was
 // acknowledged, or shutdown_linger later.
-void Session::check_shutdown() {
+void SessionImpl::check_shutdown() {
     if (closed_) return;
     if (perspective_ == Perspective::kClient) {
         if (goaway_received_ && streams_.empty())
@@ -1134,6 +1134,81 @@ void Session::check_shutdown() {
         !local_pending && st.bytes_in_flight == 0 && st.stream_bytes_sent >= bytes_written_;
     if (acked || now_ >= *linger_deadline_)
         close(now_, to_underlying(H3Error::kNoError), "graceful shutdown");
+}
+
+}  // namespace quic::h3
+
+// --- Session: the public face --------------------------------------------------------------------
+
+namespace quic::h3 {
+
+Session::Session(std::shared_ptr<Connection> connection, Perspective perspective,
+                 SessionConfig config)
+    : impl_(std::make_unique<SessionImpl>(std::move(connection), perspective, config)) {}
+Session::~Session() = default;
+Status Session::start() {
+    return impl_->start();
+}
+std::optional<SessionEvent> Session::poll_event(Time now) {
+    return impl_->poll_event(now);
+}
+std::optional<Time> Session::next_timeout() const {
+    return impl_->next_timeout();
+}
+Result<uint64_t> Session::send_request(const std::vector<Field>& headers, bool end_stream) {
+    return impl_->send_request(headers, end_stream);
+}
+Status Session::cancel(uint64_t stream_id, uint64_t code) {
+    return impl_->cancel(stream_id, code);
+}
+Status Session::send_response(uint64_t stream_id, const std::vector<Field>& headers,
+                              bool end_stream) {
+    return impl_->send_response(stream_id, headers, end_stream);
+}
+Status Session::reject(uint64_t stream_id, uint64_t code) {
+    return impl_->reject(stream_id, code);
+}
+Status Session::shutdown(Time now) {
+    return impl_->shutdown(now);
+}
+Result<size_t> Session::send_body(uint64_t stream_id, ByteSpan data, bool fin) {
+    return impl_->send_body(stream_id, data, fin);
+}
+Status Session::send_trailers(uint64_t stream_id, const std::vector<Field>& fields) {
+    return impl_->send_trailers(stream_id, fields);
+}
+Result<size_t> Session::read_body(uint64_t stream_id, MutableByteSpan out, bool* fin) {
+    return impl_->read_body(stream_id, out, fin);
+}
+void Session::close(Time now, uint64_t code, std::string reason) {
+    impl_->close(now, code, std::move(reason));
+}
+Perspective Session::perspective() const {
+    return impl_->perspective();
+}
+Connection& Session::connection() {
+    return impl_->connection();
+}
+const std::shared_ptr<Connection>& Session::connection_ptr() const {
+    return impl_->connection_ptr();
+}
+const std::optional<Settings>& Session::peer_settings() const {
+    return impl_->peer_settings();
+}
+std::optional<uint64_t> Session::goaway_received() const {
+    return impl_->goaway_received();
+}
+std::optional<uint64_t> Session::goaway_sent() const {
+    return impl_->goaway_sent();
+}
+size_t Session::active_streams() const {
+    return impl_->active_streams();
+}
+SessionStats Session::stats() const {
+    return impl_->stats();
+}
+bool Session::closed() const {
+    return impl_->closed();
 }
 
 }  // namespace quic::h3

@@ -1,10 +1,10 @@
-#include "http3/settings.h"
+#include "quic/http3/settings.h"
 
 #include <algorithm>
 
-#include "http3/error.h"
 #include "http3/grease.h"
 #include "http3/varint_reader.h"
+#include "quic/http3/error.h"
 
 namespace quic::h3 {
 

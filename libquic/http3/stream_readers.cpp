@@ -1,6 +1,6 @@
 #include "http3/stream_readers.h"
 
-#include "http3/error.h"
+#include "quic/http3/error.h"
 
 // GCC 12 at -O1 and above reports a false -Wmaybe-uninitialized when a Result holding an
 // optional<RequestStreamEvent> is built from the DataChunk alternative: it follows the move of

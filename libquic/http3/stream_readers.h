@@ -12,12 +12,10 @@
 
 #include "http3/frame.h"
 #include "quic/bytes.h"
+#include "quic/http3/perspective.h"
 #include "quic/result.h"
 
 namespace quic::h3 {
-
-// Which side of the connection we are: some frames are only valid in one direction.
-enum class Perspective : uint8_t { kClient, kServer };
 
 using ControlFrame = std::variant<SettingsFrame, CancelPushFrame, GoawayFrame, MaxPushIdFrame>;
 

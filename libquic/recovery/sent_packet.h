@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "cc/delivery_rate_sampler.h"
 #include "quic/bytes.h"
 #include "quic/time.h"
 
@@ -91,6 +92,9 @@ struct SentPacket {
     // Sent with the ECT(0) codepoint: an ACK must account for it in its ECN counts
     // (RFC 9000 §13.4.2).
     bool ect0 = false;
+    // The congestion controller's delivery-rate stamp (cc/delivery_rate_sampler.h; BBR),
+    // handed back to it when the packet is acknowledged or lost.
+    DeliveryStamp delivery{};
     std::vector<SentFrame> frames;
 };
 

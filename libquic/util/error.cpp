@@ -1,6 +1,8 @@
-#include <cstdio>
-
 #include "quic/error.h"
+
+#include <openssl/ssl.h>
+
+#include <cstdio>
 
 namespace quic {
 
@@ -35,9 +37,56 @@ std::string transport_error_name(uint64_t code) {
     return buf;
 }
 
+std::string tls_alert_description(uint64_t code) {
+    if (code < 0x100 || code > 0x1ff) return "";
+    return SSL_alert_desc_string_long(static_cast<int>(code - 0x100));
+}
+
+const char* error_kind_name(ErrorKind k) {
+    switch (k) {
+        case ErrorKind::kProtocol:
+            return "protocol error";
+        case ErrorKind::kIdleTimeout:
+            return "idle timeout";
+        case ErrorKind::kHandshakeTimeout:
+            return "handshake timeout";
+        case ErrorKind::kStatelessReset:
+            return "stateless reset";
+        case ErrorKind::kVersionNegotiation:
+            return "no common QUIC version";
+        case ErrorKind::kUnreachable:
+            return "unreachable";
+        case ErrorKind::kStreamReset:
+            return "stream reset";
+        case ErrorKind::kStreamStopped:
+            return "stream stopped";
+        case ErrorKind::kDeadlineExceeded:
+            return "deadline exceeded";
+        case ErrorKind::kWouldBlock:
+            return "would block";
+        case ErrorKind::kClosed:
+            return "closed";
+        case ErrorKind::kInvalidArgument:
+            return "invalid argument";
+        case ErrorKind::kSocket:
+            return "socket error";
+    }
+    return "error";
+}
+
 std::string Error::to_string() const {
     std::string out;
     char buf[64];
+    if (kind != ErrorKind::kProtocol) {
+        out = error_kind_name(kind);
+        if (kind == ErrorKind::kStreamReset || kind == ErrorKind::kStreamStopped) {
+            std::snprintf(buf, sizeof buf, " (code 0x%llx%s)", (unsigned long long)code,
+                          remote ? ", by the peer" : "");
+            out += buf;
+        }
+        if (!reason.empty()) out += ": " + reason;
+        return out;
+    }
     if (space == ErrorSpace::kTransport) {
         out = transport_error_name(code);
         if (frame_type != 0) {

@@ -71,14 +71,24 @@ void Driver::report(const Error& e) {
 void Driver::on_poll(uv_poll_t* h, int status, int events) {
     auto* self = static_cast<Driver*>(h->data);
     if (status < 0) {
-        self->report(Error::transport(TransportErrorCode::kInternalError,
-                                      std::string("socket poll: ") + uv_strerror(status)));
-        return;
+        // libuv reports POLLERR as an error and stops the poll. On a UDP socket with
+        // IP_RECVERR that means an ICMP error waits on the error queue: read it, then watch
+        // the socket again and receive as usual.
+        self->drain_errors();
+        self->watch(self->writable_wanted_);
+        events = UV_READABLE;
     }
     const Time now = clock_now();
     if (events & UV_WRITABLE) self->watch(false);  // flush() asks again if still blocked
     if (events & UV_READABLE) self->receive(now);
     self->after_input(clock_now());
+}
+
+void Driver::drain_errors() {
+    const size_t n = socket_.drain_errors([&](const UdpSocket::IcmpError& e) {
+        if (on_icmp_error) on_icmp_error(e);
+    });
+    (void)n;
 }
 
 void Driver::on_timer(uv_timer_t* h) {
@@ -98,6 +108,7 @@ void Driver::receive(Time now) {
             report(n.error());
             return;
         }
+        if (socket_.errors_pending()) drain_errors();
         if (*n == 0) return;
         total += *n;
         now = clock_now();
@@ -127,6 +138,7 @@ void Driver::flush() {
         if (drained()) fill(clock_now());
         if (drained()) return;
         head_ += socket_.send(std::span(queue_).subspan(head_));
+        if (socket_.errors_pending()) drain_errors();
         if (!drained()) {
             watch(true);
             return;

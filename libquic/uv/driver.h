@@ -1,6 +1,6 @@
-// Runs a sans-IO Endpoint on a libuv loop (DESIGN.md, "The I/O layer"): a uv_poll_t watches
-// the UdpSocket, one uv_timer_t is armed at endpoint.next_timeout(). Every wakeup does the same
-// three steps: feed the endpoint (datagrams or on_timeout), let the application look at its
+// Runs a sans-IO Endpoint on a libuv loop (docs/architecture.md, "The I/O layer"): a uv_poll_t
+// watches the UdpSocket, one uv_timer_t is armed at endpoint.next_timeout(). Every wakeup does the
+// same three steps: feed the endpoint (datagrams or on_timeout), let the application look at its
 // connections (on_activity), then flush what the endpoint wants to send, in GSO batches.
 // No QUIC logic here: the endpoint decides what and when, the driver only moves bytes.
 #pragma once
@@ -10,14 +10,12 @@
 #include <functional>
 #include <vector>
 
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 #include "quic/time.h"
+#include "quic/uv/clock.h"
 #include "uv/udp_socket.h"
 
 namespace quic::uv {
-
-// The process clock as the core's Time: uv_hrtime(), nanoseconds, monotonic.
-Time clock_now();
 
 class Driver {
   public:
@@ -32,6 +30,8 @@ class Driver {
     std::function<void(Time now)> on_activity;
     // A socket failure other than "would block" (the driver keeps going).
     std::function<void(const Error&)> on_error;
+    // An ICMP error for a datagram we sent (the socket's error queue), before on_activity.
+    std::function<void(const UdpSocket::IcmpError&)> on_icmp_error;
 
     // The application wrote to streams, connected or closed: flush and re-arm the timer now
     // (or right after on_activity returns, when called from inside it).
@@ -49,6 +49,7 @@ class Driver {
     static void on_poll(uv_poll_t* h, int status, int events);
     static void on_timer(uv_timer_t* h);
     void receive(Time now);
+    void drain_errors();
     void after_input(Time now);
     void flush();
     void fill(Time now);

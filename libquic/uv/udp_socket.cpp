@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
@@ -88,6 +89,10 @@ Result<UdpSocket> UdpSocket::bind(const SocketAddress& local) {
     // probe is simply lost (RFC 9000 §14.2, RFC 8899).
     set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
     if (v6) set_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
+    // ICMP errors for what we send, on the error queue: a client learns at once that nothing
+    // listens at the server's address (drain_errors).
+    set_int(fd, IPPROTO_IP, IP_RECVERR, 1);
+    if (v6) set_int(fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
     // ECN codepoints of received packets (a dual-stack socket reports IPv4 ones as IP_TOS).
     set_int(fd, IPPROTO_IP, IP_RECVTOS, 1);
     if (v6) set_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
@@ -127,6 +132,7 @@ UdpSocket& UdpSocket::operator=(UdpSocket&& o) noexcept {
         gso_ = o.gso_;
         gro_ = o.gro_;
         tos_cmsg_ok_ = o.tos_cmsg_ok_;
+        errors_pending_ = o.errors_pending_;
         local_ = o.local_;
         recv_buffer_ = std::move(o.recv_buffer_);
         stats_ = o.stats_;
@@ -172,9 +178,13 @@ Result<size_t> UdpSocket::receive(const std::function<void(const InDatagram&)>& 
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t{0};
-        // An ICMP error queued on the socket (e.g. port unreachable): not fatal, try again.
-        if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH)
+        // An ICMP error queued on the socket (e.g. port unreachable): not fatal; the details
+        // wait on the error queue (drain_errors), which must be read or poll keeps waking.
+        if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ||
+            errno == EMSGSIZE) {
+            errors_pending_ = true;
             return size_t{0};
+        }
         return socket_error("recvmmsg", errno);
     }
     ++stats_.receive_calls;
@@ -216,6 +226,44 @@ Result<size_t> UdpSocket::receive(const std::function<void(const InDatagram&)>& 
         }
     }
     stats_.datagrams_received += count;
+    return count;
+}
+
+size_t UdpSocket::drain_errors(const std::function<void(const IcmpError&)>& on) {
+    errors_pending_ = false;
+    size_t count = 0;
+    // Each read takes one queued error; the queue is the kernel's, bounded by the socket's
+    // receive buffer, but a flood of ICMP must not hold the loop: a batch per call.
+    for (int i = 0; i < 64; ++i) {
+        sockaddr_storage to{};
+        uint8_t payload[64];
+        iovec iov{payload, sizeof payload};
+        struct alignas(cmsghdr) Control {
+            uint8_t bytes[CMSG_SPACE(sizeof(sock_extended_err) + sizeof(sockaddr_in6)) * 2];
+        } control{};
+        msghdr h{};
+        h.msg_name = &to;
+        h.msg_namelen = sizeof to;
+        h.msg_iov = &iov;
+        h.msg_iovlen = 1;
+        h.msg_control = control.bytes;
+        h.msg_controllen = sizeof control.bytes;
+        if (recvmsg(fd_, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+            const bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+            const bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+            if (!v4 && !v6) continue;
+            sock_extended_err ee;
+            std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+            IcmpError e;
+            e.to = unmap(to);
+            e.error = static_cast<int>(ee.ee_errno);
+            if (ee.ee_errno == EMSGSIZE) e.mtu = ee.ee_info;
+            ++count;
+            ++stats_.icmp_errors;
+            on(e);
+        }
+    }
     return count;
 }
 
@@ -318,6 +366,12 @@ size_t UdpSocket::send_batch(std::span<const OutDatagram> datagrams,
     }
     const int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) return 0;
+    // An ICMP error reported on this send (IP_RECVERR sets the socket's pending error, which
+    // the next call returns and clears): nothing was sent; the details are on the error queue.
+    if ((err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) && !errors_pending_) {
+        errors_pending_ = true;
+        return send(datagrams.first(run_sizes[0]));
+    }
     // The first message failed. GSO refused: remember, and send that run one by one.
     if (run_sizes[0] > 1 && is_gso_refusal(err)) {
         gso_ = false;

@@ -57,6 +57,21 @@ class UdpSocket {
     // when the socket would block; an error only for a real socket failure.
     Result<size_t> receive(const std::function<void(const InDatagram&)>& on);
 
+    // An ICMP error the kernel queued for a datagram we sent (IP_RECVERR, RFC 9000 §14.2.1
+    // for why QUIC may only trust it with care): the destination that failed and the error
+    // (ECONNREFUSED for port unreachable, EHOSTUNREACH, EMSGSIZE for packet too big with
+    // `mtu` set).
+    struct IcmpError {
+        SocketAddress to;
+        int error = 0;
+        uint32_t mtu = 0;
+    };
+    // Reads the socket's error queue (after receive() saw an ICMP error, or a poll said so),
+    // calling `on` for each. Returns how many were read.
+    size_t drain_errors(const std::function<void(const IcmpError&)>& on);
+    // receive() met an ICMP error: call drain_errors.
+    bool errors_pending() const { return errors_pending_; }
+
     // Sends datagrams in order, grouping runs of equal-size datagrams to the same destination
     // with the same ECN mark into GSO sends (the last of a run may be shorter). Returns how
     // many datagrams left (or were dropped for a per-datagram error, e.g. an unreachable
@@ -67,6 +82,7 @@ class UdpSocket {
         uint64_t datagrams_sent = 0, send_calls = 0, gso_batches = 0;
         uint64_t datagrams_received = 0, receive_calls = 0, gro_batches = 0;
         uint64_t send_errors = 0;
+        uint64_t icmp_errors = 0;
     };
     const Stats& stats() const { return stats_; }
 
@@ -80,7 +96,8 @@ class UdpSocket {
     bool ipv6_ = false;  // an AF_INET6 socket: IPv4 peers are written as ::ffff:a.b.c.d
     bool gso_ = false;
     bool gro_ = false;
-    bool tos_cmsg_ok_ = true;  // some kernels refuse IP_TOS cmsgs on IPv6 sockets
+    bool tos_cmsg_ok_ = true;      // some kernels refuse IP_TOS cmsgs on IPv6 sockets
+    bool errors_pending_ = false;  // receive() met an ICMP error; the error queue has it
     SocketAddress local_;
     std::vector<uint8_t> recv_buffer_;
     Stats stats_;

@@ -16,8 +16,10 @@ PORT=
 # Bounds each client run (seconds); ctest bounds the whole case too.
 T=30
 
+SILENT_PID=
 cleanup() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -KILL "$SERVER_PID"; fi
+    if [[ -n $SILENT_PID ]]; then kill "$SILENT_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -69,6 +71,24 @@ case_transfer() {
     local n
     n=$(grep -c 'new connection' "$WORK/server.log")
     [[ $n == 1 ]] || fail "$n connections, expected one"
+}
+
+# --cc bbr on both ends: the 10 MiB file arrives intact, and the server's qlog names BBR's
+# states in congestion_state_updated (draft-ietf-ccwg-bbr: startup, then drain or probe_bw_*).
+case_bbr() {
+    make_root
+    start_server --cc bbr --qlog-dir "$WORK/qlog"
+    client --cc bbr -o "$WORK/out/f" "$(url 10m.bin)"
+    [[ $RC == 0 ]] || fail "client exit $RC"
+    same "$WORK/www/10m.bin" "$WORK/out/f"
+    stop_server
+    local states
+    states=$(cat "$WORK"/qlog/*_server.sqlog | grep -o '"new":"[a-z_]*"' | sort -u | tr '\n' ' ')
+    [[ $states == *'"new":"startup"'* ]] || fail "no startup state in the server's qlog: $states"
+    [[ $states =~ \"new\":\"(drain|probe_bw_[a-z]*)\" ]] || fail "BBR never left startup: $states"
+    [[ $states != *slow_start* ]] || fail "a loss-based state in a BBR trace: $states"
+    "$QUIVER" client --cc bbr2 https://127.0.0.1:1/ 2>"$WORK/bad.err" && fail "--cc bbr2 accepted"
+    grep -q 'bbr' "$WORK/bad.err" || fail "no useful message for --cc bbr2"
 }
 
 # A second run with --session-file resumes; a third with --0rtt has its early data accepted.
@@ -163,6 +183,43 @@ case_sigint() {
     [[ $crc == 8 ]] || fail "client exit $crc, expected 8"
     grep -q 'closed by the peer.*server shutting down' "$WORK/client.err" ||
         fail "the client did not report the server's close"
+}
+
+# Nothing listens at the server's port: the client fails at once on the ICMP port unreachable
+# with curl's "could not connect" code, for h3 and hq-interop alike (issue 13, item 7).
+case_unreachable() {
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    local alpn start
+    for alpn in h3 hq-interop; do
+        start=$(date +%s%N)
+        RC=0
+        timeout 20 "$QUIVER" client --alpn "$alpn" -k "https://127.0.0.1:$port/x" \
+            2>"$WORK/client.err" || RC=$?
+        [[ $RC == 7 ]] || fail "$alpn: client exit $RC, expected 7"
+        grep -q 'connection refused' "$WORK/client.err" || fail "$alpn: no clear message"
+        # Not a timing assertion: the handshake timeout (10 s) must not be what ended it.
+        (($(date +%s%N) - start < 5000000000)) || fail "$alpn: waited for a timeout"
+    done
+}
+
+# A server that never answers: the handshake timeout ends the client with exit 28 (it used
+# to fire in the core without the process ever exiting), h3 and hq-interop alike.
+case_silent() {
+    python3 -c 'import socket, time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(30)' \
+        >"$WORK/silent.port" &
+    SILENT_PID=$!
+    for _ in $(seq 1 100); do [[ -s $WORK/silent.port ]] && break; sleep 0.05; done
+    local port alpn
+    port=$(cat "$WORK/silent.port")
+    for alpn in h3 hq-interop; do
+        RC=0
+        timeout 20 "$QUIVER" client --alpn "$alpn" -k --handshake-timeout 0.5 \
+            "https://127.0.0.1:$port/x" 2>"$WORK/client.err" || RC=$?
+        [[ $RC == 28 ]] || fail "$alpn: client exit $RC, expected 28"
+        grep -q 'handshake timeout' "$WORK/client.err" || fail "$alpn: no clear message"
+    done
+    kill "$SILENT_PID" 2>/dev/null || true
 }
 
 # A missing file: non-zero exit, and a message naming the file and the cause.

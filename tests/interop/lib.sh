@@ -1,7 +1,11 @@
 # shellcheck shell=bash
-# The interop harness: runs one interop-runner test case between a client implementation
-# and a server implementation on this machine, the way the quic-interop-runner does
-# (INTEROP.md), minus docker and the network simulator:
+# The former loopback interop harness's pieces, kept only because scripts/bench sources them
+# (namespaces, sandboxes, certificates, captures, the TESTCASE mapping for its transfers).
+# The interop tests themselves run through interop/run (interop/README.md), whose own
+# topology, sandboxes and checks are in interop/lib/; new code should use those.
+#
+# It runs an interop case the way the quic-interop-runner does, minus docker and the
+# network simulator:
 #   - every run gets its own network namespace with only loopback up, so runs can go in
 #     parallel (each has its own port 443) and no packet can leave the machine;
 #   - each endpoint gets its own mount namespace in which its run's directories are
@@ -9,7 +13,6 @@
 #     server, server4, server6, server46 to 127.0.0.1 / ::1;
 #   - dumpcap captures UDP port 443 inside the namespace, and tshark, with both sides'
 #     key logs, checks on the wire what the case claims (Retry, resumption, 0-RTT...).
-# Sourced by tests/interop/run, which holds the control flow; this file holds the pieces.
 # Needs root (namespaces, mounts, capture), util-linux (unshare, nsenter), iproute2 (ip,
 # ss), openssl, tshark/dumpcap, and the peers that scripts/peers installs.
 

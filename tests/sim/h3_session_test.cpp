@@ -16,10 +16,13 @@
 #include <vector>
 
 #include "http3/frame.h"
-#include "http3/message.h"
+#include "http3/qpack_decoder.h"
+#include "http3/qpack_encoder.h"
 #include "http3/qpack_instructions.h"
-#include "http3/session.h"
+#include "http3/stream_readers.h"
 #include "http3/stream_types.h"
+#include "quic/http3/message.h"
+#include "quic/http3/session.h"
 #include "sim/file_transfer.h"
 
 using namespace quic;

@@ -8,6 +8,7 @@
 #include "cc/congestion_controller.h"
 #include "cc/cubic.h"
 #include "cc/new_reno.h"
+#include "quic/random.h"
 
 using namespace quic;
 
@@ -105,7 +106,8 @@ TEST_CASE("cc: initial and minimum window (RFC 9002 §7.2)") {
     CHECK(minimum_congestion_window(1200) == 2400);
 
     for (auto algo : {CongestionControlAlgorithm::kNewReno, CongestionControlAlgorithm::kCubic}) {
-        auto cc = make_congestion_controller(algo, kMds);
+        SeededRandom random(1);
+        auto cc = make_congestion_controller(algo, kMds, random);
         CHECK(cc->congestion_window() == 12000);
         CHECK(cc->bytes_in_flight() == 0);
         CHECK(cc->ssthresh() == kInfiniteSsthresh);
@@ -122,20 +124,23 @@ TEST_CASE("cc: initial and minimum window (RFC 9002 §7.2)") {
 }
 
 TEST_CASE("cc: factory, names and parsing") {
-    CHECK(std::string(
-              make_congestion_controller(CongestionControlAlgorithm::kNewReno, kMds)->name()) ==
-          "newreno");
-    CHECK(
-        std::string(make_congestion_controller(CongestionControlAlgorithm::kCubic, kMds)->name()) ==
-        "cubic");
+    SeededRandom random(1);
+    for (auto algo : {CongestionControlAlgorithm::kNewReno, CongestionControlAlgorithm::kCubic,
+                      CongestionControlAlgorithm::kBbr})
+        CHECK(std::string(make_congestion_controller(algo, kMds, random)->name()) ==
+              congestion_control_name(algo));
+    CHECK(std::string(congestion_control_name(CongestionControlAlgorithm::kBbr)) == "bbr");
     CHECK(parse_congestion_control("newreno") == CongestionControlAlgorithm::kNewReno);
     CHECK(parse_congestion_control("NewReno") == CongestionControlAlgorithm::kNewReno);
     CHECK(parse_congestion_control("cubic") == CongestionControlAlgorithm::kCubic);
     CHECK(parse_congestion_control("CUBIC") == CongestionControlAlgorithm::kCubic);
-    CHECK_FALSE(parse_congestion_control("bbr").has_value());
+    CHECK(parse_congestion_control("bbr") == CongestionControlAlgorithm::kBbr);
+    CHECK(parse_congestion_control("BBR") == CongestionControlAlgorithm::kBbr);
+    CHECK_FALSE(parse_congestion_control("bbr2").has_value());
     CHECK_FALSE(parse_congestion_control("").has_value());
     CHECK_FALSE(parse_congestion_control("cubic ").has_value());
-    for (auto algo : {CongestionControlAlgorithm::kNewReno, CongestionControlAlgorithm::kCubic})
+    for (auto algo : {CongestionControlAlgorithm::kNewReno, CongestionControlAlgorithm::kCubic,
+                      CongestionControlAlgorithm::kBbr})
         CHECK(parse_congestion_control(congestion_control_name(algo)) == algo);
 }
 

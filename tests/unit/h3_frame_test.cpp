@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "hex.h"
-#include "http3/error.h"
 #include "http3/frame.h"
 #include "http3/grease.h"
 #include "http3/stream_readers.h"
 #include "http3/stream_types.h"
+#include "quic/http3/error.h"
 #include "quic/random.h"
 
 namespace quic::h3 {

@@ -162,3 +162,26 @@ TEST_CASE("Pacer: sends past the pacer (probes) are paid back") {
     // 3600 B of debt plus 1200 B for the next packet at 1500 B/ms: 3.2 ms.
     CHECK(pacer.next_send_time(at_ms(0), kMds) == at_ms(0) + Duration(3'200'000));
 }
+
+TEST_CASE("Pacer: a controller's own rate and burst (BBR's pacing rate and send quantum)") {
+    Pacer pacer;
+    // 1.25 MB/s, bursts of two datagrams: no gain applied, whatever the config says.
+    pacer.set_rate(at_ms(0), 1.25e6, 2 * kMds);
+    CHECK(pacer.rate_bytes_per_second() == doctest::Approx(1.25e6));
+    CHECK(pacer.burst_capacity() == 2 * kMds);
+    int burst = 0;
+    while (pacer.next_send_time(at_ms(0), kMds) == at_ms(0)) {
+        pacer.on_packet_sent(at_ms(0), kMds);
+        ++burst;
+        REQUIRE(burst < 100);
+    }
+    CHECK(burst == 2);
+    const uint64_t sent = send_greedily(pacer, at_ms(0), at_ms(1000));
+    CHECK(std::abs(static_cast<double>(sent) - 1.25e6) <= kMds);
+    // A new rate takes over from the credit built up so far; a burst below one datagram is
+    // raised to one.
+    pacer.set_rate(at_ms(1000), 0.5e6, 100);
+    CHECK(pacer.burst_capacity() == kMds);
+    const uint64_t slower = send_greedily(pacer, at_ms(1000), at_ms(2000));
+    CHECK(std::abs(static_cast<double>(slower) - 0.5e6) <= 2 * kMds);
+}

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "hex.h"
-#include "http3/error.h"
 #include "http3/qpack_decoder.h"
 #include "http3/qpack_encoder.h"
 #include "http3/qpack_instructions.h"
 #include "http3/qpack_static_table.h"
+#include "quic/http3/error.h"
 #include "quic/random.h"
 
 namespace quic::h3 {

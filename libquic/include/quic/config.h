@@ -14,7 +14,7 @@ namespace quic {
 
 using namespace std::chrono_literals;
 
-enum class CongestionControl { kNewReno, kCubic };
+enum class CongestionControl { kNewReno, kCubic, kBbr };
 
 struct ConnectionConfig {
     // Versions we offer (client: the first is used for the first Initial) and accept (server).

@@ -84,6 +84,10 @@ class Connection {
 
     // --- the application -------------------------------------------------------------------
     std::optional<ConnectionEvent> poll_event();
+    // Sees every event as poll_event() hands it out, whoever polls (the uv layer keeps
+    // session tickets and tokens and learns of the handshake and the close this way, also
+    // when a protocol layer such as HTTP/3 polls the connection itself). One observer.
+    void set_event_observer(std::function<void(const ConnectionEvent&)> observer);
 
     // Opens a stream; fails with STREAM_LIMIT_ERROR (not a connection error) when the peer's
     // limit is reached: wait for StreamsAvailable.
@@ -134,6 +138,7 @@ class Connection {
     friend struct ConnectionTestAccess;  // tests only (libquic/conn/test_access.h)
     explicit Connection(std::unique_ptr<ConnectionImpl> impl);
     std::unique_ptr<ConnectionImpl> impl_;
+    std::function<void(const ConnectionEvent&)> observer_;
 };
 
 }  // namespace quic

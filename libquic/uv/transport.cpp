@@ -1,0 +1,320 @@
+// quic::uv::Transport and Listener: a socket, an Endpoint and the Driver between them, and the
+// connections handed to the application (docs/architecture.md, "The I/O layer").
+#include "quic/uv/transport.h"
+
+#include <errno.h>
+
+#include <algorithm>
+
+#include "quic/connection.h"
+#include "uv/connection_driver.h"
+#include "uv/transport_impl.h"
+
+namespace quic::uv {
+namespace {
+
+// After Transport::close, how long to wait for the kernel to take the CONNECTION_CLOSEs
+// before closing the socket anyway.
+constexpr Duration kCloseLinger = std::chrono::seconds(1);
+
+// The server name a dial uses when none is given: the address without its port.
+std::string ip_text(const SocketAddress& a) {
+    std::string s = a.to_string();
+    const size_t colon = s.rfind(':');
+    if (colon != std::string::npos) s.resize(colon);
+    if (s.size() >= 2 && s.front() == '[') s = s.substr(1, s.size() - 2);
+    return s;
+}
+
+}  // namespace
+
+// --- Transport::Impl ---------------------------------------------------------------------------
+
+Transport::Impl::Impl(uv_loop_t* l, UdpSocket s, TransportConfig c)
+    : loop(l), config(std::move(c)), socket(std::move(s)) {
+    endpoint = std::make_unique<Endpoint>(config.endpoint, random);
+    driver = std::make_unique<Driver>(loop, socket, *endpoint);
+    driver->on_activity = [this](Time now) { on_activity(now); };
+    driver->on_error = [this](const Error& e) {
+        if (on_error) on_error(e);
+    };
+    driver->on_icmp_error = [this](const UdpSocket::IcmpError& e) { on_icmp_error(e); };
+    idle = new uv_idle_t{};
+    uv_idle_init(loop, idle);
+    idle->data = this;
+}
+
+Transport::Impl::~Impl() {
+    for (auto& c : connections) ConnectionDriver::of(*c).detach();
+    for (auto& c : unclaimed) ConnectionDriver::of(*c).detach();
+    driver->close();
+    uv_close(reinterpret_cast<uv_handle_t*>(idle),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+    if (close_check)
+        uv_close(reinterpret_cast<uv_handle_t*>(close_check),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });
+}
+
+void Transport::Impl::wake() {
+    if (!closed) driver->wake();
+}
+
+void Transport::Impl::on_activity(Time now) {
+    accept_new_connections();
+    // A copy: callbacks may dial, accept or drop connections.
+    auto live = connections;
+    for (auto& c : live) ConnectionDriver::of(*c).dispatch(now);
+    forget_closed();
+}
+
+void Transport::Impl::accept_new_connections() {
+    while (auto core = endpoint->accept()) {
+        auto c = adopt(std::move(core), true, {});
+        if (!listening) {
+            c->close(0, "not accepting connections");
+            continue;
+        }
+        if (accept_early)
+            deliver(c);
+        else
+            ConnectionDriver::of(*c).awaiting_accept = true;
+    }
+}
+
+std::shared_ptr<Connection> Transport::Impl::adopt(std::shared_ptr<quic::Connection> core,
+                                                   bool server, std::string session_key) {
+    auto driver_state =
+        std::make_unique<ConnectionDriver>(*this, std::move(core), server, std::move(session_key));
+    std::shared_ptr<Connection> c = ConnectionDriver::make(std::move(driver_state));
+    connections.push_back(c);
+    return c;
+}
+
+void Transport::Impl::deliver(const std::shared_ptr<Connection>& c) {
+    if (!listening) return c->close(0, "not accepting connections");
+    if (!on_connection) {
+        if (unclaimed.size() >= config.endpoint.max_accept_queue)
+            return c->close(0, "accept queue full");
+        unclaimed.push_back(c);
+        return;
+    }
+    auto cb = on_connection;  // the callback may replace itself
+    cb(c);
+}
+
+// The endpoint forgets a connection once it is closed; so do we (the application's handles
+// stay valid and report the close).
+void Transport::Impl::forget_closed() {
+    std::erase_if(connections, [](const std::shared_ptr<Connection>& c) {
+        return ConnectionDriver::of(*c).core().is_closed() &&
+               ConnectionDriver::of(*c).close_error.has_value();
+    });
+    std::erase_if(unclaimed, [](const std::shared_ptr<Connection>& c) { return c->is_closed(); });
+}
+
+// ICMP port or host unreachable for a client still waiting for its first reply: nothing
+// listens there, fail now rather than at the handshake timeout. After any reply, ICMP is
+// ignored (it is easy to forge; RFC 9000 §14.2.1 asks for care).
+void Transport::Impl::on_icmp_error(const UdpSocket::IcmpError& e) {
+    if (e.error != ECONNREFUSED && e.error != EHOSTUNREACH && e.error != ENETUNREACH) return;
+    auto live = connections;
+    for (auto& c : live) {
+        ConnectionDriver& d = ConnectionDriver::of(*c);
+        const quic::Connection& core = d.core();
+        if (d.server || core.is_handshake_complete() || core.stats().packets_received > 0 ||
+            !(core.path().remote == e.to))
+            continue;
+        const char* what = e.error == ECONNREFUSED ? "connection refused (ICMP port unreachable)"
+                                                   : "host or network unreachable (ICMP)";
+        d.fail(Error::of_kind(ErrorKind::kUnreachable,
+                              std::string(what) + " from " + e.to.to_string()));
+    }
+}
+
+void Transport::Impl::post(std::function<void()> fn) {
+    posted.push_back(std::move(fn));
+    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(idle)))
+        uv_idle_start(idle, [](uv_idle_t* h) { static_cast<Impl*>(h->data)->run_posted(); });
+}
+
+void Transport::Impl::run_posted() {
+    auto work = std::move(posted);
+    posted.clear();
+    for (auto& fn : work) fn();
+    if (posted.empty()) uv_idle_stop(idle);
+    wake();
+}
+
+void Transport::Impl::check_closed() {
+    if (!closing || closed) return;
+    if (!driver->drained() && close_linger && close_linger->active()) return;
+    closed = true;
+    close_linger.reset();
+    uv_check_stop(close_check);
+    for (auto& c : connections) ConnectionDriver::of(*c).detach();
+    driver->close();
+    if (close_done) {
+        auto done = std::move(close_done);
+        close_done = nullptr;
+        done();
+    }
+}
+
+// --- Transport
+// -------------------------------------------------------------------------------------
+
+Transport::Transport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+    impl_->self = this;
+}
+
+Transport::~Transport() = default;
+
+Result<std::unique_ptr<Transport>> Transport::create(uv_loop_t* loop, const SocketAddress& local,
+                                                     TransportConfig config) {
+    auto socket = UdpSocket::bind(local);
+    if (!socket.ok()) {
+        Error e = socket.error();
+        e.kind = ErrorKind::kSocket;
+        return e;
+    }
+    auto impl = std::make_unique<Impl>(loop, std::move(socket).value(), std::move(config));
+    return std::unique_ptr<Transport>(new Transport(std::move(impl)));
+}
+
+Result<std::shared_ptr<Listener>> Transport::listen() {
+    if (!impl_->config.endpoint.server_tls)
+        return Error::of_kind(ErrorKind::kInvalidArgument, "no server TLS configuration");
+    if (impl_->listening) return Error::of_kind(ErrorKind::kInvalidArgument, "already listening");
+    if (impl_->closing) return Error::of_kind(ErrorKind::kClosed, "the transport is closed");
+    impl_->listening = true;
+    return std::shared_ptr<Listener>(new Listener(*this));
+}
+
+namespace {
+
+Result<std::shared_ptr<quic::Connection>> connect(Transport::Impl& t, const SocketAddress& remote,
+                                                  const std::string& name) {
+    if (!t.config.endpoint.client_tls)
+        return Error::of_kind(ErrorKind::kInvalidArgument, "no client TLS configuration");
+    if (t.closing) return Error::of_kind(ErrorKind::kClosed, "the transport is closed");
+    ConnectOptions options;
+    options.server_name = name;
+    if (t.config.sessions) {
+        StoredSession s = t.config.sessions->get(name);
+        options.resumption_ticket = std::move(s.ticket);
+        options.token = std::move(s.token);
+    }
+    return t.endpoint->connect(clock_now(), Path{t.socket.local_address(), remote}, options);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Connection>> Transport::dial_early(const SocketAddress& remote,
+                                                          const DialOptions& options) {
+    const std::string name = options.server_name.empty() ? ip_text(remote) : options.server_name;
+    auto core = connect(*impl_, remote, name);
+    if (!core.ok()) return core.error();
+    auto c = impl_->adopt(std::move(core).value(), false, name);
+    impl_->wake();  // the first Initial
+    return c;
+}
+
+void Transport::dial(const SocketAddress& remote, const DialOptions& options, DialCallback done) {
+    auto c = dial_early(remote, options);
+    if (!c.ok()) {
+        impl_->post([done = std::move(done), e = c.error()] { done(e); });
+        return;
+    }
+    ConnectionDriver& d = ConnectionDriver::of(**c);
+    d.dial_done = std::move(done);
+    if (options.timeout > Duration::zero()) {
+        d.dial_timer = std::make_unique<Timer>(impl_->loop);
+        d.dial_timer->start_in(options.timeout, [&d] {
+            d.fail(Error::of_kind(ErrorKind::kDeadlineExceeded, "dial timeout"));
+        });
+    }
+}
+
+void Transport::close(uint64_t code, std::string reason, std::function<void()> done) {
+    Impl& t = *impl_;
+    if (t.closing) {
+        if (done) t.post(std::move(done));
+        return;
+    }
+    t.closing = true;
+    t.listening = false;
+    t.close_done = std::move(done);
+    auto live = t.connections;
+    for (auto& c : live) c->close(code, reason);
+    for (auto& c : t.unclaimed) c->close(code, reason);
+    t.close_linger = std::make_unique<Timer>(t.loop);
+    t.close_linger->start_in(kCloseLinger, [&t] { t.check_closed(); });
+    t.close_check = new uv_check_t{};
+    uv_check_init(t.loop, t.close_check);
+    t.close_check->data = &t;
+    uv_check_start(t.close_check,
+                   [](uv_check_t* h) { static_cast<Impl*>(h->data)->check_closed(); });
+    t.wake();
+    // Also from the loop's next turn, without waiting for I/O (the check handle alone would
+    // wait for the next wakeup: the linger timer).
+    t.post([&t] { t.check_closed(); });
+}
+
+const SocketAddress& Transport::local_address() const {
+    return impl_->socket.local_address();
+}
+
+SocketStats Transport::socket_stats() const {
+    const auto& s = impl_->socket.stats();
+    return SocketStats{s.datagrams_sent, s.send_calls,  s.gso_batches, s.datagrams_received,
+                       s.receive_calls,  s.gro_batches, s.send_errors};
+}
+
+bool Transport::gso_enabled() const {
+    return impl_->socket.gso_enabled();
+}
+bool Transport::gro_enabled() const {
+    return impl_->socket.gro_enabled();
+}
+size_t Transport::connection_count() const {
+    return impl_->connections.size();
+}
+Endpoint& Transport::endpoint() {
+    return *impl_->endpoint;
+}
+const TransportConfig& Transport::config() const {
+    return impl_->config;
+}
+void Transport::on_error(std::function<void(const Error&)> cb) {
+    impl_->on_error = std::move(cb);
+}
+void Transport::post(std::function<void()> fn) {
+    impl_->post(std::move(fn));
+}
+
+// --- Listener
+// --------------------------------------------------------------------------------------
+
+Listener::~Listener() = default;
+
+void Listener::on_connection(std::function<void(std::shared_ptr<Connection>)> cb, bool early) {
+    Transport::Impl& t = *transport_->impl_;
+    t.on_connection = std::move(cb);
+    t.accept_early = early;
+    while (t.on_connection && !t.unclaimed.empty()) {
+        auto c = std::move(t.unclaimed.front());
+        t.unclaimed.pop_front();
+        auto copy = t.on_connection;
+        copy(std::move(c));
+    }
+}
+
+void Listener::close() {
+    transport_->impl_->listening = false;
+}
+
+const SocketAddress& Listener::address() const {
+    return transport_->local_address();
+}
+
+}  // namespace quic::uv
