@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "ip_packet.h"
+#include "quic/random.h"
 #include "quic/time.h"
-#include "util/random.h"
 
 namespace netsim {
 
