@@ -24,7 +24,7 @@
 #include <memory>
 #include <vector>
 
-#include "conn/connection_impl.h"
+#include "conn/test_access.h"
 #include "quic/certificate.h"
 #include "quic/endpoint.h"
 #include "quic/random.h"
@@ -154,7 +154,7 @@ void apply(Pair& p, uint8_t op, ByteSpan bytes) {
             // A closing or closed connection gets no decrypted packets (the endpoint and the
             // connection's own receive path stop them first); the hook skips those checks.
             if (conn.state() != ConnectionState::kEstablished) break;
-            conn.impl().receive_frames_for_testing(p.now, PacketType::kOneRtt, rest);
+            ConnectionTestAccess::receive_frames(conn, p.now, PacketType::kOneRtt, rest);
             break;
         }
         case 1: {

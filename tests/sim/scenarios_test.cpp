@@ -7,8 +7,8 @@
 
 #include <set>
 
-#include "conn/connection_impl.h"
 #include "conn/limits.h"
+#include "conn/test_access.h"
 #include "quic/frame.h"
 #include "sim/file_transfer.h"
 
@@ -643,7 +643,7 @@ TEST_CASE("scenario: injected malformed and illegal frames close with the right 
             while (auto ev = sconn->poll_event()) (void)ev;
             if (sconn->is_handshake_complete() && !injected) {
                 // As if the client had sent these frames in a 1-RTT packet.
-                sconn->impl().receive_frames_for_testing(now, PacketType::kOneRtt, c.payload);
+                ConnectionTestAccess::receive_frames(*sconn, now, PacketType::kOneRtt, c.payload);
                 injected = true;
             }
         });

@@ -30,6 +30,7 @@ class Tracer;
 namespace quic {
 
 class ConnectionImpl;
+struct ConnectionTestAccess;
 
 class Connection {
   public:
@@ -130,11 +131,11 @@ class Connection {
     bool is_stateless_reset(ByteSpan datagram) const;
     void on_stateless_reset(Time now);
 
-    ConnectionImpl& impl() { return *impl_; }
     // The connection's tracer (null when not traced), for layers above (HTTP/3).
     trace::Tracer* tracer() const;
 
   private:
+    friend struct ConnectionTestAccess;  // tests only (libquic/conn/test_access.h)
     explicit Connection(std::unique_ptr<ConnectionImpl> impl);
     std::unique_ptr<ConnectionImpl> impl_;
     std::function<void(const ConnectionEvent&)> observer_;
