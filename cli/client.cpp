@@ -15,7 +15,7 @@
 #include "cc_option.h"
 #include "commands.h"
 #include "conn_log.h"
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 #include "h3_client.h"
 #include "hq_client.h"
 #include "hq_interop.h"

@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 
 namespace quiver {
 

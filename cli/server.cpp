@@ -16,7 +16,7 @@
 #include "cc_option.h"
 #include "commands.h"
 #include "conn_log.h"
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 #include "h3_server.h"
 #include "hq_interop.h"
 #include "hq_server.h"

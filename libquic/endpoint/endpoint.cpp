@@ -1,11 +1,18 @@
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+#include <vector>
 
 #include "conn/limits.h"
+#include "crypto/address_token.h"
 #include "crypto/retry_integrity.h"
+#include "crypto/stateless_reset.h"
+#include "wire/packet_header.h"
 #include "wire/stateless_reset.h"
 #include "wire/version_negotiation.h"
 
@@ -40,7 +47,58 @@ Bytes address_bytes(const SocketAddress& a) {
 
 }  // namespace
 
-EndpointConfig Endpoint::with_key(EndpointConfig c, Random& random) {
+// Everything the endpoint holds; the public class forwards to it (the header names no
+// internal type).
+class Endpoint::Impl {
+  public:
+    Impl(EndpointConfig config, Random& random);
+
+    void on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram);
+    std::optional<Transmit> poll_transmit(Time now, MutableByteSpan buffer);
+    std::optional<Time> next_timeout() const;
+    void on_timeout(Time now);
+    Result<std::shared_ptr<Connection>> connect(Time now, const Path& path,
+                                                const ConnectOptions& options);
+    std::shared_ptr<Connection> accept();
+    size_t connection_count() const { return connections_.size(); }
+    const EndpointConfig& config() const { return config_; }
+    const Stats& stats() const { return stats_; }
+
+  private:
+    struct Pending {  // endpoint-generated datagrams (VN, Retry, stateless reset, refusals)
+        Path path;
+        Bytes bytes;
+    };
+
+    void handle_unrouted(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram);
+    void accept_initial(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram,
+                        const PacketHeader& header);
+    void send_retry(Time now, const Path& path, const PacketHeader& header);
+    void send_stateless_reset(const Path& path, ByteSpan dcid, size_t trigger_size);
+    void route_cid_events(const std::shared_ptr<Connection>& c);
+    void forget_closed();
+    ConnectionId new_connection_id();
+    Connection::Params base_params(Role role, const Path& path);
+    static EndpointConfig with_key(EndpointConfig c, Random& random);
+
+    EndpointConfig config_;
+    Random& random_;
+    StatelessResetTokenGenerator reset_tokens_;
+    AddressTokenCodec address_tokens_;
+    std::unordered_map<ConnectionId, std::shared_ptr<Connection>> by_cid_;
+    std::vector<std::shared_ptr<Connection>> connections_;
+    std::deque<std::shared_ptr<Connection>> accept_queue_;
+    std::deque<Pending> pending_;
+    size_t next_poll_ = 0;  // round-robin over connections in poll_transmit
+    Time last_now_{};
+    // Stateless resets sent within the current 100 ms window (a peer's junk must not make us a
+    // packet reflector, RFC 9000 §10.3).
+    Time reset_window_start_{};
+    unsigned resets_in_window_ = 0;
+    Stats stats_;
+};
+
+EndpointConfig Endpoint::Impl::with_key(EndpointConfig c, Random& random) {
     if (c.static_key.size() != 32) {
         c.static_key.assign(32, 0);
         random.fill(c.static_key);
@@ -48,15 +106,13 @@ EndpointConfig Endpoint::with_key(EndpointConfig c, Random& random) {
     return c;
 }
 
-Endpoint::Endpoint(EndpointConfig config, Random& random)
+Endpoint::Impl::Impl(EndpointConfig config, Random& random)
     : config_(with_key(std::move(config), random)),
       random_(random),
       reset_tokens_(derive_key(config_.static_key, "quiver stateless reset")),
       address_tokens_(derive_key(config_.static_key, "quiver address token")) {}
 
-Endpoint::~Endpoint() = default;
-
-ConnectionId Endpoint::new_connection_id() {
+ConnectionId Endpoint::Impl::new_connection_id() {
     uint8_t buf[kMaxConnectionIdLength];
     const size_t len = std::clamp<size_t>(config_.connection.connection_id_length, 4, 20);
     for (;;) {
@@ -66,7 +122,7 @@ ConnectionId Endpoint::new_connection_id() {
     }
 }
 
-Connection::Params Endpoint::base_params(Role role, const Path& path) {
+Connection::Params Endpoint::Impl::base_params(Role role, const Path& path) {
     Connection::Params p;
     p.role = role;
     p.config = config_.connection;
@@ -79,8 +135,8 @@ Connection::Params Endpoint::base_params(Role role, const Path& path) {
 
 // --- the client side -----------------------------------------------------------------------
 
-Result<std::shared_ptr<Connection>> Endpoint::connect(Time now, const Path& path,
-                                                      const ConnectOptions& options) {
+Result<std::shared_ptr<Connection>> Endpoint::Impl::connect(Time now, const Path& path,
+                                                            const ConnectOptions& options) {
     last_now_ = now;
     if (!config_.client_tls)
         return Error::transport(TransportErrorCode::kInternalError, "no client TLS configuration");
@@ -107,7 +163,7 @@ Result<std::shared_ptr<Connection>> Endpoint::connect(Time now, const Path& path
 
 // --- datagrams in ----------------------------------------------------------------------------
 
-void Endpoint::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
+void Endpoint::Impl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
     last_now_ = now;
     stats_.datagrams_received++;
     auto inv = parse_invariant_header(datagram, config_.connection.connection_id_length);
@@ -128,7 +184,8 @@ void Endpoint::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan 
     handle_unrouted(now, path, ecn, datagram);
 }
 
-void Endpoint::handle_unrouted(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
+void Endpoint::Impl::handle_unrouted(Time now, const Path& path, Ecn ecn,
+                                     MutableByteSpan datagram) {
     auto inv = parse_invariant_header(datagram, config_.connection.connection_id_length);
     if (!inv->long_header) {
         // §10.3.1: a datagram we cannot route may be a peer's stateless reset: its last 16
@@ -174,8 +231,8 @@ void Endpoint::handle_unrouted(Time now, const Path& path, Ecn ecn, MutableByteS
     accept_initial(now, path, ecn, datagram, *header);
 }
 
-void Endpoint::accept_initial(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram,
-                              const PacketHeader& header) {
+void Endpoint::Impl::accept_initial(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram,
+                                    const PacketHeader& header) {
     size_t handshaking = 0;
     for (const auto& c : connections_)
         if (c->role() == Role::kServer && !c->is_handshake_complete()) ++handshaking;
@@ -240,7 +297,7 @@ void Endpoint::accept_initial(Time now, const Path& path, Ecn ecn, MutableByteSp
     route_cid_events(conn);
 }
 
-void Endpoint::send_retry(Time now, const Path& path, const PacketHeader& header) {
+void Endpoint::Impl::send_retry(Time now, const Path& path, const PacketHeader& header) {
     if (pending_.size() >= kMaxPendingEndpointDatagrams) return;
     AddressToken t;
     t.kind = AddressTokenKind::kRetry;
@@ -259,7 +316,7 @@ void Endpoint::send_retry(Time now, const Path& path, const PacketHeader& header
     stats_.retries_sent++;
 }
 
-void Endpoint::send_stateless_reset(const Path& path, ByteSpan dcid, size_t trigger_size) {
+void Endpoint::Impl::send_stateless_reset(const Path& path, ByteSpan dcid, size_t trigger_size) {
     // §10.3.3: smaller than the trigger, so two endpoints cannot loop; none for tiny triggers.
     auto size = stateless_reset_size_for(trigger_size);
     ConnectionId cid;
@@ -282,7 +339,7 @@ void Endpoint::send_stateless_reset(const Path& path, ByteSpan dcid, size_t trig
 
 // --- connection bookkeeping ------------------------------------------------------------------
 
-void Endpoint::route_cid_events(const std::shared_ptr<Connection>& c) {
+void Endpoint::Impl::route_cid_events(const std::shared_ptr<Connection>& c) {
     while (auto ev = c->poll_cid_event()) {
         if (ev->issued)
             by_cid_[ev->cid] = c;
@@ -291,7 +348,7 @@ void Endpoint::route_cid_events(const std::shared_ptr<Connection>& c) {
     }
 }
 
-void Endpoint::forget_closed() {
+void Endpoint::Impl::forget_closed() {
     for (size_t i = 0; i < connections_.size();) {
         if (!connections_[i]->is_closed()) {
             ++i;
@@ -304,7 +361,7 @@ void Endpoint::forget_closed() {
     }
 }
 
-std::shared_ptr<Connection> Endpoint::accept() {
+std::shared_ptr<Connection> Endpoint::Impl::accept() {
     while (!accept_queue_.empty()) {
         std::shared_ptr<Connection> c = std::move(accept_queue_.front());
         accept_queue_.pop_front();
@@ -315,7 +372,7 @@ std::shared_ptr<Connection> Endpoint::accept() {
 
 // --- datagrams out and timers ----------------------------------------------------------------
 
-std::optional<Transmit> Endpoint::poll_transmit(Time now, MutableByteSpan buffer) {
+std::optional<Transmit> Endpoint::Impl::poll_transmit(Time now, MutableByteSpan buffer) {
     last_now_ = now;
     if (!pending_.empty()) {
         Pending p = std::move(pending_.front());
@@ -339,7 +396,7 @@ std::optional<Transmit> Endpoint::poll_transmit(Time now, MutableByteSpan buffer
     return std::nullopt;
 }
 
-std::optional<Time> Endpoint::next_timeout() const {
+std::optional<Time> Endpoint::Impl::next_timeout() const {
     std::optional<Time> t;
     if (!pending_.empty()) t = last_now_;
     for (const auto& c : connections_)
@@ -347,7 +404,7 @@ std::optional<Time> Endpoint::next_timeout() const {
     return t;
 }
 
-void Endpoint::on_timeout(Time now) {
+void Endpoint::Impl::on_timeout(Time now) {
     last_now_ = now;
     // Copy: a timeout may close a connection, and forget_closed edits the list.
     std::vector<std::shared_ptr<Connection>> due;
@@ -358,6 +415,40 @@ void Endpoint::on_timeout(Time now) {
         route_cid_events(c);
     }
     forget_closed();
+}
+
+// --- the facade --------------------------------------------------------------------------------
+
+Endpoint::Endpoint(EndpointConfig config, Random& random)
+    : impl_(std::make_unique<Impl>(std::move(config), random)) {}
+Endpoint::~Endpoint() = default;
+void Endpoint::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
+    impl_->on_datagram(now, path, ecn, datagram);
+}
+std::optional<Transmit> Endpoint::poll_transmit(Time now, MutableByteSpan buffer) {
+    return impl_->poll_transmit(now, buffer);
+}
+std::optional<Time> Endpoint::next_timeout() const {
+    return impl_->next_timeout();
+}
+void Endpoint::on_timeout(Time now) {
+    impl_->on_timeout(now);
+}
+Result<std::shared_ptr<Connection>> Endpoint::connect(Time now, const Path& path,
+                                                      const ConnectOptions& options) {
+    return impl_->connect(now, path, options);
+}
+std::shared_ptr<Connection> Endpoint::accept() {
+    return impl_->accept();
+}
+size_t Endpoint::connection_count() const {
+    return impl_->connection_count();
+}
+const EndpointConfig& Endpoint::config() const {
+    return impl_->config();
+}
+const Endpoint::Stats& Endpoint::stats() const {
+    return impl_->stats();
 }
 
 }  // namespace quic

@@ -10,7 +10,7 @@
 #include <functional>
 #include <vector>
 
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 #include "quic/time.h"
 #include "uv/udp_socket.h"
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "conn/connection_impl.h"
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 #include "quic/certificate.h"
 #include "quic/random.h"
 #include "quic/tls_context.h"

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 #include "sim/harness.h"
 
 namespace quic::sim {

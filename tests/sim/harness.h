@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "endpoint/endpoint.h"
+#include "quic/endpoint.h"
 #include "sim/network.h"
 
 namespace quic::sim {
