@@ -246,7 +246,10 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     // §14: the peer's max_udp_payload_size caps what we send; we stay at our initial size
     // until path MTU discovery exists.
     max_udp_payload_ = std::min<uint64_t>(max_udp_payload_, tp.max_udp_payload_size);
-    if (tp.stateless_reset_token) peer_cids_[0].token = tp.stateless_reset_token;
+    if (tp.stateless_reset_token) {
+        peer_cids_[0].token = tp.stateless_reset_token;
+        reset_token_events_.push_back({true, *tp.stateless_reset_token});
+    }
     info_.datagrams_supported = config_.max_datagram_frame_size > 0 && tp.max_datagram_frame_size &&
                                 *tp.max_datagram_frame_size > 0;
     reset_idle_timer(now);

@@ -722,6 +722,7 @@ Status ConnectionImpl::on_new_connection_id(const NewConnectionIdFrame& f) {
         return {};
     }
     peer_cids_[f.sequence_number] = PeerConnectionId{f.connection_id, f.stateless_reset_token};
+    reset_token_events_.push_back({true, f.stateless_reset_token});
     if (f.retire_prior_to > peer_retire_prior_to_) {
         peer_retire_prior_to_ = f.retire_prior_to;
         retire_peer_connection_ids_below(f.retire_prior_to);
@@ -740,6 +741,7 @@ Status ConnectionImpl::on_new_connection_id(const NewConnectionIdFrame& f) {
 void ConnectionImpl::retire_peer_connection_ids_below(uint64_t seq) {
     for (auto it = peer_cids_.begin(); it != peer_cids_.end() && it->first < seq;) {
         retire_pending_.push_back(it->first);
+        if (it->second.token) reset_token_events_.push_back({false, *it->second.token});
         it = peer_cids_.erase(it);
     }
     if (!peer_cids_.count(active_peer_cid_seq_)) switch_to_unused_peer_cid();

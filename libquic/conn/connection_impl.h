@@ -148,6 +148,9 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::optional<Connection::CidEvent> poll_cid_event();
     bool is_stateless_reset(ByteSpan datagram) const;
     void on_stateless_reset(Time now);
+    std::optional<Connection::ResetTokenEvent> poll_reset_token_event();
+    bool address_validated() const { return address_validated_; }
+    void abandon(Time now);
 
     ConnectionState state() const { return state_; }
     bool handshake_complete() const { return handshake_complete_; }
@@ -319,7 +322,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     uint64_t peer_retire_prior_to_ = 0;
     std::deque<uint64_t> retire_pending_;
     std::deque<Connection::CidEvent> cid_events_;
-    ConnectionId peer_cid_;  // the DCID we send to
+    std::deque<Connection::ResetTokenEvent> reset_token_events_;  // the endpoint drains them
+    ConnectionId peer_cid_;                                       // the DCID we send to
 
     // Streams (RFC 9000 §2-§4).
     std::map<StreamId, std::unique_ptr<StreamRecord>> streams_;

@@ -1,0 +1,62 @@
+// Hashing for the endpoint's tables. Their keys are chosen by peers (a client picks the DCID
+// of its first Initial, a peer its reset tokens, a sender its source address), so an unkeyed
+// hash would let anyone aim many keys at one bucket and make every lookup a list walk (hash
+// flooding). SipHash-2-4 (BoringSSL's) with a key drawn per endpoint makes bucket placement
+// unpredictable.
+#pragma once
+
+#include <openssl/siphash.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "quic/address.h"
+#include "quic/connection_id.h"
+#include "quic/random.h"
+#include "wire/stateless_reset.h"
+
+namespace quic {
+
+// A source address reduced to what per-source limits count: an IPv4 address, or the /64
+// prefix of an IPv6 address (one host or subscriber usually holds a whole /64, RFC 4291 §2.5.1,
+// so counting /128s would let it multiply its share at will).
+struct SourceKey {
+    std::array<uint8_t, 9> bytes{};  // family, then 4 or 8 address bytes
+    static SourceKey of(const SocketAddress& a) {
+        SourceKey k;
+        k.bytes[0] = static_cast<uint8_t>(a.family());
+        const size_t n = a.family() == SocketAddress::Family::kIpv4 ? 4 : 8;
+        for (size_t i = 0; i < n && i < a.ip_length(); ++i) k.bytes[1 + i] = a.ip()[i];
+        return k;
+    }
+    friend bool operator==(const SourceKey&, const SourceKey&) = default;
+};
+
+class KeyedHash {
+  public:
+    KeyedHash() = default;
+    explicit KeyedHash(Random& random) {
+        key_[0] = random.next_u64();
+        key_[1] = random.next_u64();
+    }
+    size_t operator()(const ConnectionId& c) const { return of(c.data(), c.size()); }
+    size_t operator()(const StatelessResetToken& t) const { return of(t.data(), t.size()); }
+    size_t operator()(const SourceKey& k) const { return of(k.bytes.data(), k.bytes.size()); }
+
+  private:
+    size_t of(const uint8_t* p, size_t n) const {
+        return static_cast<size_t>(SIPHASH_24(key_.data(), p, n));
+    }
+    std::array<uint64_t, 2> key_{};
+};
+
+// RFC 9000 §10.3.1: tokens are compared "without leaking information about the value of the
+// token" (the keyed hash already hides which bucket a guess falls in).
+struct ResetTokenEqual {
+    bool operator()(const StatelessResetToken& a, const StatelessResetToken& b) const {
+        return stateless_reset_token_equal(a, b);
+    }
+};
+
+}  // namespace quic
