@@ -16,12 +16,12 @@
 #include "cc_option.h"
 #include "commands.h"
 #include "conn_log.h"
-#include "quic/endpoint.h"
 #include "h3_server.h"
 #include "hq_interop.h"
 #include "hq_server.h"
 #include "keylog.h"
 #include "qlog_option.h"
+#include "quic/endpoint.h"
 #include "uv/driver.h"
 #include "uv_handles.h"
 
@@ -34,7 +34,8 @@ struct ServerOptions {
     std::string root = ".";
     std::string upload_dir;
     std::string cert, key, keylog;
-    bool retry = false, zero_rtt = false, verbose = false;
+    std::string retry = "auto";
+    bool zero_rtt = false, verbose = false;
     quic::CongestionControl cc = quic::CongestionControl::kCubic;
     double max_idle_timeout = 30;
 };
@@ -137,7 +138,9 @@ int run_server(const ServerOptions& o) {
 
     quic::EndpointConfig config;
     config.server_tls = std::move(tls_context).value();
-    config.require_retry = o.retry;
+    config.retry = o.retry == "always"  ? quic::RetryPolicy::kAlways
+                   : o.retry == "never" ? quic::RetryPolicy::kNever
+                                        : quic::RetryPolicy::kAutomatic;
     config.connection.enable_0rtt = o.zero_rtt;
     config.connection.congestion_control = o.cc;
     config.connection.max_idle_timeout = std::chrono::duration_cast<quic::Duration>(
@@ -205,10 +208,13 @@ int run_server(const ServerOptions& o) {
         std::fprintf(
             log,
             "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
-            "negotiations, %llu retries, %llu stateless resets, %llu refused\n",
+            "negotiations, %llu retries, %llu stateless resets, %llu refused, %llu undecryptable "
+            "Initials, %llu handshakes abandoned, %llu replies rate-limited\n",
             (unsigned long long)e.datagrams_received, (unsigned long long)e.datagrams_dropped,
             (unsigned long long)e.version_negotiations_sent, (unsigned long long)e.retries_sent,
-            (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused);
+            (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused,
+            (unsigned long long)e.initials_undecryptable,
+            (unsigned long long)e.handshakes_abandoned, (unsigned long long)e.replies_rate_limited);
     }
     driver.close();
     close_handle(sigint);
@@ -241,7 +247,13 @@ Command register_server(CLI::App& app) {
     sub->add_option("--cert", o->cert, "Certificate chain (PEM); default: self-signed, in memory")
         ->check(CLI::ExistingFile);
     sub->add_option("--key", o->key, "Private key (PEM) for --cert")->check(CLI::ExistingFile);
-    sub->add_flag("--retry", o->retry, "Answer every new client with a Retry (address validation)");
+    sub->add_option("--retry", o->retry,
+                    "When new clients must first answer a Retry (address validation): auto "
+                    "(default: while many handshakes are in progress), always (also plain "
+                    "--retry), never")
+        ->expected(0, 1)
+        ->default_str("always")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
     sub->add_flag("--0rtt", o->zero_rtt, "Accept 0-RTT data on resumed connections");
     add_cc_option(sub, o->cc);
     sub->add_option("--max-idle-timeout", o->max_idle_timeout,

@@ -37,7 +37,11 @@ Endpoint::Impl::Impl(EndpointConfig config, Random& random)
       address_tokens_(derive_key(config_.static_key, "quiver address token")),
       hash_(random),
       by_cid_(0, hash_),
-      by_reset_token_(0, hash_) {}
+      by_reset_token_(0, hash_),
+      half_open_by_source_(0, hash_),
+      version_negotiation_limiter_(kVersionNegotiationsPerSecond, kVersionNegotiationBurst),
+      stateless_reset_limiter_(kStatelessResetsPerSecond, kStatelessResetBurst),
+      initial_close_limiter_(kInitialClosesPerSecond, kInitialCloseBurst) {}
 
 Endpoint::Impl::~Impl() = default;
 
@@ -90,7 +94,7 @@ Result<std::shared_ptr<Connection>> Endpoint::Impl::connect(Time now, const Path
         return std::move(created).error();
     }
     std::shared_ptr<Connection> conn = std::move(created).value();
-    install(slot, conn, false, {local});
+    install(slot, conn, {local});
     mark_ready(slot);  // its first Initial
     sync(slot);
     return conn;
@@ -174,6 +178,14 @@ void Endpoint::Impl::on_timeout(Time now) {
         Slot* s = live(ref);
         if (!s) continue;
         std::shared_ptr<Connection> conn = s->conn;
+        if (s->unvalidated_deadline && *s->unvalidated_deadline <= now) {
+            s->unvalidated_deadline.reset();
+            if (s->half_open && !conn->is_address_validated()) {
+                // Never proved its address: most likely a spoofed Initial (endpoint.h).
+                conn->abandon(now);
+                stats_.handshakes_abandoned++;
+            }
+        }
         if (auto t = conn->next_timeout(); t && *t <= now) conn->on_timeout(now);
         mark_ready(ref);
         sync(ref);
@@ -206,6 +218,9 @@ std::shared_ptr<Connection> Endpoint::accept() {
 }
 size_t Endpoint::connection_count() const {
     return impl_->connection_count();
+}
+size_t Endpoint::half_open_count() const {
+    return impl_->half_open_count();
 }
 const EndpointConfig& Endpoint::config() const {
     return impl_->config();

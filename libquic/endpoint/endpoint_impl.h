@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "crypto/address_token.h"
+#include "crypto/initial_secrets.h"
 #include "crypto/stateless_reset.h"
 #include "endpoint/keyed_hash.h"
+#include "endpoint/rate_limiter.h"
 #include "endpoint/timer_heap.h"
 #include "quic/endpoint.h"
 #include "wire/packet_header.h"
@@ -37,6 +39,7 @@ class Endpoint::Impl {
     std::shared_ptr<Connection> accept();
     size_t connection_count() const { return live_; }
     size_t half_open_count() const { return half_open_; }
+    size_t half_open_from(const SocketAddress& a, bool validated) const;
     const EndpointConfig& config() const { return config_; }
     const Stats& stats() const { return stats_; }
 
@@ -47,9 +50,13 @@ class Endpoint::Impl {
     struct Slot {
         std::shared_ptr<Connection> conn;  // null: free
         uint64_t generation = 0;
-        bool ready = false;              // queued in ready_: poll it for datagrams
-        bool half_open = false;          // counted in half_open_: a server handshake in progress
-        std::vector<ConnectionId> cids;  // routed to this slot (by_cid_)
+        bool ready = false;      // queued in ready_: poll it for datagrams
+        bool half_open = false;  // counted in half_open_: a server handshake in progress
+        bool validated = false;  // half-open and counted as validated (a token) for its source
+        SourceKey source;        // server: the client's source, for per-source counts
+        // Server: when to abandon the handshake if the client's address is still unvalidated.
+        std::optional<Time> unvalidated_deadline;
+        std::vector<ConnectionId> cids;                 // routed to this slot (by_cid_)
         std::vector<StatelessResetToken> reset_tokens;  // indexed in by_reset_token_
     };
     struct SlotRef {
@@ -60,21 +67,43 @@ class Endpoint::Impl {
         Path path;
         Bytes bytes;
     };
+    struct SourceCounts {  // half-open connections from one source
+        uint32_t unvalidated = 0, validated = 0;
+    };
+    // What a client's Initial proved about its address.
+    struct Admission {
+        bool validated = false;
+        std::optional<ConnectionId> original_dcid;  // after a Retry: from its token
+        std::optional<ConnectionId> retry_scid;
+    };
 
     // --- endpoint_server.cpp
     void handle_unrouted(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram);
+    void send_version_negotiation(Time now, const Path& path, const InvariantHeader& inv,
+                                  size_t datagram_size);
     void accept_initial(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram,
                         const PacketHeader& header);
+    // Checks the Initial's token (RFC 9000 §8.1.2, §8.1.3); nullopt: an invalid Retry token.
+    std::optional<Admission> check_token(Time now, const Path& path, const PacketHeader& header);
+    enum class Decision { kCreate, kRetry, kRefuse };
+    Decision decide(const Path& path, const Admission& a);
+    void create_server_connection(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram,
+                                  const PacketHeader& header, const Admission& a);
     void send_retry(Time now, const Path& path, const PacketHeader& header);
-    void send_stateless_reset(const Path& path, ByteSpan dcid, size_t trigger_size);
+    void send_initial_close(Time now, const Path& path, const PacketHeader& header,
+                            InitialKeys& keys, TransportErrorCode code, std::string_view reason);
+    void send_stateless_reset(Time now, const Path& path, ByteSpan dcid, size_t trigger_size);
     bool is_stateless_reset_for_us(Time now, ByteSpan datagram);
+    // Room in the pending queue and, with a limiter, under its rate (else counted as dropped).
+    bool may_reply(Time now, RateLimiter* limiter);
+    bool queue_reply(const Path& path, Bytes bytes);
 
     // --- endpoint_table.cpp
     // A slot for a connection about to be created (its wake hook needs the reference).
     SlotRef reserve_slot();
     void release_slot(uint32_t index);
     // Installs the created connection and routes `cids` to it.
-    void install(SlotRef ref, std::shared_ptr<Connection> conn, bool half_open,
+    void install(SlotRef ref, std::shared_ptr<Connection> conn,
                  std::initializer_list<ConnectionId> cids);
     Slot* live(SlotRef ref);
     const Slot* find_by_cid(const ConnectionId& cid, SlotRef& ref) const;
@@ -89,6 +118,9 @@ class Endpoint::Impl {
     void index_reset_token(uint32_t index, const StatelessResetToken& token);
     void unindex_reset_token(uint32_t index, const StatelessResetToken& token);
     void maybe_shrink();
+    void enter_half_open(Slot& s, const SocketAddress& from, bool validated, Time now);
+    void leave_half_open(Slot& s);
+    std::optional<Time> deadline_of(const Slot& s) const;
 
     // --- endpoint.cpp
     ConnectionId new_connection_id();
@@ -109,6 +141,7 @@ class Endpoint::Impl {
     size_t half_open_ = 0;
     std::unordered_map<ConnectionId, SlotRef, KeyedHash> by_cid_;
     std::unordered_map<StatelessResetToken, SlotRef, KeyedHash, ResetTokenEqual> by_reset_token_;
+    std::unordered_map<SourceKey, SourceCounts, KeyedHash> half_open_by_source_;
     TimerHeap timers_;
     std::deque<SlotRef> ready_;  // round-robin over connections that may have data to send
     std::vector<SlotRef> due_;   // scratch for on_timeout
@@ -116,10 +149,12 @@ class Endpoint::Impl {
     std::deque<std::shared_ptr<Connection>> accept_queue_;
     std::deque<Pending> pending_;
     Time last_now_{};
-    // Stateless resets sent within the current window (a peer's junk must not make us a
-    // packet reflector, RFC 9000 §10.3).
-    Time reset_window_start_{};
-    unsigned resets_in_window_ = 0;
+    // Replies to datagrams that belong to no connection are rate-limited (endpoint/limits.h):
+    // anyone can send those with a spoofed source, and we must not become a reflector.
+    RateLimiter version_negotiation_limiter_;
+    RateLimiter stateless_reset_limiter_;
+    RateLimiter initial_close_limiter_;
+    Bytes scratch_;  // a copy of a client Initial being opened
     Stats stats_;
 };
 

@@ -28,6 +28,8 @@ void Endpoint::Impl::release_slot(uint32_t index) {
     s.generation = 0;
     s.ready = false;
     s.half_open = false;
+    s.validated = false;
+    s.unvalidated_deadline.reset();
     s.cids.clear();
     s.cids.shrink_to_fit();
     s.reset_tokens.clear();
@@ -35,12 +37,10 @@ void Endpoint::Impl::release_slot(uint32_t index) {
     free_slots_.push_back(index);
 }
 
-void Endpoint::Impl::install(SlotRef ref, std::shared_ptr<Connection> conn, bool half_open,
+void Endpoint::Impl::install(SlotRef ref, std::shared_ptr<Connection> conn,
                              std::initializer_list<ConnectionId> cids) {
     Slot& s = slots_[ref.index];
     s.conn = std::move(conn);
-    s.half_open = half_open;
-    if (half_open) ++half_open_;
     for (const ConnectionId& cid : cids) route(ref.index, cid);
     ++live_;
     high_water_ = std::max(high_water_, live_);
@@ -114,12 +114,42 @@ bool Endpoint::Impl::sync(SlotRef ref) {
         forget(ref.index);
         return false;
     }
-    if (s->half_open && c.is_handshake_complete()) {
-        s->half_open = false;
-        --half_open_;
-    }
-    timers_.set(ref.index, c.next_timeout());
+    if (s->half_open && c.is_handshake_complete()) leave_half_open(*s);
+    if (s->unvalidated_deadline && c.is_address_validated()) s->unvalidated_deadline.reset();
+    timers_.set(ref.index, deadline_of(*s));
     return true;
+}
+
+std::optional<Time> Endpoint::Impl::deadline_of(const Slot& s) const {
+    std::optional<Time> t = s.conn->next_timeout();
+    if (s.unvalidated_deadline && (!t || *s.unvalidated_deadline < *t)) t = s.unvalidated_deadline;
+    return t;
+}
+
+void Endpoint::Impl::enter_half_open(Slot& s, const SocketAddress& from, bool validated, Time now) {
+    s.half_open = true;
+    s.validated = validated;
+    s.source = SourceKey::of(from);
+    ++half_open_;
+    SourceCounts& counts = half_open_by_source_[s.source];
+    ++(validated ? counts.validated : counts.unvalidated);
+    if (!validated) s.unvalidated_deadline = now + config_.unvalidated_handshake_timeout;
+}
+
+void Endpoint::Impl::leave_half_open(Slot& s) {
+    if (!s.half_open) return;
+    s.half_open = false;
+    --half_open_;
+    auto it = half_open_by_source_.find(s.source);
+    if (it == half_open_by_source_.end()) return;
+    --(s.validated ? it->second.validated : it->second.unvalidated);
+    if (it->second.validated == 0 && it->second.unvalidated == 0) half_open_by_source_.erase(it);
+}
+
+size_t Endpoint::Impl::half_open_from(const SocketAddress& a, bool validated) const {
+    auto it = half_open_by_source_.find(SourceKey::of(a));
+    if (it == half_open_by_source_.end()) return 0;
+    return validated ? it->second.validated : it->second.unvalidated;
 }
 
 void Endpoint::Impl::forget(uint32_t index) {
@@ -133,7 +163,7 @@ void Endpoint::Impl::forget(uint32_t index) {
         if (it != by_reset_token_.end() && it->second.index == index) by_reset_token_.erase(it);
     }
     timers_.set(index, std::nullopt);
-    if (s.half_open) --half_open_;
+    leave_half_open(s);
     --live_;
     release_slot(index);
     maybe_shrink();
@@ -146,6 +176,7 @@ void Endpoint::Impl::maybe_shrink() {
     high_water_ = live_;
     by_cid_.rehash(0);
     by_reset_token_.rehash(0);
+    half_open_by_source_.rehash(0);
     timers_.shrink();
     while (!slots_.empty() && !slots_.back().conn) slots_.pop_back();
     slots_.shrink_to_fit();
