@@ -113,6 +113,7 @@ std::shared_ptr<Connection> Endpoint::Impl::accept() {
 
 void Endpoint::Impl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByteSpan datagram) {
     last_now_ = now;
+    maybe_shrink();
     stats_.datagrams_received++;
     auto inv = parse_invariant_header(datagram, config_.connection.connection_id_length);
     if (!inv.ok()) {
@@ -136,6 +137,7 @@ void Endpoint::Impl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByt
 
 std::optional<Transmit> Endpoint::Impl::poll_transmit(Time now, MutableByteSpan buffer) {
     last_now_ = now;
+    maybe_shrink();
     if (!pending_.empty()) {
         Pending p = std::move(pending_.front());
         pending_.pop_front();
@@ -169,6 +171,7 @@ std::optional<Time> Endpoint::Impl::next_timeout() const {
 
 void Endpoint::Impl::on_timeout(Time now) {
     last_now_ = now;
+    maybe_shrink();
     // Collect first: handling one connection's timeout re-arms its timer, possibly at `now`
     // (it then fires on the next call, not in a loop here).
     due_.clear();

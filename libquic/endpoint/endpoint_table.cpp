@@ -166,11 +166,11 @@ void Endpoint::Impl::forget(uint32_t index) {
     leave_half_open(s);
     --live_;
     release_slot(index);
-    maybe_shrink();
 }
 
 // After a flood, the tables sized for its peak give their memory back (issue: memory after a
-// flood returns to baseline). Amortised: this runs once per fourfold drop.
+// flood returns to baseline). Amortised: this does work once per fourfold drop. Called at the
+// start of the entry points, never while a slot, a queue or the scratch list is in use.
 void Endpoint::Impl::maybe_shrink() {
     if (high_water_ < kMinShrinkHighWater || live_ * 4 > high_water_) return;
     high_water_ = live_;

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "conn/connection_impl.h"
-#include "quic/endpoint.h"
 #include "quic/certificate.h"
+#include "quic/endpoint.h"
 #include "quic/random.h"
 #include "quic/tls_context.h"
 
