@@ -300,7 +300,7 @@ std::optional<Connection::CidEvent> ConnectionImpl::poll_cid_event() {
 std::optional<Connection::ResetTokenEvent> ConnectionImpl::poll_reset_token_event() {
     if (reset_token_events_.empty()) return std::nullopt;
     auto ev = reset_token_events_.front();
-    reset_token_events_.pop_front();
+    reset_token_events_.erase(reset_token_events_.begin());  // a handful at most
     return ev;
 }
 

@@ -322,7 +322,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     uint64_t peer_retire_prior_to_ = 0;
     std::deque<uint64_t> retire_pending_;
     std::deque<Connection::CidEvent> cid_events_;
-    std::deque<Connection::ResetTokenEvent> reset_token_events_;  // the endpoint drains them
+    // Drained by the endpoint after every call (a vector: an empty std::deque costs ~600 bytes).
+    std::vector<Connection::ResetTokenEvent> reset_token_events_;
     ConnectionId peer_cid_;                                       // the DCID we send to
 
     // Streams (RFC 9000 §2-§4).
