@@ -578,3 +578,61 @@ TEST_CASE(
     CHECK(e.server.stats().handshakes_abandoned == kDefaultRetryThreshold);
     CHECK_FALSE(c->is_closed());
 }
+
+TEST_CASE(
+    "endpoint: a closing connection answers packets with CONNECTION_CLOSE at most 1 in 4, "
+    "a draining one sends nothing, a 1 MB close reason goes out truncated (checklist 26)") {
+    auto [sc, cc] = configs();
+    Endpoints e(sc, cc);
+    size_t from_server = 0, from_client = 0;
+    bool server_muted = false;
+    e.net.filter = [&](const Path& p, ByteSpan) {
+        if (p.local == direct_server_address()) {
+            ++from_server;
+            return !server_muted;
+        }
+        ++from_client;
+        return true;
+    };
+    auto c = e.connect(0);
+    REQUIRE(e.net.run_until([&] { return c->is_handshake_complete(); }, e.net.now() + 3s));
+    for (int i = 0; i < 5; ++i) e.net.advance(e.net.now() + 50ms);
+    auto s = e.server.accept();
+    REQUIRE(s);
+    // The server closes with a 1 MB reason; the client does not hear it yet and keeps sending.
+    server_muted = true;
+    s->close(e.net.now(), 7, std::string(1 << 20, 'x'));
+    e.net.flush();
+    REQUIRE(s->state() == ConnectionState::kClosing);
+    const size_t before = from_server;
+    auto id = c->open_stream(false);
+    REQUIRE(id.ok());
+    const uint8_t byte[1] = {1};
+    for (int i = 0; i < 100; ++i) {
+        REQUIRE(c->write(*id, byte).ok());
+        e.net.flush();  // one client datagram each, delivered to the closing server
+    }
+    const size_t replies = from_server - before;
+    INFO(replies << " replies to 100 packets");
+    CHECK(replies >= 1);
+    CHECK(replies <= 100 / 4 + 1);
+    // Now the client hears the close: it drains and sends nothing more, whatever arrives.
+    server_muted = false;
+    REQUIRE(e.net.run_until([&] { return c->close_reason().has_value(); }, e.net.now() + 2s));
+    CHECK(c->state() == ConnectionState::kDraining);
+    CHECK(c->close_reason()->error.code == 7);
+    CHECK(c->close_reason()->error.reason.size() <= 256);
+    CHECK_FALSE(c->close_reason()->error.reason.empty());
+    const size_t client_before = from_client;
+    for (int i = 0; i < 20; ++i) {
+        e.net.advance(e.net.now() + 10ms);
+        CHECK(c->write(*id, byte).ok() == false);
+    }
+    CHECK(from_client == client_before);
+    // Both forget the connection once closing and draining end (3 PTO).
+    e.net.run_until(
+        [&] { return e.server.connection_count() == 0 && e.client.connection_count() == 0; },
+        e.net.now() + 10s);
+    CHECK(e.server.connection_count() == 0);
+    CHECK(e.client.connection_count() == 0);
+}
