@@ -324,7 +324,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::deque<Connection::CidEvent> cid_events_;
     // Drained by the endpoint after every call (a vector: an empty std::deque costs ~600 bytes).
     std::vector<Connection::ResetTokenEvent> reset_token_events_;
-    ConnectionId peer_cid_;                                       // the DCID we send to
+    ConnectionId peer_cid_;  // the DCID we send to
 
     // Streams (RFC 9000 §2-§4).
     std::map<StreamId, std::unique_ptr<StreamRecord>> streams_;

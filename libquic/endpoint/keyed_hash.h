@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "quic/address.h"
 #include "quic/connection_id.h"
@@ -25,9 +26,17 @@ struct SourceKey {
     std::array<uint8_t, 9> bytes{};  // family, then 4 or 8 address bytes
     static SourceKey of(const SocketAddress& a) {
         SourceKey k;
-        k.bytes[0] = static_cast<uint8_t>(a.family());
-        const size_t n = a.family() == SocketAddress::Family::kIpv4 ? 4 : 8;
-        for (size_t i = 0; i < n && i < a.ip_length(); ++i) k.bytes[1 + i] = a.ip()[i];
+        const uint8_t* ip = a.ip();
+        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is its IPv4 address:
+        // its /64 would put every IPv4 client of a dual-stack socket in one source.
+        static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        const bool mapped = a.family() == SocketAddress::Family::kIpv6 &&
+                            std::memcmp(ip, kMapped, sizeof kMapped) == 0;
+        const bool v4 = a.family() == SocketAddress::Family::kIpv4 || mapped;
+        k.bytes[0] = static_cast<uint8_t>(v4 ? SocketAddress::Family::kIpv4 : a.family());
+        if (mapped) ip += sizeof kMapped;
+        const size_t n = v4 ? 4 : 8;
+        for (size_t i = 0; i < n && i < a.ip_length(); ++i) k.bytes[1 + i] = ip[i];
         return k;
     }
     friend bool operator==(const SourceKey&, const SourceKey&) = default;

@@ -98,4 +98,11 @@ TEST_CASE("keyed hash: the same key hashes alike, another key differently") {
     CHECK_FALSE(SourceKey::of(x) == SourceKey::of(z));
     CHECK_FALSE(SourceKey::of(SocketAddress::ipv4({10, 0, 0, 1}, 1)) ==
                 SourceKey::of(SocketAddress::ipv4({10, 0, 0, 2}, 1)));
+    // IPv4-mapped IPv6 addresses count as their IPv4 address, not as one shared /64.
+    const std::array<uint8_t, 16> m1{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
+    const std::array<uint8_t, 16> m2{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2};
+    CHECK(SourceKey::of(SocketAddress::ipv6(m1, 5)) ==
+          SourceKey::of(SocketAddress::ipv4({10, 0, 0, 1}, 7)));
+    CHECK_FALSE(SourceKey::of(SocketAddress::ipv6(m1, 5)) ==
+                SourceKey::of(SocketAddress::ipv6(m2, 5)));
 }
