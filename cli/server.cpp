@@ -35,7 +35,8 @@ struct ServerOptions {
     std::string root = ".";
     std::string upload_dir;
     std::string cert, key, keylog;
-    bool retry = false, zero_rtt = false, verbose = false;
+    std::string retry = "auto";
+    bool zero_rtt = false, verbose = false;
     TransportOptions transport;
 };
 
@@ -85,7 +86,9 @@ quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o) {
     if (!tls_context.ok()) return tls_context.error();
     quic::uv::TransportConfig config;
     config.endpoint.server_tls = std::move(tls_context).value();
-    config.endpoint.require_retry = o.retry;
+    config.endpoint.retry = o.retry == "always"  ? quic::RetryPolicy::kAlways
+                            : o.retry == "never" ? quic::RetryPolicy::kNever
+                                                 : quic::RetryPolicy::kAutomatic;
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     apply_transport_options(o.transport, config.endpoint.connection);
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
@@ -144,13 +147,16 @@ void report(quic::uv::Transport& transport, std::FILE* log) {
     if (!log) return;
     std::fprintf(log, "quiver server: %s\n", describe(transport.socket_stats()).c_str());
     const auto& e = transport.endpoint().stats();
-    std::fprintf(log,
-                 "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
-                 "negotiations, %llu retries, %llu stateless resets, %llu refused\n",
-                 (unsigned long long)e.datagrams_received, (unsigned long long)e.datagrams_dropped,
-                 (unsigned long long)e.version_negotiations_sent,
-                 (unsigned long long)e.retries_sent, (unsigned long long)e.stateless_resets_sent,
-                 (unsigned long long)e.connections_refused);
+    std::fprintf(
+        log,
+        "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
+        "negotiations, %llu retries, %llu stateless resets, %llu refused, %llu "
+        "undecryptable Initials, %llu handshakes abandoned, %llu replies rate-limited\n",
+        (unsigned long long)e.datagrams_received, (unsigned long long)e.datagrams_dropped,
+        (unsigned long long)e.version_negotiations_sent, (unsigned long long)e.retries_sent,
+        (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused,
+        (unsigned long long)e.initials_undecryptable, (unsigned long long)e.handshakes_abandoned,
+        (unsigned long long)e.replies_rate_limited);
 }
 
 // The realpath of a directory the options name, or "" with `error` set.
@@ -230,7 +236,13 @@ Command register_server(CLI::App& app) {
     sub->add_option("--cert", o->cert, "Certificate chain (PEM); default: self-signed, in memory")
         ->check(CLI::ExistingFile);
     sub->add_option("--key", o->key, "Private key (PEM) for --cert")->check(CLI::ExistingFile);
-    sub->add_flag("--retry", o->retry, "Answer every new client with a Retry (address validation)");
+    sub->add_option("--retry", o->retry,
+                    "When new clients must first answer a Retry (address validation): auto "
+                    "(default: while many handshakes are in progress), always (also plain "
+                    "--retry), never")
+        ->expected(0, 1)
+        ->default_str("always")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
     sub->add_flag("--0rtt", o->zero_rtt, "Accept 0-RTT data on resumed connections");
     add_transport_options(sub, o->transport);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");

@@ -29,5 +29,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/quicConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/quicConfig.cmake ${PROJECT_BINARY_DIR}/quicConfigVersion.cmake
         DESTINATION ${QUIC_CMAKE_DIR})
 
+# The .pc file finds the prefix from its own directory (${pcfiledir}), so a package installed
+# with `cmake --install --prefix DIR` works wherever DIR is.
+file(RELATIVE_PATH QUIC_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/quic.pc.in ${PROJECT_BINARY_DIR}/quic.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/quic.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -193,6 +193,16 @@ void ConnectionImpl::finish_closed(CloseOrigin origin, Error error) {
     }
 }
 
+// The endpoint reclaims a half-open connection: no CONNECTION_CLOSE (the client may not even be
+// at that address), nothing left to time out.
+void ConnectionImpl::abandon(Time now) {
+    last_now_ = now;
+    if (state_ == ConnectionState::kClosed) return;
+    finish_closed(CloseOrigin::kHandshakeTimeout,
+                  Error::transport(TransportErrorCode::kNoError,
+                                   "handshake abandoned: the address was not validated in time"));
+}
+
 // §10.3.1: a stateless reset puts the connection straight into draining; nothing is sent.
 void ConnectionImpl::on_stateless_reset(Time now) {
     (void)now;

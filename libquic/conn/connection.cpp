@@ -46,9 +46,12 @@ const char* close_origin_name(CloseOrigin o) {
 Result<std::unique_ptr<Connection>> Connection::create(Time now, Params params) {
     if (!params.tls || !params.random)
         return Error::transport(TransportErrorCode::kInternalError, "connection needs TLS and RNG");
+    std::function<void()> wake = std::move(params.wake);
     auto impl = std::make_unique<ConnectionImpl>(now, std::move(params));
     QUIC_TRY(impl->start(now));
-    return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+    std::unique_ptr<Connection> c(new Connection(std::move(impl)));
+    c->wake_ = std::move(wake);
+    return c;
 }
 
 Connection::Connection(std::unique_ptr<ConnectionImpl> impl) : impl_(std::move(impl)) {}
@@ -78,36 +81,47 @@ std::optional<ConnectionEvent> Connection::poll_event() {
 void Connection::set_event_observer(std::function<void(const ConnectionEvent&)> observer) {
     observer_ = std::move(observer);
 }
+// The calls below may give the connection something to send (or change its timers): each
+// wakes the endpoint's bookkeeping for this connection.
 Result<uint64_t> Connection::open_stream(bool bidi) {
+    woken();
     return impl_->open_stream(bidi);
 }
 Result<size_t> Connection::write(uint64_t id, ByteSpan data, bool fin) {
+    woken();
     return impl_->write(id, data, fin);
 }
 Status Connection::finish(uint64_t id) {
+    woken();
     auto r = impl_->write(id, {}, true);
     if (!r.ok()) return std::move(r).error();
     return {};
 }
 Result<size_t> Connection::read(uint64_t id, MutableByteSpan out, bool* fin) {
+    woken();  // reading may open flow-control credit (MAX_STREAM_DATA, MAX_DATA)
     return impl_->read(id, out, fin);
 }
 Status Connection::reset_stream(uint64_t id, uint64_t code) {
+    woken();
     return impl_->reset_stream(id, code);
 }
 Status Connection::stop_sending(uint64_t id, uint64_t code) {
+    woken();
     return impl_->stop_sending(id, code);
 }
 Status Connection::send_datagram(ByteSpan data) {
+    woken();
     return impl_->send_datagram(data);
 }
 size_t Connection::max_datagram_size() const {
     return impl_->max_datagram_size();
 }
 Status Connection::initiate_key_update() {
+    woken();
     return impl_->initiate_key_update();
 }
 void Connection::close(Time now, uint64_t code, std::string reason) {
+    woken();
     impl_->close(now, code, std::move(reason));
 }
 ConnectionState Connection::state() const {
@@ -142,6 +156,15 @@ bool Connection::is_stateless_reset(ByteSpan d) const {
 }
 void Connection::on_stateless_reset(Time now) {
     impl_->on_stateless_reset(now);
+}
+std::optional<Connection::ResetTokenEvent> Connection::poll_reset_token_event() {
+    return impl_->poll_reset_token_event();
+}
+bool Connection::is_address_validated() const {
+    return impl_->address_validated();
+}
+void Connection::abandon(Time now) {
+    impl_->abandon(now);
 }
 
 // --- construction --------------------------------------------------------------------------
@@ -240,6 +263,10 @@ std::optional<ConnectionEvent> ConnectionImpl::poll_event() {
 
 std::optional<Connection::CidEvent> ConnectionImpl::poll_cid_event() {
     return cids_.poll_event();
+}
+
+std::optional<Connection::ResetTokenEvent> ConnectionImpl::poll_reset_token_event() {
+    return cids_.poll_reset_token_event();
 }
 
 ConnectionStats ConnectionImpl::stats() const {

@@ -22,8 +22,10 @@ ConnectionIdManager::ConnectionIdManager(PendingFrames& pending, const Connectio
     if (reset_token_for_) first.token = reset_token_for_(local_cid);
     first.announced = true;
     local_cids_[0] = first;
+    first_local_ = first;
     next_local_seq_ = 1;
     peer_cids_[0] = PeerConnectionId{peer_cid_, std::nullopt};
+    first_peer_cid_ = peer_cid_;
 }
 
 // --- ours ----------------------------------------------------------------------------------
@@ -83,11 +85,13 @@ std::optional<Connection::CidEvent> ConnectionIdManager::poll_event() {
 
 void ConnectionIdManager::on_server_source_cid(const ConnectionId& scid) {
     peer_cid_ = scid;
-    peer_cids_[0].cid = scid;
+    first_peer_cid_ = scid;
+    if (auto it = peer_cids_.find(0); it != peer_cids_.end()) it->second.cid = scid;
 }
 
 void ConnectionIdManager::set_first_peer_reset_token(const StatelessResetToken& token) {
-    peer_cids_[0].token = token;
+    if (auto it = peer_cids_.find(0); it != peer_cids_.end()) it->second.token = token;
+    reset_token_events_.push_back({true, token});
 }
 
 Status ConnectionIdManager::on_new_connection_id(const NewConnectionIdFrame& f,
@@ -114,6 +118,7 @@ Status ConnectionIdManager::on_new_connection_id(const NewConnectionIdFrame& f,
         return {};
     }
     peer_cids_[f.sequence_number] = PeerConnectionId{f.connection_id, f.stateless_reset_token};
+    reset_token_events_.push_back({true, f.stateless_reset_token});
     if (f.retire_prior_to > peer_retire_prior_to_) {
         peer_retire_prior_to_ = f.retire_prior_to;
         retire_peer_ids_below(f.retire_prior_to);
@@ -131,6 +136,7 @@ Status ConnectionIdManager::on_new_connection_id(const NewConnectionIdFrame& f,
 void ConnectionIdManager::retire_peer_ids_below(uint64_t seq) {
     for (auto it = peer_cids_.begin(); it != peer_cids_.end() && it->first < seq;) {
         pending_.retire_connection_ids.push_back(it->first);
+        if (it->second.token) reset_token_events_.push_back({false, *it->second.token});
         it = peer_cids_.erase(it);
     }
     if (!peer_cids_.count(active_peer_seq_)) switch_to_unused_peer_cid();
@@ -151,6 +157,13 @@ bool ConnectionIdManager::is_stateless_reset_token(const StatelessResetToken& to
     for (const auto& [seq, pc] : peer_cids_)
         if (pc.token && stateless_reset_token_equal(*pc.token, token)) return true;
     return false;
+}
+
+std::optional<Connection::ResetTokenEvent> ConnectionIdManager::poll_reset_token_event() {
+    if (reset_token_events_.empty()) return std::nullopt;
+    auto ev = reset_token_events_.front();
+    reset_token_events_.erase(reset_token_events_.begin());  // a handful at most
+    return ev;
 }
 
 // --- frames ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "conn/frame_writer.h"
 #include "conn/pending_frames.h"
@@ -47,7 +48,8 @@ class ConnectionIdManager {
     const ConnectionId& source_cid() const { return local_cids_.begin()->second.cid; }
     // Sequence number 0: initial_source_connection_id and the server's stateless_reset_token
     // transport parameters (§7.3, §18.2).
-    const LocalConnectionId& first_local() const { return local_cids_.at(0); }
+    // Kept apart from local_cids_: the peer may retire sequence number 0 (§5.1.2).
+    const LocalConnectionId& first_local() const { return first_local_; }
     // Once the handshake is complete: keep as many IDs issued as the peer's
     // active_connection_id_limit allows (capped by kMaxActiveConnectionIdLimit).
     void start_issuing(uint64_t peer_active_connection_id_limit);
@@ -61,7 +63,8 @@ class ConnectionIdManager {
     // The DCID we send to.
     const ConnectionId& peer_cid() const { return peer_cid_; }
     // Sequence number 0 of the peer's IDs (the SCID of its first packets).
-    const ConnectionId& first_peer_cid() const { return peer_cids_.at(0).cid; }
+    // Kept apart from peer_cids_: a retire_prior_to retires sequence number 0 (§5.1.2).
+    const ConnectionId& first_peer_cid() const { return first_peer_cid_; }
     // A client takes the server's SCID from its first packet or its Retry (§7.2).
     void on_server_source_cid(const ConnectionId& scid);
     // The server's stateless_reset_token transport parameter belongs to sequence number 0.
@@ -73,6 +76,8 @@ class ConnectionIdManager {
     void on_retire_connection_id_lost(uint64_t seq);
     // §10.3.1: is this a stateless reset token one of the peer's IDs came with?
     bool is_stateless_reset_token(const StatelessResetToken& token) const;
+    // The endpoint's reset-token index: the peer's tokens that became usable or were retired.
+    std::optional<Connection::ResetTokenEvent> poll_reset_token_event();
 
     // NEW_CONNECTION_ID and RETIRE_CONNECTION_ID frames waiting in PendingFrames.
     void write_frames(FrameWriter& out);
@@ -86,15 +91,19 @@ class ConnectionIdManager {
     ResetTokenFor reset_token_for_;
     NewConnectionId new_connection_id_;
 
+    LocalConnectionId first_local_;
     std::map<uint64_t, LocalConnectionId> local_cids_;
     uint64_t next_local_seq_ = 0;
     std::optional<uint64_t> issue_limit_;  // set once issuing may start
     std::deque<Connection::CidEvent> events_;
 
+    ConnectionId first_peer_cid_;
     std::map<uint64_t, PeerConnectionId> peer_cids_;
     uint64_t active_peer_seq_ = 0;
     uint64_t peer_retire_prior_to_ = 0;
     ConnectionId peer_cid_;  // the DCID we send to
+    // Drained by the endpoint after every call (a vector: an empty std::deque costs ~600 bytes).
+    std::vector<Connection::ResetTokenEvent> reset_token_events_;
 };
 
 }  // namespace quic

@@ -122,6 +122,9 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::optional<Connection::CidEvent> poll_cid_event();
     bool is_stateless_reset(ByteSpan datagram) const;
     void on_stateless_reset(Time now);
+    std::optional<Connection::ResetTokenEvent> poll_reset_token_event();
+    bool address_validated() const { return path_.validated(); }
+    void abandon(Time now);
 
     ConnectionState state() const { return state_; }
     bool handshake_complete() const { return handshake_complete_; }

@@ -126,7 +126,7 @@ TEST_CASE("scenario: 1999 small streams under a 1000-stream credit") {
 
 TEST_CASE("scenario: Retry: the server validates the address first") {
     TransferScenario s = base(106, {10 * 1024});
-    s.server.require_retry = true;
+    s.server.retry = RetryPolicy::kAlways;
     Simulation sim(s.seed, s.client_to_server, s.server_to_client);
     Endpoint& server = sim.add_server(s.server);
     Endpoint& client = sim.add_client(s.client);
@@ -750,7 +750,7 @@ TEST_CASE("scenario: no shared version: Version Negotiation, and a clear error")
 
 TEST_CASE("scenario: a NEW_TOKEN token lets the next connection skip Retry") {
     TransferScenario s = base(132, {});
-    s.server.require_retry = true;
+    s.server.retry = RetryPolicy::kAlways;
     Sequential q(s.seed, s.client_to_server, s.server_to_client, s.server, s.client);
     REQUIRE(q.fetch({1024}, {}).done());
     CHECK(q.server.stats().retries_sent == 1);
@@ -763,7 +763,7 @@ TEST_CASE("scenario: a NEW_TOKEN token lets the next connection skip Retry") {
 
 TEST_CASE("scenario: a tampered token gets a Retry instead of validation") {
     TransferScenario s = base(133, {});
-    s.server.require_retry = true;
+    s.server.retry = RetryPolicy::kAlways;
     Sequential q(s.seed, s.client_to_server, s.server_to_client, s.server, s.client);
     REQUIRE(q.fetch({1024}, {}).done());
     Bytes token = q.app_client->new_token();
