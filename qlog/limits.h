@@ -50,6 +50,17 @@ inline constexpr size_t kMaxHttp3FieldBytes = 256;
 // destruction. One write per 64 KiB keeps tracing cheap next to the packets themselves.
 inline constexpr size_t kWriteBufferBytes = 64 * 1024;
 
+// The writer thread's queue (qlog/trace_writer.h): bytes of trace handed over by every
+// connection of the process and not yet on disk. A bulk transfer at 4 Gbit/s makes about
+// 75 MB/s of default-level trace on each end, so this absorbs a disk stall of about a fifth
+// of a second; past it, whole buffers of events are dropped (and counted in the trace)
+// rather than making the event loop wait or memory grow with a disk that cannot keep up.
+inline constexpr size_t kMaxQueuedTraceBytes = size_t{16} << 20;
+
+// Written buffers the writer thread keeps for the tracers to fill again, instead of freeing
+// and allocating 64 KiB per buffer; more would only pin memory.
+inline constexpr size_t kMaxSpareTraceBuffers = 8;
+
 // A whole trace file. A long, busy connection makes a big trace (about 100 bytes per packet);
 // past this size the writer logs one last event saying so and stops, so a peer cannot fill
 // the disk by keeping a connection open.

@@ -1,0 +1,177 @@
+#include "qlog/json_out.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "qlog/limits.h"
+
+namespace qlog {
+
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// Appends the decimal digits of v.
+void append_unsigned(std::string& out, uint64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+// The length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629 §4), 0 if it is not
+// one (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+    const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+    const auto cont = [&](size_t k) { return k < s.size() && (byte(k) & 0xc0) == 0x80; };
+    const uint8_t b = byte(i);
+    if (b >= 0xc2 && b <= 0xdf) return cont(i + 1) ? 2 : 0;
+    if (b >= 0xe0 && b <= 0xef) {
+        if (!cont(i + 1) || !cont(i + 2)) return 0;
+        const uint8_t b1 = byte(i + 1);
+        if (b == 0xe0 && b1 < 0xa0) return 0;  // overlong
+        if (b == 0xed && b1 > 0x9f) return 0;  // UTF-16 surrogates
+        return 3;
+    }
+    if (b >= 0xf0 && b <= 0xf4) {
+        if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+        const uint8_t b1 = byte(i + 1);
+        if (b == 0xf0 && b1 < 0x90) return 0;  // overlong
+        if (b == 0xf4 && b1 > 0x8f) return 0;  // past U+10FFFF
+        return 4;
+    }
+    return 0;
+}
+
+}  // namespace
+
+JsonOut& JsonOut::number(uint64_t v) {
+    separate();
+    append_unsigned(out_, v);
+    return *this;
+}
+
+JsonOut& JsonOut::number(int64_t v) {
+    separate();
+    if (v < 0) {
+        out_.push_back('-');
+        append_unsigned(out_, 0 - static_cast<uint64_t>(v));
+    } else {
+        append_unsigned(out_, static_cast<uint64_t>(v));
+    }
+    return *this;
+}
+
+JsonOut& JsonOut::number(double v) {
+    separate();
+    if (!std::isfinite(v)) {
+        out_.append("null");
+        return *this;
+    }
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+
+JsonOut& JsonOut::text(std::string_view s, size_t max_bytes) {
+    separate();
+    out_.push_back('"');
+    if (s.size() <= max_bytes) {
+        append_escaped(s);
+    } else {
+        size_t cut = max_bytes;
+        // Back up over UTF-8 continuation bytes (10xxxxxx) so the cut is between characters.
+        while (cut > 0 && (static_cast<uint8_t>(s[cut]) & 0xc0) == 0x80) --cut;
+        append_escaped(s.substr(0, cut));
+        out_.append(kTruncationMarker);
+    }
+    out_.push_back('"');
+    return *this;
+}
+
+void JsonOut::append_escaped(std::string_view s) {
+    size_t plain = 0;  // start of the run of bytes copied as they are
+    for (size_t i = 0; i < s.size();) {
+        const uint8_t c = static_cast<uint8_t>(s[i]);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            ++i;
+            continue;
+        }
+        if (c >= 0x80) {
+            if (const size_t n = utf8_sequence_length(s, i)) {
+                i += n;
+                continue;
+            }
+        }
+        out_.append(s.data() + plain, i - plain);
+        switch (c) {
+            case '"':
+                out_.append("\\\"");
+                break;
+            case '\\':
+                out_.append("\\\\");
+                break;
+            case '\n':
+                out_.append("\\n");
+                break;
+            case '\r':
+                out_.append("\\r");
+                break;
+            case '\t':
+                out_.append("\\t");
+                break;
+            default:
+                if (c < 0x20) {
+                    out_.append("\\u00");
+                    out_.push_back(kHexDigits[c >> 4]);
+                    out_.push_back(kHexDigits[c & 0xf]);
+                } else {
+                    out_.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+                }
+        }
+        plain = ++i;
+    }
+    out_.append(s.data() + plain, s.size() - plain);
+}
+
+JsonOut& JsonOut::hex(std::span<const uint8_t> bytes, size_t max_bytes) {
+    separate();
+    const size_t n = bytes.size() < max_bytes ? bytes.size() : max_bytes;
+    out_.push_back('"');
+    for (size_t i = 0; i < n; ++i) {
+        out_.push_back(kHexDigits[bytes[i] >> 4]);
+        out_.push_back(kHexDigits[bytes[i] & 0xf]);
+    }
+    out_.push_back('"');
+    return *this;
+}
+
+JsonOut& JsonOut::milliseconds(quic::Duration d) {
+    // Round to the microsecond, half away from zero (as std::round), without overflow.
+    const int64_t ns = d.count();
+    int64_t us = ns / 1000;
+    const int64_t rest = ns % 1000;
+    if (rest >= 500) ++us;
+    if (rest <= -500) --us;
+    return microseconds_as_ms(us);
+}
+
+JsonOut& JsonOut::microseconds_as_ms(int64_t us) {
+    separate();
+    uint64_t magnitude = static_cast<uint64_t>(us);
+    if (us < 0) {
+        out_.push_back('-');
+        magnitude = 0 - magnitude;
+    }
+    append_unsigned(out_, magnitude / 1000);
+    uint32_t frac = static_cast<uint32_t>(magnitude % 1000);
+    if (frac == 0) return *this;
+    char digits[4] = {'.', kHexDigits[frac / 100], kHexDigits[frac / 10 % 10],
+                      kHexDigits[frac % 10]};
+    size_t n = 4;
+    while (digits[n - 1] == '0') --n;
+    out_.append(digits, n);
+    return *this;
+}
+
+}  // namespace qlog
