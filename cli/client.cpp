@@ -319,7 +319,9 @@ int run_client(const ClientOptions& o) {
     config.connection.congestion_control = o.cc;
     config.connection.enable_0rtt = o.zero_rtt;
     config.connection.key_update_interval_packets = o.key_update;
-    if (std::string e = apply_qlog_options(o.qlog, config); !e.empty()) return fail(kFailure, e);
+    QlogSession qlog;  // outlives the endpoint: its traces are written when it ends
+    if (std::string e = apply_qlog_options(o.qlog, config, qlog); !e.empty())
+        return fail(kFailure, e);
 
     auto socket = quic::uv::UdpSocket::bind_any();
     if (!socket.ok()) return fail(kFailure, socket.error().to_string());

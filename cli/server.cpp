@@ -142,7 +142,8 @@ int run_server(const ServerOptions& o) {
     config.connection.congestion_control = o.cc;
     config.connection.max_idle_timeout = std::chrono::duration_cast<quic::Duration>(
         std::chrono::duration<double>(o.max_idle_timeout));
-    if (std::string e = apply_qlog_options(o.qlog, config); !e.empty()) return fail(e);
+    QlogSession qlog;  // outlives the endpoint: its traces are written when it ends
+    if (std::string e = apply_qlog_options(o.qlog, config, qlog); !e.empty()) return fail(e);
 
     auto socket = quic::uv::UdpSocket::bind(*listen);
     if (!socket.ok()) return fail(socket.error().to_string());
