@@ -1,6 +1,6 @@
 #include "qlog/json_out.h"
 
-#include <charconv>
+#include <algorithm>
 #include <cmath>
 
 #include "qlog/limits.h"
@@ -10,13 +10,6 @@ namespace qlog {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
-
-// Appends the decimal digits of v.
-void append_unsigned(std::string& out, uint64_t v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-}
 
 // The length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629 §4), 0 if it is not
 // one (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
@@ -44,21 +37,14 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 
 }  // namespace
 
-JsonOut& JsonOut::number(uint64_t v) {
-    separate();
-    append_unsigned(out_, v);
-    return *this;
+void RecordBuffer::grow(size_t n) {
+    storage_.resize(std::max(storage_.size() * 2, used_ + n + 4096));
 }
 
-JsonOut& JsonOut::number(int64_t v) {
-    separate();
-    if (v < 0) {
-        out_.push_back('-');
-        append_unsigned(out_, 0 - static_cast<uint64_t>(v));
-    } else {
-        append_unsigned(out_, static_cast<uint64_t>(v));
-    }
-    return *this;
+void RecordBuffer::reopen(size_t capacity) {
+    used_ = 0;
+    // Kept at full length: resize() zero-fills once per buffer, not per append.
+    storage_.resize(std::max({storage_.capacity(), capacity, storage_.size()}));
 }
 
 JsonOut& JsonOut::number(double v) {
@@ -67,9 +53,8 @@ JsonOut& JsonOut::number(double v) {
         out_.append("null");
         return *this;
     }
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, r.ptr);
+    char* p = out_.room(32);
+    out_.advance(static_cast<size_t>(std::to_chars(p, p + 32, v).ptr - p));
     return *this;
 }
 
@@ -103,7 +88,7 @@ void JsonOut::append_escaped(std::string_view s) {
                 continue;
             }
         }
-        out_.append(s.data() + plain, i - plain);
+        out_.append(s.substr(plain, i - plain));
         switch (c) {
             case '"':
                 out_.append("\\\"");
@@ -122,55 +107,29 @@ void JsonOut::append_escaped(std::string_view s) {
                 break;
             default:
                 if (c < 0x20) {
-                    out_.append("\\u00");
-                    out_.push_back(kHexDigits[c >> 4]);
-                    out_.push_back(kHexDigits[c & 0xf]);
+                    const char esc[] = {
+                        '\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xf]};
+                    out_.append(std::string_view(esc, sizeof esc));
                 } else {
                     out_.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
                 }
         }
         plain = ++i;
     }
-    out_.append(s.data() + plain, s.size() - plain);
+    out_.append(s.substr(plain));
 }
 
 JsonOut& JsonOut::hex(std::span<const uint8_t> bytes, size_t max_bytes) {
     separate();
     const size_t n = bytes.size() < max_bytes ? bytes.size() : max_bytes;
-    out_.push_back('"');
+    char* p = out_.room(2 * n + 2);
+    *p++ = '"';
     for (size_t i = 0; i < n; ++i) {
-        out_.push_back(kHexDigits[bytes[i] >> 4]);
-        out_.push_back(kHexDigits[bytes[i] & 0xf]);
+        *p++ = kHexDigits[bytes[i] >> 4];
+        *p++ = kHexDigits[bytes[i] & 0xf];
     }
-    out_.push_back('"');
-    return *this;
-}
-
-JsonOut& JsonOut::milliseconds(quic::Duration d) {
-    // Round to the microsecond, half away from zero (as std::round), without overflow.
-    const int64_t ns = d.count();
-    int64_t us = ns / 1000;
-    const int64_t rest = ns % 1000;
-    if (rest >= 500) ++us;
-    if (rest <= -500) --us;
-    return microseconds_as_ms(us);
-}
-
-JsonOut& JsonOut::microseconds_as_ms(int64_t us) {
-    separate();
-    uint64_t magnitude = static_cast<uint64_t>(us);
-    if (us < 0) {
-        out_.push_back('-');
-        magnitude = 0 - magnitude;
-    }
-    append_unsigned(out_, magnitude / 1000);
-    uint32_t frac = static_cast<uint32_t>(magnitude % 1000);
-    if (frac == 0) return *this;
-    char digits[4] = {'.', kHexDigits[frac / 100], kHexDigits[frac / 10 % 10],
-                      kHexDigits[frac % 10]};
-    size_t n = 4;
-    while (digits[n - 1] == '0') --n;
-    out_.append(digits, n);
+    *p = '"';
+    out_.advance(2 * n + 2);
     return *this;
 }
 

@@ -235,6 +235,9 @@ std::string trace_file_name(quic::Role role, const quic::ConnectionId& odcid) {
     return name;
 }
 
+// A buffer goes to the sink once it holds kWriteBufferBytes; the last record may overrun.
+constexpr size_t kBufferCapacity = kWriteBufferBytes + 4096;
+
 struct QlogTracer::Impl {
     Impl(QlogTracer& owner, std::shared_ptr<Sink> s, Schema sch, Level lvl, quic::Role r,
          std::string odcid)
@@ -244,7 +247,7 @@ struct QlogTracer::Impl {
           level(lvl),
           role(r),
           odcid_hex(std::move(odcid)) {
-        buffer.reserve(kWriteBufferBytes + 4096);
+        buffer.reopen(kBufferCapacity);
     }
 
     QlogTracer& self;
@@ -253,7 +256,7 @@ struct QlogTracer::Impl {
     Level level;
     quic::Role role;
     std::string odcid_hex;
-    std::string buffer;
+    RecordBuffer buffer;
     size_t record_start = 0;        // where the record being built starts in `buffer`
     uint64_t events_in_buffer = 0;  // what a refused buffer loses
     uint64_t events_dropped = 0;    // since the start
@@ -328,7 +331,7 @@ struct QlogTracer::Impl {
 
     // Closes the record's object; `event` counts it as an event (what a drop loses).
     void end_record(bool event) {
-        buffer.append("}\n", 2);
+        buffer.append("}\n");
         self.total_bytes_ += buffer.size() - record_start;
         record_start = buffer.size();
         if (event) ++events_in_buffer;
@@ -387,23 +390,22 @@ struct QlogTracer::Impl {
     // Gives the buffer to the sink. A refusal drops its events; a failure stops tracing.
     void hand_over() {
         if (!sink || buffer.empty()) return;
-        switch (sink->write(buffer)) {
+        switch (sink->write(buffer.take())) {
             case Sink::Result::kTaken:
                 header_taken = true;
                 break;
             case Sink::Result::kQueueFull:
                 events_dropped += events_in_buffer;
                 drop_notice_due = true;
-                buffer.clear();
                 break;
             case Sink::Result::kFailed:
                 buffer.clear();
                 stop();
-                break;
+                return;
         }
+        buffer.reopen(kBufferCapacity);
         events_in_buffer = 0;
-        record_start = buffer.size();
-        if (buffer.capacity() < kWriteBufferBytes) buffer.reserve(kWriteBufferBytes + 4096);
+        record_start = 0;
         // The file must start with the header (JSON-SEQ qlog, main schema §5): if it was in
         // what was refused, it goes again first in the next buffer.
         if (sink && !header_taken) write_header();
@@ -427,11 +429,11 @@ struct QlogTracer::Impl {
     // Tracing ends here: what is buffered goes out, then the file is closed (a record left
     // half-built by a failure is discarded).
     void stop() {
-        buffer.resize(std::min(buffer.size(), record_start));
-        if (sink) sink->finish(buffer);
+        buffer.truncate(record_start);
+        if (sink) sink->finish(buffer.take());
         sink.reset();
         self.active_ = false;
-        std::string().swap(buffer);
+        buffer.release();
         record_start = 0;
     }
 
@@ -1042,29 +1044,29 @@ void QlogTracer::metrics_updated(Time t, const tr::RecoveryMetrics& now) {
     QLOG_GUARDED({
         using M = tr::RecoveryMetrics;
         Impl& m = *impl_;
-        const std::optional<M> last = m.last_metrics;
-        auto changed = [&](auto field) { return !last || (*last).*field != now.*field; };
+        const M* last = m.last_metrics ? &*m.last_metrics : nullptr;
+        auto changed = [&](auto field) { return !last || last->*field != now.*field; };
+        const bool min_rtt = changed(&M::min_rtt), srtt = changed(&M::smoothed_rtt),
+                   latest_rtt = changed(&M::latest_rtt), rttvar = changed(&M::rtt_variance),
+                   pto = changed(&M::pto_count), cwnd = changed(&M::congestion_window),
+                   in_flight = changed(&M::bytes_in_flight);
         const bool ssthresh = changed(&M::ssthresh) && now.ssthresh < kMaxExactJsonInteger;
         const bool pacing = changed(&M::pacing_rate_bps) && now.pacing_rate_bps > 0 &&
                             now.pacing_rate_bps < static_cast<double>(kMaxExactJsonInteger);
-        const bool others = changed(&M::min_rtt) || changed(&M::smoothed_rtt) ||
-                            changed(&M::latest_rtt) || changed(&M::rtt_variance) ||
-                            changed(&M::pto_count) || changed(&M::congestion_window) || ssthresh ||
-                            pacing;
-        const bool in_flight = changed(&M::bytes_in_flight);
+        const bool others =
+            min_rtt || srtt || latest_rtt || rttvar || pto || cwnd || ssthresh || pacing;
         const bool every_change = m.at_least(Level::kFull);
-        if (every_change) m.last_metrics = now;
+        // Below kFull an unlogged change stays "changed" until it is logged.
+        if (every_change || others) m.last_metrics = now;
         if (!others && !(every_change && in_flight)) return;
-        m.last_metrics = now;
         if (!m.begin_event(t, "quic:recovery_metrics_updated", "recovery:metrics_updated")) return;
         JsonOut j(m.buffer);
-        if (changed(&M::min_rtt)) j.key("min_rtt").milliseconds(now.min_rtt);
-        if (changed(&M::smoothed_rtt)) j.key("smoothed_rtt").milliseconds(now.smoothed_rtt);
-        if (changed(&M::latest_rtt)) j.key("latest_rtt").milliseconds(now.latest_rtt);
-        if (changed(&M::rtt_variance)) j.key("rtt_variance").milliseconds(now.rtt_variance);
-        if (changed(&M::pto_count)) j.key("pto_count").number(now.pto_count);
-        if (changed(&M::congestion_window))
-            j.key("congestion_window").number(now.congestion_window);
+        if (min_rtt) j.key("min_rtt").milliseconds(now.min_rtt);
+        if (srtt) j.key("smoothed_rtt").milliseconds(now.smoothed_rtt);
+        if (latest_rtt) j.key("latest_rtt").milliseconds(now.latest_rtt);
+        if (rttvar) j.key("rtt_variance").milliseconds(now.rtt_variance);
+        if (pto) j.key("pto_count").number(now.pto_count);
+        if (cwnd) j.key("congestion_window").number(now.congestion_window);
         if (in_flight) j.key("bytes_in_flight").number(now.bytes_in_flight);
         if (ssthresh) j.key("ssthresh").number(now.ssthresh);
         if (pacing) j.key("pacing_rate").number(static_cast<uint64_t>(now.pacing_rate_bps));
