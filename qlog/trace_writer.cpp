@@ -79,8 +79,10 @@ struct TraceWriter::Shared {
     explicit Shared(size_t cap) : max_queued_bytes(cap) {}
 
     std::mutex mu;
-    std::condition_variable wake;
+    std::condition_variable wake;  // the writer thread: a job, or stop
+    std::condition_variable idle;  // wait_idle(): the queue is empty and nothing is in hand
     std::deque<Job> queue;
+    bool writing = false;
     size_t queued_bytes = 0;  // queued or being written
     const size_t max_queued_bytes;
     bool stopping = false;
@@ -178,6 +180,11 @@ void TraceWriter::close() {
     if (thread_.joinable()) thread_.join();
 }
 
+void TraceWriter::wait_idle() {
+    std::unique_lock lock(shared_->mu);
+    shared_->idle.wait(lock, [&] { return shared_->queue.empty() && !shared_->writing; });
+}
+
 std::shared_ptr<Sink> TraceWriter::open(std::filesystem::path path) {
     return std::make_shared<QueuedFile>(shared_, std::move(path));
 }
@@ -196,11 +203,14 @@ void TraceWriter::run() {
         if (s.queue.empty()) return;  // stopping, and everything is written
         Shared::Job job = std::move(s.queue.front());
         s.queue.pop_front();
+        s.writing = true;
         lock.unlock();
         job.file->write_on_thread(job.data, job.close);
         const size_t size = job.data.size();
         job.file.reset();  // the last reference may close the file: here, not on the loop
         lock.lock();
+        s.writing = false;
+        if (s.queue.empty()) s.idle.notify_all();
         s.queued_bytes -= size;
         s.stats.buffers_written++;
         s.stats.bytes_written += size;

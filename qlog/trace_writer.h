@@ -55,6 +55,10 @@ class TraceWriter {
     TraceWriter(const TraceWriter&) = delete;
     TraceWriter& operator=(const TraceWriter&) = delete;
 
+    // Blocks until everything queued so far is written (for tests and tools; a command's
+    // event loop never calls it).
+    void wait_idle();
+
     // A sink for `path`, which the writer thread creates (or truncates) before the first
     // records. Does no I/O on the calling thread; if the file cannot be created, the sink
     // reports failed() from then on.
