@@ -38,13 +38,14 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 }  // namespace
 
 void RecordBuffer::grow(size_t n) {
-    storage_.resize(std::max(storage_.size() * 2, used_ + n + 4096));
+    const size_t doubled = std::min(std::max<size_t>(storage_.size() * 2, 4096), max_doubling_);
+    storage_.resize(std::max(doubled, used_ + n));
 }
 
-void RecordBuffer::reopen(size_t capacity) {
+void RecordBuffer::reopen() {
     used_ = 0;
     // Kept at full length: resize() zero-fills once per buffer, not per append.
-    storage_.resize(std::max({storage_.capacity(), capacity, storage_.size()}));
+    storage_.resize(storage_.capacity());
 }
 
 JsonOut& JsonOut::number(double v) {

@@ -33,6 +33,10 @@ namespace qlog {
 
 class RecordBuffer {
   public:
+    // Starts empty and doubles as needed, up to `max_doubling` bytes (past it, by what an
+    // append needs): a connection that logs little holds little.
+    explicit RecordBuffer(size_t max_doubling = SIZE_MAX) : max_doubling_(max_doubling) {}
+
     // Room for n more bytes at the end (filled by the caller, then advance(n)).
     QLOG_INLINE char* room(size_t n) {
         if (storage_.size() - used_ < n) grow(n);
@@ -60,8 +64,8 @@ class RecordBuffer {
         storage_.resize(used_);
         return storage_;
     }
-    // Empties the buffer, with room for at least `capacity` bytes.
-    void reopen(size_t capacity);
+    // Empties the buffer after take(), keeping the capacity the string has.
+    void reopen();
     // Frees the memory.
     void release() {
         std::string().swap(storage_);
@@ -72,6 +76,7 @@ class RecordBuffer {
     void grow(size_t n);
     std::string storage_;
     size_t used_ = 0;
+    size_t max_doubling_;
 };
 
 class JsonOut {

@@ -235,7 +235,8 @@ std::string trace_file_name(quic::Role role, const quic::ConnectionId& odcid) {
     return name;
 }
 
-// A buffer goes to the sink once it holds kWriteBufferBytes; the last record may overrun.
+// A buffer goes to the sink once it holds kWriteBufferBytes (the last record may overrun
+// it); it grows to that size only on a connection that logs that much.
 constexpr size_t kBufferCapacity = kWriteBufferBytes + 4096;
 
 struct QlogTracer::Impl {
@@ -246,9 +247,8 @@ struct QlogTracer::Impl {
           schema(sch),
           level(lvl),
           role(r),
-          odcid_hex(std::move(odcid)) {
-        buffer.reopen(kBufferCapacity);
-    }
+          odcid_hex(std::move(odcid)),
+          buffer(kBufferCapacity) {}
 
     QlogTracer& self;
     std::shared_ptr<Sink> sink;  // null once stopped
@@ -403,7 +403,7 @@ struct QlogTracer::Impl {
                 stop();
                 return;
         }
-        buffer.reopen(kBufferCapacity);
+        buffer.reopen();
         events_in_buffer = 0;
         record_start = 0;
         // The file must start with the header (JSON-SEQ qlog, main schema §5): if it was in
