@@ -46,15 +46,17 @@ inline constexpr size_t kMaxVersions = 16;
 inline constexpr size_t kMaxHttp3Fields = 64;
 inline constexpr size_t kMaxHttp3FieldBytes = 256;
 
-// Buffered output: flushed to the file when it reaches this size, on connection close and at
-// destruction. One write per 64 KiB keeps tracing cheap next to the packets themselves.
+// A tracer's buffer goes to its sink (the writer thread, or the file) when it reaches this
+// size, on connection close and at destruction. One hand-over per 64 KiB (about 500 packets
+// at the default level) keeps the queue's lock and the writes cheap next to the packets.
 inline constexpr size_t kWriteBufferBytes = 64 * 1024;
 
 // The writer thread's queue (qlog/trace_writer.h): bytes of trace handed over by every
-// connection of the process and not yet on disk. A bulk transfer at 4 Gbit/s makes about
-// 75 MB/s of default-level trace on each end, so this absorbs a disk stall of about a fifth
-// of a second; past it, whole buffers of events are dropped (and counted in the trace)
-// rather than making the event loop wait or memory grow with a disk that cannot keep up.
+// connection of the process and not yet on disk. A 4 Gbit/s download makes about 60 MB/s of
+// default-level trace at the server (about 170 MB/s at --qlog-level full), so this absorbs a
+// disk stall of a quarter of a second (a tenth at full); past it, whole buffers of events are
+// dropped (and counted in the trace) rather than making the event loop wait or memory grow
+// with a disk that cannot keep up.
 inline constexpr size_t kMaxQueuedTraceBytes = size_t{16} << 20;
 
 // Written buffers the writer thread keeps for the tracers to fill again, instead of freeing
