@@ -71,7 +71,7 @@ void raise_fd_limit() {
 
 // The transport's configuration: TLS (h3 and hq-interop by ALPN), address validation, 0-RTT,
 // the transport and qlog options.
-quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o) {
+quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o, QlogSession& qlog) {
     auto ck = certificate(o);
     if (!ck.ok()) return ck.error();
     std::string error;
@@ -91,7 +91,7 @@ quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o) {
                                                  : quic::RetryPolicy::kAutomatic;
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     apply_transport_options(o.transport, config.endpoint.connection);
-    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
     return config;
 }
@@ -177,7 +177,8 @@ int run_server(const ServerOptions& o) {
     if (!error.empty()) return fail(error);
     if (o.cert.empty() != o.key.empty()) return fail("--cert and --key go together");
     raise_fd_limit();
-    auto config = server_config(o);
+    QlogSession qlog;  // outlives the transport: its traces are written when it ends
+    auto config = server_config(o, qlog);
     if (!config.ok())
         return fail(config.error().reason.empty() ? config.error().to_string()
                                                   : config.error().reason);

@@ -272,6 +272,37 @@ case_chacha20() {
     stop_server
 }
 
+# --qlog-dir on both ends at each --qlog-level: the traces go through each process's writer
+# thread and are complete when it exits (the connection's close is in both); `quiver qlog
+# summary` reads them; the server's trace has every packet of the 10 MiB at every level;
+# core writes less than extended, extended less than full.
+case_qlog() {
+    make_root
+    local level f bytes=() sent
+    for level in core extended full; do
+        local dir="$WORK/qlog-$level"
+        start_server --qlog-dir "$dir" --qlog-level "$level"
+        client --qlog-dir "$dir" --qlog-level "$level" -o "$WORK/out/10m-$level" "$(url 10m.bin)"
+        [[ $RC == 0 ]] || fail "client exit $RC ($level)"
+        same "$WORK/www/10m.bin" "$WORK/out/10m-$level"
+        stop_server
+        local files=("$dir"/*.sqlog)
+        [[ ${#files[@]} == 2 ]] || fail "$level: ${#files[@]} trace files, expected 2"
+        for f in "${files[@]}"; do
+            "$QUIVER" qlog summary --json "$f" >"$WORK/summary.json" 2>"$WORK/summary.err" ||
+                fail "$level: quiver qlog summary $f failed"
+            grep -q '"closed": "-"' "$WORK/summary.json" && fail "$level: $f has no close"
+            sent=$(grep -o '"packets_sent": [0-9]*' "$WORK/summary.json" | grep -o '[0-9]*$')
+            grep -q '"packets_received": 0,' "$WORK/summary.json" && fail "$level: $f received nothing"
+            # 10 MiB in 1200-byte datagrams: over 8000 packets sent by the server.
+            [[ $f != *_server.sqlog || $sent -gt 8000 ]] || fail "$level: server sent $sent packets"
+        done
+        bytes+=("$(du -sb "$dir" | cut -f1)")
+    done
+    [[ ${bytes[0]} -lt ${bytes[1]} && ${bytes[1]} -lt ${bytes[2]} ]] ||
+        fail "trace sizes core ${bytes[0]}, extended ${bytes[1]}, full ${bytes[2]}: not increasing"
+}
+
 declare -F "case_$CASE" >/dev/null || { echo "unknown case $CASE" >&2; exit 2; }
 "case_$CASE"
 echo "ok: $CASE"
