@@ -158,6 +158,41 @@ case_two_clients() {
     stop_server
 }
 
+# --workers 2: two event loops on one port (SO_REUSEPORT), every packet steered by connection ID
+# to the worker that owns its connection. 24 connections (h3 and hq-interop, 4 at a time) all
+# complete; both workers get some (a client's random first DCID picks one: all on one has odds
+# of 2^-23); and no worker sees a packet it cannot route (it would drop it or answer with a
+# stateless reset). The interop case "quiver-server --workers 2 ... rebind-addr" shows the
+# steering surviving a NAT rebinding, which the kernel's address hash alone would not.
+case_workers() {
+    make_root
+    start_server --workers 2
+    grep -q 'with 2 workers' "$WORK/server.log" || fail "no workers in the listening line"
+    mkdir -p "$WORK/w"
+    local pids=() i
+    for i in $(seq 1 24); do
+        local alpn=h3
+        ((i % 3 == 0)) && alpn=hq-interop
+        timeout "$T" "$QUIVER" client --alpn $alpn -k -s -o "$WORK/w/$i" "$(url 3m.bin)" \
+            2>"$WORK/w/$i.err" &
+        pids+=($!)
+        if ((i % 4 == 0)); then
+            for p in "${pids[@]}"; do wait "$p" || fail "a client failed (worker run $i)"; done
+            pids=()
+        fi
+    done
+    for i in $(seq 1 24); do same "$WORK/www/3m.bin" "$WORK/w/$i"; done
+    stop_server
+    local c0 c1
+    c0=$(sed -n 's/.*worker 0: \([0-9]*\) connections$/\1/p' "$WORK/server.log")
+    c1=$(sed -n 's/.*worker 1: \([0-9]*\) connections$/\1/p' "$WORK/server.log")
+    [[ -n $c0 && -n $c1 ]] || fail "no per-worker counts"
+    ((c0 + c1 == 24)) || fail "workers saw $c0 + $c1 connections, not 24"
+    ((c0 > 0 && c1 > 0)) || fail "one worker had every connection ($c0, $c1)"
+    [[ $(grep -c 'endpoint: .* 0 dropped, .* 0 stateless resets' "$WORK/server.log") == 2 ]] ||
+        fail "a worker dropped datagrams or sent stateless resets"
+}
+
 # SIGINT to the server during a download: the client learns it from the server's
 # CONNECTION_CLOSE ("closed by the peer", exit 8), not from an idle timeout. The client's
 # stdout goes to a pipe read only after a pause, which holds the download mid-way.
