@@ -229,6 +229,8 @@ Status ConnectionImpl::start(Time now) {
 
     auto params = encode_transport_parameters(local_transport_parameters(), role_, &random_);
     if (!params.ok()) return std::move(params).error();
+    if (config_.transport_parameters_override_for_testing)
+        *params = config_.transport_parameters_override_for_testing(local_transport_parameters());
     QUIC_TRY(tls_->set_transport_parameters(*params));
     if (role_ == Role::kServer && config_.enable_0rtt) {
         Bytes ctx = early_data_context();

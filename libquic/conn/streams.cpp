@@ -85,11 +85,14 @@ void StreamManager::on_peer_transport_parameters(const TransportParameters& tp,
     limits_.local_limits(StreamDirection::kUnidirectional)
         .on_max_streams(tp.initial_max_streams_uni);
     if (!update_open_streams) return;
-    // Streams opened before (0-RTT) take the new stream-level limits.
+    // Streams opened before (0-RTT) take the new stream-level limits: as in create_stream,
+    // bidi_remote for ours, bidi_local for the peer's (§18.2).
+    const StreamInitiator local = initiator_of(role_);
     for (auto& [id, s] : streams_) {
         if (!s->has_send) continue;
-        uint64_t limit = is_unidirectional(id) ? tp.initial_max_stream_data_uni
-                                               : tp.initial_max_stream_data_bidi_remote;
+        uint64_t limit = is_unidirectional(id)             ? tp.initial_max_stream_data_uni
+                         : is_locally_initiated(id, local) ? tp.initial_max_stream_data_bidi_remote
+                                                           : tp.initial_max_stream_data_bidi_local;
         s->send_flow.on_max_data(limit);
     }
 }
@@ -141,7 +144,7 @@ Result<size_t> StreamManager::read(Time now, Duration smoothed_rtt, StreamId id,
     if (!s || !s->has_recv)
         return Error::transport(TransportErrorCode::kStreamStateError, "no such receiving stream");
     if (s->recv_state.was_reset()) {
-        const uint64_t code = s->stop_sending_code.value_or(0);
+        const uint64_t code = s->reset_received_code.value_or(0);
         s->recv_state.on_app_read_reset();
         maybe_retire_stream(now, *s);  // may free *s
         return Error::application(code, "stream was reset by the peer");
@@ -254,7 +257,9 @@ Status StreamManager::on_reset_stream(Time now, Duration smoothed_rtt, const Res
     s->recv.discard();
     recv_flow_.on_data_consumed(unread, now, smoothed_rtt);
     if (recv_flow_.should_send_update()) pending_.max_data = true;
-    s->stop_sending_code = f.application_error_code;
+    s->reset_received_code = f.application_error_code;
+    // §3.5: STOP_SENDING is useless once the stream is reset; one still waiting is not sent.
+    s->stop_sending_pending = false;
     events_.emit(StreamResetReceived{f.stream_id, f.application_error_code});
     deliver_readable(*s);  // a read reports the reset
     return {};

@@ -49,8 +49,9 @@ struct StreamRecord {
     ReceiveBuffer recv;
     RecvStreamStateMachine recv_state;
     ReceiveFlowController recv_flow;
-    std::optional<uint64_t> stop_sending_code;
+    std::optional<uint64_t> stop_sending_code;  // STOP_SENDING to send (or sent): ours
     bool stop_sending_pending = false;
+    std::optional<uint64_t> reset_received_code;  // the peer's RESET_STREAM: what read() reports
     bool max_stream_data_pending = false;
     bool readable_announced = false;  // a StreamReadable is outstanding
     bool credit_returned = false;     // counted in PeerStreamLimits::on_stream_closed

@@ -1,0 +1,319 @@
+// Hostile peers (issue 13, docs/hardening.md): peer-supplied numbers that become times or sizes,
+// transport parameter errors, glitch budgets, AEAD limits and the adversarial checklist's cases
+// that need a whole connection. Frames are injected as if the peer had sent them in a packet
+// (ConnectionTestAccess), transport parameters through ConnectionConfig's test-only override.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "conn/test_access.h"
+#include "quic/frame.h"
+#include "quic/transport_parameters.h"
+#include "sim/file_transfer.h"
+
+using namespace quic;
+using namespace quic::sim;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::pair<EndpointConfig, EndpointConfig> configs() {
+    auto tls = make_sim_tls();
+    REQUIRE(tls.ok());
+    EndpointConfig sc, cc;
+    sc.server_tls = tls->server;
+    cc.client_tls = tls->client;
+    return {sc, cc};
+}
+
+// One client and one server in the simulator; both connections' events are drained into
+// vectors, and optional per-step hooks act for the tests.
+struct Pair {
+    Simulation sim;
+    Endpoint& server;
+    Endpoint& client;
+    std::shared_ptr<Connection> sconn, cconn;
+    std::vector<ConnectionEvent> server_events, client_events;
+    std::function<void(Time)> on_server, on_client;
+
+    Pair(EndpointConfig sc, EndpointConfig cc, uint64_t seed = 1, LinkConfig link = {})
+        : sim(seed, link, link), server(sim.add_server(sc)), client(sim.add_client(cc)) {
+        sim.set_on_step(server, [this](Time now) {
+            if (!sconn) sconn = server.accept();
+            if (!sconn) return;
+            while (auto ev = sconn->poll_event()) server_events.push_back(std::move(*ev));
+            if (on_server) on_server(now);
+        });
+        sim.set_on_step(client, [this](Time now) {
+            if (!cconn) {
+                auto c = client.connect(now, sim.client_path(client), ConnectOptions{"server"});
+                REQUIRE(c.ok());
+                cconn = *c;
+            }
+            while (auto ev = cconn->poll_event()) client_events.push_back(std::move(*ev));
+            if (on_client) on_client(now);
+        });
+    }
+    bool established() const {
+        return sconn && cconn && sconn->is_handshake_complete() && cconn->is_handshake_complete();
+    }
+    void handshake() {
+        REQUIRE(sim.run_until([&] { return established(); }, 5s).done());
+    }
+    // Runs until both connections saw a close (or `max` passes).
+    void run_until_closed(Duration max) {
+        (void)sim.run_until(
+            [&] { return sconn && cconn && sconn->close_reason() && cconn->close_reason(); }, max);
+    }
+};
+
+Bytes encode(const Frame& f) {
+    Bytes out(encoded_size(f));
+    ByteWriter w(out);
+    REQUIRE(encode_frame(w, f));
+    return out;
+}
+
+bool closed_with(const std::shared_ptr<Connection>& c, TransportErrorCode code) {
+    return c && c->close_reason() && c->close_reason()->error.space == ErrorSpace::kTransport &&
+           c->close_reason()->error.code == static_cast<uint64_t>(code);
+}
+
+// The transport parameters a client sends, changed by `edit` (still encoded by the library).
+std::function<Bytes(const TransportParameters&)> edited_params(
+    std::function<void(TransportParameters&)> edit, Role sender = Role::kClient) {
+    return [edit, sender](const TransportParameters& ours) {
+        TransportParameters tp = ours;
+        edit(tp);
+        auto enc = encode_transport_parameters(tp, sender);
+        REQUIRE(enc.ok());
+        return *enc;
+    };
+}
+
+// The client's own encoding with `extra` appended (a raw parameter the encoder would refuse).
+std::function<Bytes(const TransportParameters&)> appended_params(Bytes extra) {
+    return [extra](const TransportParameters& ours) {
+        auto enc = encode_transport_parameters(ours, Role::kClient);
+        REQUIRE(enc.ok());
+        Bytes out = *enc;
+        out.insert(out.end(), extra.begin(), extra.end());
+        return out;
+    };
+}
+
+}  // namespace
+
+// --- item 2: peer numbers that become times -----------------------------------------------------
+
+TEST_CASE(
+    "checklist 7: max_idle_timeout 2^62-1 from the client: the server's own idle timeout "
+    "holds, no overflow") {
+    auto [sc, cc] = configs();
+    sc.connection.max_idle_timeout = 30s;
+    cc.connection.max_idle_timeout = 0s;  // none of its own: only the hostile value counts
+    cc.connection.transport_parameters_override_for_testing =
+        edited_params([](TransportParameters& tp) { tp.max_idle_timeout_ms = kVarintMax; });
+    Pair p(sc, cc);
+    p.handshake();
+    const Time established = p.sim.now();
+    // Quiet for 20 s: far more than 3 PTO (what an overflowed, negative timeout became) and
+    // less than the server's 30 s.
+    REQUIRE(p.sim.run_for(20s).status != RunResult::Status::kError);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    // Then the server's 30 s end it, silently (RFC 9000 §10.1).
+    (void)p.sim.run_until([&] { return p.sconn->close_reason().has_value(); }, 30s);
+    REQUIRE(p.sconn->close_reason());
+    CHECK(p.sconn->close_reason()->origin == CloseOrigin::kIdleTimeout);
+    CHECK(p.sim.now() - established >= 30s);
+    CHECK(p.sim.now() - established < 32s);
+}
+
+TEST_CASE(
+    "checklist 7: max_idle_timeout 2^62-1 from the server: the client's own idle timeout "
+    "holds, no overflow") {
+    auto [sc, cc] = configs();
+    cc.connection.max_idle_timeout = 30s;
+    sc.connection.max_idle_timeout = 0s;
+    sc.connection.transport_parameters_override_for_testing = edited_params(
+        [](TransportParameters& tp) { tp.max_idle_timeout_ms = kVarintMax; }, Role::kServer);
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(20s).status != RunResult::Status::kError);
+    CHECK_FALSE(p.cconn->close_reason().has_value());
+    (void)p.sim.run_until([&] { return p.cconn->close_reason().has_value(); }, 30s);
+    REQUIRE(p.cconn->close_reason());
+    CHECK(p.cconn->close_reason()->origin == CloseOrigin::kIdleTimeout);
+}
+
+// --- checklist 7 and 8: every transport parameter error closes the handshake -------------------
+
+namespace {
+
+Bytes raw_param(uint64_t id, Bytes value) {
+    Bytes out(16 + value.size());
+    ByteWriter w(out);
+    w.write_varint(id).write_varint(value.size()).write_bytes(value);
+    out.resize(w.size());
+    return out;
+}
+
+Bytes raw_varint(uint64_t v) {
+    Bytes out(8);
+    ByteWriter w(out);
+    w.write_varint(v);
+    out.resize(w.size());
+    return out;
+}
+
+struct ParamCase {
+    const char* name;
+    std::function<Bytes(const TransportParameters&)> params;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 7, 8: a client's bad transport parameters close the handshake with "
+    "TRANSPORT_PARAMETER_ERROR") {
+    using Id = TransportParameterId;
+    const auto id = [](Id i) { return static_cast<uint64_t>(i); };
+    const std::vector<ParamCase> cases = {
+        {"truncated varint", appended_params({0x01, 0x02, 0x45})},
+        {"duplicate id", appended_params(raw_param(id(Id::kInitialMaxData), raw_varint(1)))},
+        {"server-only parameter from a client",
+         appended_params(raw_param(id(Id::kStatelessResetToken), Bytes(16, 7)))},
+        {"max_udp_payload_size 1199",
+         appended_params(raw_param(id(Id::kMaxUdpPayloadSize), raw_varint(1199)))},
+        {"ack_delay_exponent 21",
+         appended_params(raw_param(id(Id::kAckDelayExponent), raw_varint(21)))},
+        {"max_ack_delay 2^14", appended_params(raw_param(id(Id::kMaxAckDelay), raw_varint(16384)))},
+        {"active_connection_id_limit 1",
+         appended_params(raw_param(id(Id::kActiveConnectionIdLimit), raw_varint(1)))},
+        {"initial_source_connection_id mismatch", edited_params([](TransportParameters& tp) {
+             const std::array<uint8_t, 8> other{1, 2, 3, 4, 5, 6, 7, 8};
+             tp.initial_source_connection_id = ConnectionId(other);
+         })},
+        {"initial_source_connection_id missing",
+         edited_params([](TransportParameters& tp) { tp.initial_source_connection_id.reset(); })},
+    };
+    for (const ParamCase& c : cases) {
+        INFO(std::string(c.name));
+        auto [sc, cc] = configs();
+        cc.connection.transport_parameters_override_for_testing = c.params;
+        Pair p(sc, cc);
+        p.run_until_closed(5s);
+        CHECK_FALSE(p.established());
+        // The server refused them, and said so in its CONNECTION_CLOSE.
+        REQUIRE(p.sconn);
+        CHECK(closed_with(p.sconn, TransportErrorCode::kTransportParameterError));
+        REQUIRE(p.cconn->close_reason());
+        CHECK(p.cconn->close_reason()->origin == CloseOrigin::kPeer);
+        CHECK(closed_with(p.cconn, TransportErrorCode::kTransportParameterError));
+    }
+}
+
+TEST_CASE(
+    "checklist 7, 8: a server's bad transport parameters are refused by the client with "
+    "TRANSPORT_PARAMETER_ERROR") {
+    using Id = TransportParameterId;
+    const auto server_appended = [](Bytes extra) {
+        return [extra](const TransportParameters& ours) {
+            auto enc = encode_transport_parameters(ours, Role::kServer);
+            REQUIRE(enc.ok());
+            Bytes out = *enc;
+            out.insert(out.end(), extra.begin(), extra.end());
+            return out;
+        };
+    };
+    const std::vector<ParamCase> cases = {
+        {"truncated varint", server_appended({0x01, 0x02, 0x45})},
+        {"ack_delay_exponent 21",
+         server_appended(raw_param(static_cast<uint64_t>(Id::kAckDelayExponent), raw_varint(21)))},
+        {"original_destination_connection_id mismatch",
+         edited_params(
+             [](TransportParameters& tp) {
+                 const std::array<uint8_t, 8> o{9};
+                 tp.original_destination_connection_id = ConnectionId(o);
+             },
+             Role::kServer)},
+    };
+    for (const ParamCase& c : cases) {
+        INFO(std::string(c.name));
+        auto [sc, cc] = configs();
+        sc.connection.transport_parameters_override_for_testing = c.params;
+        Pair p(sc, cc);
+        (void)p.sim.run_until([&] { return p.cconn && p.cconn->close_reason(); }, 5s);
+        REQUIRE(p.cconn->close_reason());
+        CHECK(p.cconn->close_reason()->origin == CloseOrigin::kLocal);
+        CHECK(closed_with(p.cconn, TransportErrorCode::kTransportParameterError));
+        CHECK_FALSE(p.cconn->is_handshake_complete());
+    }
+}
+
+// --- item 4: regressions found in review -------------------------------------------------------
+
+TEST_CASE(
+    "checklist 22: the peer retires our connection ID sequence 0, then sends "
+    "NEW_CONNECTION_ID: no crash, the connection lives on") {
+    // Before the first IDs were kept apart, the NEW_CONNECTION_ID handler read our transport
+    // parameters, which looked up local connection ID 0 with .at(): std::out_of_range.
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    // Let the server issue its further connection IDs (after the handshake, §5.1.1).
+    REQUIRE(p.sim.run_for(200ms).status != RunResult::Status::kError);
+    std::array<uint8_t, 8> cid{};
+    cid.fill(0x5a);
+    NewConnectionIdFrame ncid;
+    // A valid one: a new sequence number that retires all the client's earlier IDs.
+    ncid.sequence_number = 10;
+    ncid.retire_prior_to = 10;
+    ncid.connection_id = ConnectionId(cid);
+    ncid.stateless_reset_token.fill(0x5a);
+    Bytes frames = encode(RetireConnectionIdFrame{0});
+    Bytes more = encode(ncid);
+    frames.insert(frames.end(), more.begin(), more.end());
+    ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt, frames);
+    if (p.sconn->close_reason()) MESSAGE(p.sconn->close_reason()->error.reason);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK(p.sconn->state() == ConnectionState::kEstablished);
+}
+
+TEST_CASE(
+    "streams: read() on a reset stream reports the RESET_STREAM's code, not our "
+    "STOP_SENDING's, and a pending STOP_SENDING is not sent with the peer's code") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    auto sid = p.cconn->open_stream(true);
+    REQUIRE(sid.ok());
+    const uint8_t hello[] = {'h', 'e', 'l', 'l', 'o'};
+    REQUIRE(p.cconn->write(*sid, hello).ok());
+    REQUIRE(p.sim
+                .run_until(
+                    [&] {
+                        for (const auto& e : p.server_events)
+                            if (std::holds_alternative<StreamReadable>(e)) return true;
+                        return false;
+                    },
+                    2s)
+                .done());
+    // In one step, before anything is sent: our STOP_SENDING (code 7) waits to be sent when the
+    // peer's RESET_STREAM (code 9) arrives.
+    REQUIRE(p.sconn->stop_sending(*sid, 7).ok());
+    ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt,
+                                         encode(ResetStreamFrame{*sid, 9, sizeof hello}));
+    uint8_t buf[16];
+    bool fin = false;
+    auto r = p.sconn->read(*sid, buf, &fin);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().space == ErrorSpace::kApplication);
+    CHECK(r.error().code == 9);
+    REQUIRE(p.sim.run_for(500ms).status != RunResult::Status::kError);
+    for (const auto& e : p.client_events)
+        if (auto* s = std::get_if<StopSendingReceived>(&e)) CHECK(s->error_code == 7);
+}
