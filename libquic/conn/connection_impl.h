@@ -35,6 +35,7 @@
 #include "conn/connection_ids.h"
 #include "conn/event_queue.h"
 #include "conn/frame_writer.h"
+#include "conn/glitch.h"
 #include "conn/limits.h"
 #include "conn/path.h"
 #include "conn/pending_frames.h"
@@ -162,6 +163,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status process_frames(Time now, PacketType type, ByteSpan payload, bool& ack_eliciting,
                           bool& probing_only);
     Status on_frame(Time now, PacketType type, const Frame& frame);
+    size_t queued_control_frames() const;
     Status on_crypto_frame(Time now, PacketSpace& space, const CryptoFrame& f);
     void on_connection_close_frame(Time now, const ConnectionCloseFrame& f);
     Status on_handshake_done_frame(Time now);
@@ -284,6 +286,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     EventQueue events_;
     PathState path_;  // the active path (a second one, for migration, would sit beside it)
     ConnectionIdManager cids_;
+    GlitchBudget glitches_;  // useless frames from the peer (declared before its users)
     StreamManager streams_;
 
     // The datagram being built.

@@ -317,3 +317,197 @@ TEST_CASE(
     for (const auto& e : p.client_events)
         if (auto* s = std::get_if<StopSendingReceived>(&e)) CHECK(s->error_code == 7);
 }
+
+// --- item 3: glitch accounting (checklist 20) and queued control frames (checklist 21) ----------
+
+namespace {
+
+Bytes repeated(const Bytes& frame, size_t n) {
+    Bytes out;
+    for (size_t i = 0; i < n; ++i) out.insert(out.end(), frame.begin(), frame.end());
+    return out;
+}
+
+// Injects `packets` packets, each of `frames`, into the server connection at one instant (a
+// burst). Returns how many went in before the connection closed.
+size_t inject_packets(Pair& p, const Bytes& frames, size_t packets) {
+    for (size_t i = 0; i < packets; ++i) {
+        if (p.sconn->close_reason()) return i;
+        ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt, frames);
+    }
+    return packets;
+}
+
+// An established pair where the client has sent "hello" on stream 0 and the server read it.
+struct WithStream : Pair {
+    uint64_t sid = 0;
+    explicit WithStream(std::pair<EndpointConfig, EndpointConfig> c = configs())
+        : Pair(c.first, c.second) {
+        handshake();
+        auto s = cconn->open_stream(true);
+        REQUIRE(s.ok());
+        sid = *s;
+        const uint8_t hello[] = {'h', 'e', 'l', 'l', 'o'};
+        REQUIRE(cconn->write(sid, hello).ok());
+        REQUIRE(sim.run_for(300ms).status != RunResult::Status::kError);
+        uint8_t buf[16];
+        bool fin = false;
+        REQUIRE(sconn->read(sid, buf, &fin).ok());
+    }
+};
+
+struct GlitchCase {
+    const char* name;
+    std::function<Bytes(uint64_t sid)> frame;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 20: glitch floods close with PROTOCOL_VIOLATION; the same frames a few "
+    "times do not") {
+    const uint8_t hello[] = {'h', 'e', 'l', 'l', 'o'};
+    const std::vector<GlitchCase> cases = {
+        {"overlapping STREAM data (already received)",
+         [&](uint64_t sid) {
+             return encode(StreamFrame{sid, 0, ByteSpan(hello, 3), false, true});
+         }},
+        {"empty STREAM frames without FIN",
+         [](uint64_t sid) {
+             return encode(StreamFrame{sid, 5, {}, false, true});
+         }},
+        {"MAX_DATA that does not increase", [](uint64_t) { return encode(MaxDataFrame{1}); }},
+        {"MAX_STREAM_DATA that does not increase",
+         [](uint64_t sid) {
+             return encode(MaxStreamDataFrame{sid, 1});
+         }},
+        {"MAX_STREAMS that does not increase",
+         [](uint64_t) {
+             return encode(MaxStreamsFrame{true, 1});
+         }},
+        {"PING-only packets", [](uint64_t) { return encode(PingFrame{}); }},
+        {"several PATH_CHALLENGEs in one packet",
+         [](uint64_t) {
+             return repeated(encode(PathChallengeFrame{{1, 2, 3, 4, 5, 6, 7, 8}}), 2);
+         }},
+    };
+    for (const GlitchCase& c : cases) {
+        INFO(std::string(c.name));
+        {
+            // A few (a legitimate peer's retransmissions): nothing happens.
+            WithStream p;
+            CHECK(inject_packets(p, c.frame(p.sid), 50) == 50);
+            REQUIRE(p.sim.run_for(100ms).status != RunResult::Status::kError);
+            CHECK_FALSE(p.sconn->close_reason().has_value());
+            CHECK(p.sconn->stats().glitches >= 50);
+        }
+        {
+            // A flood: closed before the budget (kGlitchBudget) is exceeded by much.
+            WithStream p;
+            const size_t sent = inject_packets(p, c.frame(p.sid), 5 * kGlitchBudget);
+            CHECK(sent < 2 * kGlitchBudget);
+            CHECK(closed_with(p.sconn, TransportErrorCode::kProtocolViolation));
+            p.run_until_closed(2s);
+            CHECK(closed_with(p.cconn, TransportErrorCode::kProtocolViolation));
+        }
+    }
+}
+
+TEST_CASE("checklist 20: STREAM, RESET_STREAM, STOP_SENDING to closed streams are glitches") {
+    WithStream p;
+    // Finish stream 0 both ways so it is closed and forgotten.
+    REQUIRE(p.cconn->write(p.sid, {}, true).ok());
+    REQUIRE(p.sconn->write(p.sid, {}, true).ok());
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    uint8_t buf[16];
+    bool fin = false;
+    (void)p.sconn->read(p.sid, buf, &fin);
+    (void)p.cconn->read(p.sid, buf, &fin);
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    const uint64_t before = p.sconn->stats().glitches;
+    const uint8_t x = 'x';
+    Bytes frames = encode(StreamFrame{p.sid, 0, ByteSpan(&x, 1), false, true});
+    Bytes rs = encode(ResetStreamFrame{p.sid, 1, 5});
+    Bytes ss = encode(StopSendingFrame{p.sid, 1});
+    frames.insert(frames.end(), rs.begin(), rs.end());
+    frames.insert(frames.end(), ss.begin(), ss.end());
+    CHECK(inject_packets(p, frames, 10) == 10);
+    CHECK(p.sconn->stats().glitches - before >= 30);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    const size_t sent = inject_packets(p, frames, kGlitchBudget);
+    CHECK(sent < kGlitchBudget);
+    CHECK(closed_with(p.sconn, TransportErrorCode::kProtocolViolation));
+}
+
+TEST_CASE("checklist 20: the glitch budget refills with time") {
+    auto c = configs();
+    c.first.connection.max_idle_timeout = 120s;  // injected frames do not reset the idle timer
+    c.second.connection.max_idle_timeout = 120s;
+    WithStream p(c);
+    const Bytes ping = encode(PingFrame{});
+    // Spend most of the budget, wait, spend most again: a peer pacing its glitches lives on.
+    for (int round = 0; round < 3; ++round) {
+        CHECK(inject_packets(p, ping, kGlitchBudget * 9 / 10) == kGlitchBudget * 9 / 10);
+        REQUIRE(
+            p.sim.run_for(std::chrono::seconds(kGlitchBudget / kGlitchRefillPerSecond)).status !=
+            RunResult::Status::kError);
+    }
+    if (p.sconn->close_reason()) MESSAGE(p.sconn->close_reason()->error.reason);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+}
+
+TEST_CASE("checklist 20: a 2 MiB transfer under 5% loss and reordering charges few glitches") {
+    auto [sc, cc] = configs();
+    LinkConfig link;
+    link.loss = 0.05;
+    link.reorder = 0.05;
+    TransferScenario s;
+    s.seed = 20;
+    s.client = cc;
+    s.server = sc;
+    s.client_to_server = link;
+    s.server_to_client = link;
+    s.file_sizes = {2 << 20};
+    TransferOutcome out = check_file_transfer(s);
+    INFO(out.describe());
+    REQUIRE(out.complete);
+    REQUIRE(out.client_stats);
+    CHECK(out.client_stats->glitches < kGlitchBudget / 4);
+    MESSAGE("client glitches: " << out.client_stats->glitches);
+}
+
+TEST_CASE(
+    "checklist 21: STOP_SENDING on thousands of streams while we cannot send: the queued "
+    "RESET_STREAMs are capped, the connection closes") {
+    auto [sc, cc] = configs();
+    sc.connection.max_incoming_streams = 5000;
+    Pair p(sc, cc);
+    p.handshake();
+    // One packet after another at one instant: nothing is sent in between, as with a starved
+    // congestion window. Each STOP_SENDING opens a client stream and asks for a RESET_STREAM.
+    size_t packets = 0;
+    for (uint64_t i = 0; i < 2000 && !p.sconn->close_reason(); i += 10, ++packets) {
+        Bytes frames;
+        for (uint64_t j = i; j < i + 10; ++j) {
+            Bytes f = encode(StopSendingFrame{4 * j, 1});
+            frames.insert(frames.end(), f.begin(), f.end());
+        }
+        ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt, frames);
+    }
+    CHECK(packets * 10 <= kMaxQueuedControlFrames + 10);
+    CHECK(closed_with(p.sconn, TransportErrorCode::kProtocolViolation));
+}
+
+TEST_CASE("checklist 21: STOP_SENDING on a few hundred streams is answered, not refused") {
+    auto [sc, cc] = configs();
+    sc.connection.max_incoming_streams = 5000;
+    Pair p(sc, cc);
+    p.handshake();
+    Bytes frames;
+    for (uint64_t j = 0; j < 500; ++j) {
+        Bytes f = encode(StopSendingFrame{4 * j, 1});
+        frames.insert(frames.end(), f.begin(), f.end());
+    }
+    ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt, frames);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+}

@@ -29,8 +29,9 @@ TEST_CASE("streams: the peer's transport parameters give its own bidi streams bi
     ConnectionConfig config;
     PendingFrames pending;
     EventQueue events;
-    StreamManager sm(Role::kClient, config, pending, events, nullptr);
     const Time now{};
+    GlitchBudget glitches(now);
+    StreamManager sm(Role::kClient, config, pending, events, glitches, nullptr);
     const uint8_t x = 'x';
     REQUIRE(sm.on_stream_frame(now, StreamFrame{1, 0, ByteSpan(&x, 1), false, true}).ok());
     TransportParameters tp;
