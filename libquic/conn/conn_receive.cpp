@@ -158,6 +158,7 @@ bool ConnectionImpl::open_packet(Time now, const Path& path, Ecn ecn, MutableByt
     if (!plain) {
         trace_drop(now, header.type, packet.size(),
                    trace::DropReason::kPayloadDecryptError);  // RFC 9001 §5.5
+        if (header.type != PacketType::kInitial) on_authentication_failure(now);
         return false;
     }
     out.payload = ByteSpan(packet.data() + uh.header_length, *plain);
@@ -185,6 +186,17 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
     }
     if (header.type == PacketType::kOneRtt) {
         if (op.next_phase) {
+            // RFC 9001 §6.1: no key update before the handshake is confirmed. A client is
+            // confirmed once it received HANDSHAKE_DONE, so not before we sent it; a server
+            // once its handshake completed, so not before it had our Finished.
+            const bool premature =
+                role_ == Role::kServer ? !handshake_done_sent_ : !handshake_complete_;
+            if (premature) {
+                close_with_error(now, Error::transport(TransportErrorCode::kKeyUpdateError,
+                                                       "key update before the handshake is "
+                                                       "confirmed"));
+                return;
+            }
             roll_read_keys(now);
             one_rtt_.first_pn_read_in_phase = pn;
         } else if (!one_rtt_.first_pn_read_in_phase && uh.key_phase == one_rtt_.read_phase) {

@@ -39,8 +39,11 @@ struct Pair {
     std::vector<ConnectionEvent> server_events, client_events;
     std::function<void(Time)> on_server, on_client;
 
-    Pair(EndpointConfig sc, EndpointConfig cc, uint64_t seed = 1, LinkConfig link = {})
-        : sim(seed, link, link), server(sim.add_server(sc)), client(sim.add_client(cc)) {
+    Pair(EndpointConfig sc, EndpointConfig cc, uint64_t seed = 1, LinkConfig client_to_server = {},
+         LinkConfig server_to_client = {})
+        : sim(seed, client_to_server, server_to_client),
+          server(sim.add_server(sc)),
+          client(sim.add_client(cc)) {
         sim.set_on_step(server, [this](Time now) {
             if (!sconn) sconn = server.accept();
             if (!sconn) return;
@@ -510,4 +513,103 @@ TEST_CASE("checklist 21: STOP_SENDING on a few hundred streams is answered, not 
     }
     ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt, frames);
     CHECK_FALSE(p.sconn->close_reason().has_value());
+}
+
+// --- AEAD limits and key updates (RFC 9001 §6.6, §6.1; checklist 25) ---------------------------
+
+TEST_CASE("checklist 25: the confidentiality limit: keys are updated before it, data flows on") {
+    auto [sc, cc] = configs();
+    // 200 packets per key instead of 2^23: a 1 MiB transfer crosses it several times.
+    sc.connection.aead_limit_override_for_testing = 200;
+    TransferScenario s;
+    s.seed = 25;
+    s.client = cc;
+    s.server = sc;
+    s.file_sizes = {1 << 20};
+    TransferOutcome out = check_file_transfer(s);
+    INFO(out.describe());
+    REQUIRE(out.complete);
+    REQUIRE(out.client_stats);
+    // ~800 packets from the server at 150 per key: at least 4 updates (the client follows each).
+    CHECK(out.client_stats->key_updates >= 4);
+    MESSAGE("client key updates: " << out.client_stats->key_updates);
+}
+
+TEST_CASE(
+    "checklist 25: forged packets up to the integrity limit are dropped; beyond it, "
+    "AEAD_LIMIT_REACHED") {
+    auto [sc, cc] = configs();
+    sc.connection.aead_limit_override_for_testing = 40;
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(100ms).status != RunResult::Status::kError);
+    const ConnectionId dcid = ConnectionTestAccess::source_cid(*p.sconn);
+    const Path path{p.sconn->path().local, p.sconn->path().remote};
+    SeededRandom rng(25);
+    // A short-header packet to the server's connection ID whose payload is noise: it fails
+    // authentication (RFC 9001 §5.3).
+    auto forge = [&] {
+        Bytes d(64);
+        rng.fill(d);
+        d[0] = 0x40 | (d[0] & 0x3f);
+        std::copy(dcid.data(), dcid.data() + dcid.size(), d.begin() + 1);
+        return d;
+    };
+    auto send_forged = [&](size_t n) {
+        for (size_t i = 0; i < n && !p.sconn->close_reason(); ++i) {
+            Bytes d = forge();
+            p.server.on_datagram(p.sim.now(), path, Ecn::kNotEct, d);
+        }
+    };
+    send_forged(30);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK(p.sconn->state() == ConnectionState::kEstablished);
+    send_forged(200);
+    CHECK(closed_with(p.sconn, TransportErrorCode::kAeadLimitReached));
+}
+
+TEST_CASE("checklist 25: a key update before the handshake is confirmed is KEY_UPDATE_ERROR") {
+    auto [sc, cc] = configs();
+    // The client's first Handshake datagram (its Finished) is lost, so its first 1-RTT packets
+    // reach the server before the server's handshake completes, and well before HANDSHAKE_DONE
+    // could have confirmed the client's.
+    LinkConfig c2s;
+    bool dropped = false;
+    c2s.drop_if = [&](uint64_t index, ByteSpan bytes) {
+        // After the ClientHello, the next long-header datagram carries the Finished (coalesced
+        // behind an Initial ACK).
+        if (dropped || index < 2 || bytes.empty() || !(bytes[0] & 0x80)) return false;
+        return dropped = true;
+    };
+    Pair p(sc, cc, 1, c2s);
+    bool flipped = false;
+    p.on_client = [&](Time) {
+        if (flipped || !p.cconn->is_handshake_complete()) return;
+        flipped = true;
+        ConnectionTestAccess::force_key_update(*p.cconn);
+        auto sid = p.cconn->open_stream(true);
+        REQUIRE(sid.ok());
+        const uint8_t x[] = {'x'};
+        REQUIRE(p.cconn->write(*sid, x).ok());
+    };
+    p.run_until_closed(5s);
+    REQUIRE(dropped);
+    REQUIRE(flipped);
+    CHECK(closed_with(p.sconn, TransportErrorCode::kKeyUpdateError));
+    CHECK(closed_with(p.cconn, TransportErrorCode::kKeyUpdateError));
+}
+
+TEST_CASE("checklist 25: key updates after the handshake is confirmed are accepted") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(200ms).status != RunResult::Status::kError);
+    REQUIRE(p.cconn->initiate_key_update().ok());
+    auto sid = p.cconn->open_stream(true);
+    REQUIRE(sid.ok());
+    const uint8_t x[] = {'x'};
+    REQUIRE(p.cconn->write(*sid, x).ok());
+    REQUIRE(p.sim.run_for(500ms).status != RunResult::Status::kError);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK(p.sconn->stats().key_updates == 1);
 }
