@@ -613,3 +613,48 @@ TEST_CASE("checklist 25: key updates after the handshake is confirmed are accept
     CHECK_FALSE(p.sconn->close_reason().has_value());
     CHECK(p.sconn->stats().key_updates == 1);
 }
+
+// --- further checklist cases that need a connection ----------------------------------------------
+
+TEST_CASE(
+    "checklist 21: NEW_CONNECTION_ID frames each retiring the previous one: the RETIRE "
+    "queue is capped, CONNECTION_ID_LIMIT_ERROR") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    // Sent at one instant (nothing goes out in between, as with a starved congestion window):
+    // every frame makes us queue a RETIRE_CONNECTION_ID for the one before.
+    size_t sent = 0;
+    for (uint64_t seq = 100; seq < 1100 && !p.sconn->close_reason(); ++seq, ++sent) {
+        std::array<uint8_t, 8> cid{};
+        for (size_t i = 0; i < 8; ++i) cid[i] = static_cast<uint8_t>(seq >> (8 * (i % 2)));
+        NewConnectionIdFrame f;
+        f.sequence_number = seq;
+        f.retire_prior_to = seq;
+        f.connection_id = ConnectionId(cid);
+        f.stateless_reset_token.fill(static_cast<uint8_t>(seq));
+        ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt, encode(f));
+    }
+    CHECK(sent <= kMaxPendingRetireConnectionIds + 8);
+    CHECK(closed_with(p.sconn, TransportErrorCode::kConnectionIdLimitError));
+}
+
+TEST_CASE(
+    "checklist 10: HANDSHAKE_DONE before the client's handshake completed: no crash, a "
+    "defined end") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    bool injected = false;
+    p.on_client = [&](Time now) {
+        if (injected) return;
+        injected = true;
+        ConnectionTestAccess::receive_frames(*p.cconn, now, PacketType::kOneRtt,
+                                             encode(HandshakeDoneFrame{}));
+    };
+    const RunResult r = p.sim.run_until(
+        [&] { return p.established() || (p.cconn && p.cconn->close_reason()); }, 20s);
+    INFO(r.message);
+    REQUIRE(injected);
+    CHECK(r.status != RunResult::Status::kError);
+    CHECK((p.established() || p.cconn->close_reason().has_value()));
+}
