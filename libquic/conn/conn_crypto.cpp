@@ -327,6 +327,11 @@ Status ConnectionImpl::initiate_key_update() {
     // §6.1: not before the previous update was acknowledged by a packet of the new phase.
     if (!one_rtt_.update_acknowledged)
         return Error::transport(TransportErrorCode::kKeyUpdateError, "previous key update pending");
+    update_write_keys();
+    return {};
+}
+
+void ConnectionImpl::update_write_keys() {
     OneRttKeys& k = one_rtt_;
     k.write_secret = next_generation_secret(k.suite, k.write_secret, version_);
     DirectionalKeys keys = make_keys(k.suite, k.write_secret, version_);
@@ -340,7 +345,6 @@ Status ConnectionImpl::initiate_key_update() {
         last_now_,
         role_ == Role::kClient ? trace::KeyKind::kOneRttClient : trace::KeyKind::kOneRttServer,
         false, trace::KeyTrigger::kLocalUpdate, ++key_generation_);
-    return {};
 }
 
 // The peer's packets switched phase and opened with read_next: rotate the read keys, and
@@ -370,6 +374,44 @@ void ConnectionImpl::roll_read_keys(Time now) {
         now, role_ == Role::kClient ? trace::KeyKind::kOneRttServer : trace::KeyKind::kOneRttClient,
         false, trace::KeyTrigger::kRemoteUpdate, key_generation_);
     k.first_pn_read_in_phase.reset();
+}
+
+// --- AEAD limits (RFC 9001 §6.6) ---------------------------------------------------------------
+
+uint64_t ConnectionImpl::confidentiality_limit() const {
+    if (config_.aead_limit_override_for_testing) return config_.aead_limit_override_for_testing;
+    return quic::confidentiality_limit(one_rtt_.suite);
+}
+
+uint64_t ConnectionImpl::integrity_limit() const {
+    if (config_.aead_limit_override_for_testing) return config_.aead_limit_override_for_testing;
+    return quic::integrity_limit(one_rtt_.suite);
+}
+
+// After each 1-RTT packet sent: update the keys well before the confidentiality limit (at
+// three quarters, so that the update has time to be acknowledged); if that is not possible and
+// the limit is reached, stop using the connection (§6.6: AEAD_LIMIT_REACHED).
+void ConnectionImpl::check_confidentiality_limit(Time now) {
+    const uint64_t limit = confidentiality_limit();
+    const uint64_t sent = one_rtt_.packets_written_in_phase;
+    if (sent >= limit - limit / 4 && handshake_confirmed_ && one_rtt_.update_acknowledged) {
+        (void)initiate_key_update();
+        return;
+    }
+    if (sent >= limit)
+        close_with_error(now, Error::transport(TransportErrorCode::kAeadLimitReached,
+                                               "confidentiality limit reached without a key "
+                                               "update (RFC 9001 §6.6)"));
+}
+
+// A packet failed authentication: true when the integrity limit is now exceeded and the
+// connection closed. Initial packets are not counted: their keys derive from a connection ID
+// anyone sees, so their failures prove nothing about the AEAD.
+bool ConnectionImpl::on_authentication_failure(Time now) {
+    if (++authentication_failures_ <= integrity_limit()) return false;
+    close_with_error(now, Error::transport(TransportErrorCode::kAeadLimitReached,
+                                           "integrity limit exceeded (RFC 9001 §6.6)"));
+    return true;
 }
 
 // Which keys open a packet of this type; for 1-RTT, by key phase and packet number (§6.3, §6.5).

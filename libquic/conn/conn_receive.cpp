@@ -158,6 +158,7 @@ bool ConnectionImpl::open_packet(Time now, const Path& path, Ecn ecn, MutableByt
     if (!plain) {
         trace_drop(now, header.type, packet.size(),
                    trace::DropReason::kPayloadDecryptError);  // RFC 9001 §5.5
+        if (header.type != PacketType::kInitial) on_authentication_failure(now);
         return false;
     }
     out.payload = ByteSpan(packet.data() + uh.header_length, *plain);
@@ -185,6 +186,17 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
     }
     if (header.type == PacketType::kOneRtt) {
         if (op.next_phase) {
+            // RFC 9001 §6.1: no key update before the handshake is confirmed. A client is
+            // confirmed once it received HANDSHAKE_DONE, so not before we sent it; a server
+            // once its handshake completed, so not before it had our Finished.
+            const bool premature =
+                role_ == Role::kServer ? !handshake_done_sent_ : !handshake_complete_;
+            if (premature) {
+                close_with_error(now, Error::transport(TransportErrorCode::kKeyUpdateError,
+                                                       "key update before the handshake is "
+                                                       "confirmed"));
+                return;
+            }
             roll_read_keys(now);
             one_rtt_.first_pn_read_in_phase = pn;
         } else if (!one_rtt_.first_pn_read_in_phase && uh.key_phase == one_rtt_.read_phase) {
@@ -291,15 +303,41 @@ bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader&
 Status ConnectionImpl::process_frames(Time now, PacketType type, ByteSpan payload,
                                       bool& ack_eliciting, bool& probing_only) {
     ByteReader r(payload);
+    bool ping_only = true;  // nothing but PING and PADDING
+    size_t path_challenges = 0;
     while (!r.empty()) {
         auto frame = parse_frame(r, type);
         if (!frame.ok()) return std::move(frame).error();
         if (is_ack_eliciting(*frame)) ack_eliciting = true;
         if (!is_probing_frame(*frame)) probing_only = false;
+        if (!std::holds_alternative<PingFrame>(*frame) &&
+            !std::holds_alternative<PaddingFrame>(*frame))
+            ping_only = false;
+        // §8.2.2: a peer validating a path sends one challenge per packet; more are only
+        // more PATH_RESPONSEs for us to queue (checklist 21).
+        if (std::holds_alternative<PathChallengeFrame>(*frame) && ++path_challenges > 1)
+            QUIC_TRY(glitches_.charge(now, "a second PATH_CHALLENGE in a packet",
+                                      to_underlying(FrameType::kPathChallenge)));
         QUIC_TRY(on_frame(now, type, *frame));
-        if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) break;
+        if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return {};
     }
+    // PTO probes and keep-alives are PING-only too, but a few per round trip; a flood of them
+    // only makes us acknowledge (checklist 20).
+    if (ping_only && ack_eliciting && handshake_confirmed_)
+        QUIC_TRY(glitches_.charge(now, "a packet with nothing but PING",
+                                  to_underlying(FrameType::kPing)));
+    // Checklist 21: a peer that keeps our congestion window full while making us queue control
+    // frames (each kind capped on its own) is cut off at the total.
+    if (queued_control_frames() > kMaxQueuedControlFrames)
+        return Error::transport(
+            TransportErrorCode::kProtocolViolation,
+            "too many control frames queued for a peer that does not take them");
     return {};
+}
+
+size_t ConnectionImpl::queued_control_frames() const {
+    return streams_.streams_with_control_frames() + pending_.retire_connection_ids.size() +
+           pending_.new_connection_ids.size();
 }
 
 Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
@@ -318,14 +356,8 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
             [&](const MaxStreamDataFrame& f) -> Status {
                 return streams_.on_max_stream_data(now, f);
             },
-            [&](const MaxDataFrame& f) -> Status {
-                streams_.on_max_data(f);
-                return {};
-            },
-            [&](const MaxStreamsFrame& f) -> Status {
-                streams_.on_max_streams(f);
-                return {};
-            },
+            [&](const MaxDataFrame& f) -> Status { return streams_.on_max_data(now, f); },
+            [&](const MaxStreamsFrame& f) -> Status { return streams_.on_max_streams(now, f); },
             [&](const DataBlockedFrame&) -> Status { return {}; },
             [&](const StreamDataBlockedFrame& f) -> Status {
                 return streams_.on_stream_data_blocked(now, f);
@@ -378,6 +410,10 @@ void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t d
 Status ConnectionImpl::on_crypto_frame(Time now, PacketSpace& sp, const CryptoFrame& f) {
     auto r = sp.crypto_recv.insert(f.offset, f.data, false);
     if (!r.ok()) return std::move(r).error();
+    // Checklist 9: after the handshake, CRYPTO data again is nothing but work for us.
+    if (*r == ReceiveBuffer::InsertOutcome::kDuplicate && handshake_confirmed_)
+        return glitches_.charge(now, "CRYPTO data already received",
+                                to_underlying(FrameType::kCrypto));
     if (*r != ReceiveBuffer::InsertOutcome::kAccepted) return {};
     const bool had_handshake_keys = space(PacketNumberSpaceId::kHandshake).read.valid();
     const bool had_one_rtt = has_one_rtt_read_;

@@ -191,7 +191,8 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       // The client sends to its random original DCID until the server's SCID arrives (§7.2).
       cids_(pending_, p.local_cid, p.role == Role::kServer ? p.peer_cid : p.original_dcid,
             std::move(p.reset_token_for), std::move(p.new_connection_id)),
-      streams_(role_, config_, pending_, events_, tracer_.get()),
+      glitches_(now),
+      streams_(role_, config_, pending_, events_, glitches_, tracer_.get()),
       max_udp_payload_(config_.initial_max_udp_payload_size) {
     ReceivedPacketTracker::Config tracker;
     tracker.max_ack_delay = config_.max_ack_delay;
@@ -229,6 +230,8 @@ Status ConnectionImpl::start(Time now) {
 
     auto params = encode_transport_parameters(local_transport_parameters(), role_, &random_);
     if (!params.ok()) return std::move(params).error();
+    if (config_.transport_parameters_override_for_testing)
+        *params = config_.transport_parameters_override_for_testing(local_transport_parameters());
     QUIC_TRY(tls_->set_transport_parameters(*params));
     if (role_ == Role::kServer && config_.enable_0rtt) {
         Bytes ctx = early_data_context();
@@ -273,6 +276,7 @@ ConnectionStats ConnectionImpl::stats() const {
     ConnectionStats s = stats_;
     s.stream_bytes_sent = streams_.bytes_sent();
     s.stream_bytes_received = streams_.bytes_received();
+    s.glitches = glitches_.glitches();
     const RttEstimator& rtt = loss_.rtt();
     s.smoothed_rtt_ns = rtt.smoothed_rtt().count();
     s.min_rtt_ns = rtt.min_rtt().count();

@@ -35,6 +35,7 @@
 #include "conn/connection_ids.h"
 #include "conn/event_queue.h"
 #include "conn/frame_writer.h"
+#include "conn/glitch.h"
 #include "conn/limits.h"
 #include "conn/path.h"
 #include "conn/pending_frames.h"
@@ -118,6 +119,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status send_datagram(ByteSpan data);
     size_t max_datagram_size() const;
     Status initiate_key_update();
+    // Tests: a key update without initiate_key_update's checks (a peer breaking §6.1).
+    void update_write_keys_for_testing() {
+        if (has_one_rtt_write_) update_write_keys();
+    }
     void close(Time now, uint64_t code, std::string reason);
     std::optional<Connection::CidEvent> poll_cid_event();
     bool is_stateless_reset(ByteSpan datagram) const;
@@ -135,6 +140,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     const ConnectionId& original_dcid() const { return original_dcid_; }
     const std::optional<ConnectionClosed>& close_reason() const { return close_reason_; }
     trace::Tracer* tracer() const { return tracer_.get(); }
+    // Tests: the connection ID packets to us carry (tests/sim forges packets with it).
+    const ConnectionId& source_cid_for_testing() const { return cids_.source_cid(); }
 
     // For tests (a packet encoder that needs no keys): processes `payload` as the frames of a
     // decrypted packet of `type`, with the error handling of a received packet.
@@ -162,6 +169,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status process_frames(Time now, PacketType type, ByteSpan payload, bool& ack_eliciting,
                           bool& probing_only);
     Status on_frame(Time now, PacketType type, const Frame& frame);
+    size_t queued_control_frames() const;
     Status on_crypto_frame(Time now, PacketSpace& space, const CryptoFrame& f);
     void on_connection_close_frame(Time now, const ConnectionCloseFrame& f);
     Status on_handshake_done_frame(Time now);
@@ -208,8 +216,14 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status restore_from_ticket();
     void install_one_rtt(bool for_writing, CipherSuite suite, ByteSpan secret);
     void roll_read_keys(Time now);
+    void update_write_keys();
     DirectionalKeys* read_keys_for(PacketType type, bool key_phase, uint64_t pn,
                                    bool& is_next_phase);
+    // RFC 9001 §6.6: the AEAD limits of the negotiated suite (or the test override).
+    uint64_t confidentiality_limit() const;
+    uint64_t integrity_limit() const;
+    void check_confidentiality_limit(Time now);
+    bool on_authentication_failure(Time now);
     PacketSpace& space(PacketNumberSpaceId id) { return *spaces_[static_cast<size_t>(id)]; }
     const PacketSpace& space(PacketNumberSpaceId id) const {
         return *spaces_[static_cast<size_t>(id)];
@@ -270,6 +284,7 @@ class ConnectionImpl final : public TlsSession::Handler {
 
     // Handshake progress.
     bool handshake_complete_ = false, handshake_confirmed_ = false;
+    bool handshake_done_sent_ = false;  // server: a client may be confirmed from then on
     bool peer_params_applied_ = false;
     TransportParameters peer_params_;
     bool received_first_packet_ = false;  // client: a server packet was processed
@@ -284,6 +299,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     EventQueue events_;
     PathState path_;  // the active path (a second one, for migration, would sit beside it)
     ConnectionIdManager cids_;
+    GlitchBudget glitches_;  // useless frames from the peer (declared before its users)
     StreamManager streams_;
 
     // The datagram being built.
@@ -314,7 +330,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::string last_cc_state_;
     std::vector<Frame> trace_frames_;  // trace_packet's, reused: no allocation per packet
     std::optional<Time> last_loss_timer_;
-    uint64_t key_generation_ = 0;  // 1-RTT key updates so far
+    uint64_t key_generation_ = 0;           // 1-RTT key updates so far
+    uint64_t authentication_failures_ = 0;  // RFC 9001 §6.6, across all keys but Initial
 
     ConnectionStats stats_;
     size_t max_udp_payload_;
