@@ -87,6 +87,9 @@ Status validate_server_version_information(const std::optional<VersionInformatio
     if (!contains(ours, negotiated))
         return version_negotiation_error("the server chose a version we did not offer", negotiated,
                                          server->chosen_version);
+    if (acted_on_version_negotiation && server->available_versions.empty())
+        return Error::transport(TransportErrorCode::kVersionNegotiationError,
+                                "no Available Versions after Version Negotiation");
     if (acted_on_version_negotiation) {
         // §4: would a Version Negotiation packet listing the server's Available Versions (plus
         // the negotiated one) have made us pick the same version?
