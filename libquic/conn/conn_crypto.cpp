@@ -292,7 +292,7 @@ Status ConnectionImpl::on_handshake_complete(Time now) {
         // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
         pending_.handshake_done = true;
         if (new_token_for_) {
-            Bytes t = new_token_for_(path_.addresses().remote);
+            Bytes t = new_token_for_(path_.addresses().remote, version_);
             if (!t.empty()) pending_.new_token = std::move(t);
         }
         confirm_handshake(now);

@@ -269,7 +269,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::string server_name_;
     Bytes token_;              // client: the token we put in our Initials
     Bytes resumption_ticket_;  // client
-    std::function<Bytes(const SocketAddress&)> new_token_for_;
+    std::function<Bytes(const SocketAddress&, Version)> new_token_for_;
     std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
 
     std::unique_ptr<TlsSession> tls_;

@@ -402,7 +402,8 @@ TEST_CASE("versions: a forged Version Negotiation packet cannot downgrade (RFC 9
         return std::make_pair(std::move(run), std::move(app_client));
     };
     SUBCASE("a server preferring v2 upgrades the new attempt back to v2") {
-        auto [run, app_client] = attacked(209, {kVersion2, kVersion1});
+        auto attack = attacked(209, {kVersion2, kVersion1});
+        FileTransferClient* app_client = attack.second.get();
         INFO(app_client->failure());
         REQUIRE(app_client->done());
         CHECK(app_client->connection()->info().version == kVersion2);
@@ -410,7 +411,8 @@ TEST_CASE("versions: a forged Version Negotiation packet cannot downgrade (RFC 9
     SUBCASE("a server staying in v1: its Available Versions expose the downgrade") {
         // The server's Version Information lists v2: had the client seen that list it would
         // have picked v2, so the Version Negotiation packet was not the server's.
-        auto [run, app_client] = attacked(212, {kVersion1, kVersion2});
+        auto attack = attacked(212, {kVersion1, kVersion2});
+        FileTransferClient* app_client = attack.second.get();
         CHECK_FALSE(app_client->done());
         auto reason = app_client->connection()->close_reason();
         REQUIRE(reason);
@@ -468,4 +470,42 @@ TEST_CASE("versions: a first flight rewritten into another version is refused (R
     CHECK(reason->error.code ==
           static_cast<uint64_t>(TransportErrorCode::kVersionNegotiationError));
     CHECK_FALSE(app_client.done());
+}
+
+TEST_CASE("versions: a NEW_TOKEN token only validates connections of its version (RFC 9369 §5)") {
+    // Retry for every client without a valid token; the first connection is upgraded to v2,
+    // so its NEW_TOKEN token is a v2 token (and its ticket a v2 ticket).
+    EndpointConfig sc = server_config({kVersion2, kVersion1});
+    sc.retry = RetryPolicy::kAlways;
+    Simulation sim(213, {}, {});
+    Endpoint& server = sim.add_server(sc);
+    Endpoint& client = sim.add_client(client_config({kVersion1, kVersion2}));
+    FileTransferServer app_server(server);
+    std::unique_ptr<FileTransferClient> app_client;
+    sim.set_on_step(server, [&](Time t) { app_server.step(t); });
+    sim.set_on_step(client, [&](Time t) {
+        if (app_client) app_client->step(t);
+    });
+    auto fetch = [&](ConnectOptions opts) {
+        app_client = std::make_unique<FileTransferClient>(client, sim.client_path(client), opts,
+                                                          std::vector<uint64_t>{1024});
+        RunResult r = sim.run_until([&] { return app_client->finished(); }, 10s);
+        INFO(r.message << " " << app_client->failure());
+        REQUIRE(app_client->done());
+    };
+    fetch({"server", {}, {}});
+    CHECK(app_client->connection()->info().version == kVersion2);
+    CHECK(server.stats().retries_sent == 1);
+    const Bytes token = app_client->new_token();
+    const Bytes ticket = app_client->session_ticket();
+    REQUIRE_FALSE(token.empty());
+    REQUIRE_FALSE(ticket.empty());
+    // A v1 first flight with the v2 token: the token does not count, a Retry again.
+    fetch({"server", {}, token});
+    CHECK(server.stats().retries_sent == 2);
+    // With the ticket too, the first flight is v2 (the ticket's version): the token counts.
+    fetch({"server", ticket, token});
+    CHECK(server.stats().retries_sent == 2);
+    CHECK(app_client->connection()->info().version == kVersion2);
+    CHECK(app_client->connection()->info().resumed);
 }
