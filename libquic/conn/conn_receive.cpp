@@ -249,9 +249,10 @@ void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteS
 }
 
 bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& header) {
-    // §6.2: only a client, only before any other packet from the server was processed; RFC
-    // 9368 §4: never for an attempt that already follows a Version Negotiation packet.
-    if (role_ != Role::kClient || received_first_packet_ || acted_on_version_negotiation_)
+    // §6.2: only a client, only before any other packet from the server (a Retry too) was
+    // processed; RFC 9368 §4: never for an attempt that follows a Version Negotiation packet.
+    if (role_ != Role::kClient || received_first_packet_ || retry_received_ ||
+        acted_on_version_negotiation_)
         return false;
     Status valid = version_negotiation_is_valid(header, chosen_version_, original_dcid_,
                                                 cids_.first_local().cid);

@@ -118,6 +118,7 @@ bool ConnectionImpl::restart_after_version_negotiation(Time now, Version next) {
         emit(ZeroRttRejected{});
     }
     resumption_ticket_.clear();
+    token_.clear();  // a NEW_TOKEN token is for the version that issued it (RFC 9369 §5)
     PacketSpace& init = space(PacketNumberSpaceId::kInitial);
     init.crypto_send = SendBuffer{};  // the new ClientHello starts at offset 0
     chosen_version_ = next;
