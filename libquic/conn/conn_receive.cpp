@@ -2,6 +2,7 @@
 // decryption (RFC 9001 §5) -> frames (§19). Malformed packets are dropped; frames that break
 // the protocol close the connection with the RFC's error code.
 #include "conn/connection_impl.h"
+#include "conn/version_negotiation.h"
 #include "crypto/initial_secrets.h"
 #include "crypto/retry_integrity.h"
 #include "quic/overloaded.h"
@@ -85,13 +86,23 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
     }
     if (!may_open(now, header, packet.size())) return;
     OpenedPacket op;
-    if (!open_packet(now, path, ecn, packet, header, op)) return;
+    if (may_switch_to(header)) {
+        if (!open_in_negotiated_version(now, path, ecn, packet, header, op)) return;
+    } else if (!open_packet(now, path, ecn, packet, header, op)) {
+        return;
+    }
     on_packet_opened(now, path, ecn, header, packet.size(), datagram_size, op);
 }
 
 // Packets dropped before any key is tried.
 bool ConnectionImpl::may_open(Time now, const PacketHeader& header, size_t size) {
-    if (header.long_header && header.version != version_) {
+    // RFC 9369 §4: a client may switch to the negotiated version; a server still reads the
+    // client's Initial and 0-RTT packets in its Chosen Version.
+    const bool other_version_ok =
+        may_switch_to(header) ||
+        (role_ == Role::kServer && header.version == chosen_version_ &&
+         (header.type == PacketType::kInitial || header.type == PacketType::kZeroRtt));
+    if (header.long_header && header.version != version_ && !other_version_ok) {
         trace_drop(now, header.type, size, trace::DropReason::kUnsupportedVersion);
         return false;
     }
@@ -122,6 +133,8 @@ bool ConnectionImpl::open_packet(Time now, const Path& path, Ecn ecn, MutableByt
         hp = one_rtt_.read_header.get();
     else if (header.type == PacketType::kZeroRtt)
         hp = zero_rtt_keys_.header.get();
+    else if (header.type == PacketType::kInitial)
+        hp = initial_read_keys(header.version).header.get();
     else
         hp = sp.read.header.get();
     if (!hp) {
@@ -145,7 +158,9 @@ bool ConnectionImpl::open_packet(Time now, const Path& path, Ecn ecn, MutableByt
     const UnprotectedHeader& uh = out.header = *unprotected;
     const uint64_t pn = out.pn =
         decode_packet_number(sp.received.largest_received(), uh.truncated_pn, uh.pn_length * 8);
-    DirectionalKeys* keys = read_keys_for(header.type, uh.key_phase, pn, out.next_phase);
+    DirectionalKeys* keys = header.type == PacketType::kInitial
+                                ? &initial_read_keys(header.version)
+                                : read_keys_for(header.type, uh.key_phase, pn, out.next_phase);
     if (!keys || !keys->packet) {
         trace_drop(now, header.type, packet.size(), trace::DropReason::kKeyUnavailable);
         return false;
@@ -246,10 +261,13 @@ void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteS
 }
 
 bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& header) {
-    // §6.2: only a client, only before any other packet from the server was processed.
-    if (role_ != Role::kClient || received_first_packet_) return false;
-    Status valid =
-        version_negotiation_is_valid(header, version_, original_dcid_, cids_.first_local().cid);
+    // §6.2: only a client, only before any other packet from the server (a Retry too) was
+    // processed; RFC 9368 §4: never for an attempt that follows a Version Negotiation packet.
+    if (role_ != Role::kClient || received_first_packet_ || retry_received_ ||
+        acted_on_version_negotiation_)
+        return false;
+    Status valid = version_negotiation_is_valid(header, chosen_version_, original_dcid_,
+                                                cids_.first_local().cid);
     if (tracer_) tracer_->version_negotiation_received(now, header.supported_versions);
     if (!valid.ok()) {
         trace_drop(now, header.type, header.packet_size, trace::DropReason::kUnexpectedPacket);
@@ -261,7 +279,9 @@ bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& he
         std::snprintf(buf, sizeof buf, "%s0x%08x", offered.empty() ? "" : " ", v);
         offered += buf;
     }
-    // No version in common that we could switch to (we speak only the one we offered).
+    // RFC 9368 §2.1: a new first flight in a version both speak.
+    if (auto next = version_after_version_negotiation(config_.versions, header.supported_versions))
+        return restart_after_version_negotiation(now, *next);
     finish_closed(CloseOrigin::kVersionMismatch,
                   Error::transport(TransportErrorCode::kVersionNegotiationError,
                                    "no shared QUIC version; the server offers " + offered));
@@ -272,7 +292,8 @@ bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& he
 bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader& header) {
     // §17.2.5.2: a client accepts at most one Retry, only before any other server packet.
     if (role_ != Role::kClient || retry_received_ || received_first_packet_) return false;
-    if (header.scid == original_dcid_ ||
+    // RFC 9369 §4: a Retry is in the Chosen Version; others are ignored.
+    if (header.scid == original_dcid_ || header.version != chosen_version_ ||
         !verify_retry_integrity(header.version, original_dcid_, packet)) {
         trace_drop(now, header.type, packet.size(), trace::DropReason::kUnexpectedPacket);
         return false;

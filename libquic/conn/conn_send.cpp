@@ -165,7 +165,8 @@ bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType ty
     } else {
         LongHeaderFields f;
         f.type = type;
-        f.version = version_;
+        // 0-RTT stays in the client's Chosen Version (RFC 9369 §4).
+        f.version = type == PacketType::kZeroRtt ? chosen_version_ : version_;
         f.dcid = cids_.peer_cid();
         f.scid = cids_.source_cid();
         if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;

@@ -175,6 +175,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       tls_context_(std::move(p.tls)),
       random_(*p.random),
       version_(p.version),
+      chosen_version_(p.version),
       original_dcid_(p.original_dcid),
       initial_dcid_for_keys_(p.initial_keys_dcid.value_or(p.original_dcid)),
       retry_source_cid_(p.retry_source_cid),
@@ -211,6 +212,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
 ConnectionImpl::~ConnectionImpl() = default;
 
 Status ConnectionImpl::start(Time now) {
+    if (role_ == Role::kClient && !resumption_ticket_.empty()) adopt_ticket_version();
     // Initial keys from the client's first DCID (RFC 9001 §5.2).
     InitialKeys keys = make_initial_keys(version_, initial_dcid_for_keys_);
     PacketSpace& initial = space(PacketNumberSpaceId::kInitial);

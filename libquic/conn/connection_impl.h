@@ -8,6 +8,8 @@
 //   conn_send.cpp       packet assembly, coalescing, padding, pacing (§12.2, §13, §14), the
 //                       frames of a packet in order, CONNECTION_CLOSE datagrams
 //   conn_crypto.cpp     TLS, keys per level, transport parameters, key update (RFC 9001)
+//   conn_version.cpp    version negotiation (RFC 9368, 9369): the server's upgrade, the
+//                       client's switch and its new first flight after Version Negotiation
 //   conn_timers.cpp     loss detection, idle and handshake timeouts, closing/draining (§10)
 //   conn_trace.cpp      reporting to the tracer (qlog)
 // and the concerns:
@@ -18,6 +20,7 @@
 //   pending_frames.h    PendingFrames: the frames waiting for a packet (not stream data)
 //   event_queue.h       EventQueue: what the application polls
 //   frame_writer.h      FrameWriter: writes a frame into a packet and records it
+//   version_negotiation.*  which version to pick, Version Information and its checks
 //   limits.h            named caps on what a peer can make us hold
 //   test_access.h       tests' access to ConnectionImpl
 #pragma once
@@ -153,6 +156,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     void on_handshake_data(EncryptionLevel level, ByteSpan data) override;
     void on_session_ticket(Bytes session) override;
     void on_early_data_rejected() override;
+    bool on_client_hello(ByteSpan peer_transport_parameters) override;
 
   private:
     // --- receive (conn_receive.cpp) ---
@@ -230,6 +234,16 @@ class ConnectionImpl final : public TlsSession::Handler {
     }
     RecoveryContext recovery_context() const;
 
+    // --- version negotiation (conn_version.cpp, RFC 9368, RFC 9369) ---
+    void adopt_ticket_version();
+    void switch_version(Version negotiated);
+    bool may_switch_to(const PacketHeader& header) const;
+    bool open_in_negotiated_version(Time now, const Path& path, Ecn ecn, MutableByteSpan packet,
+                                    const PacketHeader& header, OpenedPacket& out);
+    bool restart_after_version_negotiation(Time now, Version next);
+    Status validate_peer_version_information(const TransportParameters& tp) const;
+    DirectionalKeys& initial_read_keys(Version packet_version);
+
     // --- tracing (conn_trace.cpp): every helper returns at once without a tracer ---
     void set_state(Time now, ConnectionState next);
     void trace_drop(Time now, PacketType type, size_t size, trace::DropReason why);
@@ -255,14 +269,21 @@ class ConnectionImpl final : public TlsSession::Handler {
     ConnectionConfig config_;
     std::shared_ptr<TlsContext> tls_context_;
     Random& random_;
-    Version version_;
+    Version version_;  // the negotiated version (RFC 9368 §1.2), once negotiation is done
+    // The client's Chosen Version: the version of this connection's first flight (client: of
+    // this attempt; server: of the client's Initials). 0-RTT stays in it (RFC 9369 §4).
+    Version chosen_version_;
+    bool acted_on_version_negotiation_ = false;  // client: this attempt follows a VN packet
+    // Server after an upgrade: the keys of the client's Initials in the Chosen Version, kept
+    // until a Handshake packet in the negotiated version arrives (RFC 9369 §4).
+    DirectionalKeys chosen_version_initial_read_;
     ConnectionId original_dcid_;
     ConnectionId initial_dcid_for_keys_;  // the DCID Initial keys derive from (changes on Retry)
     std::optional<ConnectionId> retry_source_cid_;
     std::string server_name_;
     Bytes token_;              // client: the token we put in our Initials
     Bytes resumption_ticket_;  // client
-    std::function<Bytes(const SocketAddress&)> new_token_for_;
+    std::function<Bytes(const SocketAddress&, Version)> new_token_for_;
     std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
 
     std::unique_ptr<TlsSession> tls_;
