@@ -91,6 +91,7 @@ quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o) {
                                                  : quic::RetryPolicy::kAutomatic;
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     apply_transport_options(o.transport, config.endpoint.connection);
+    config.additional_addresses = o.transport.preferred_addresses;  // listen there too
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
     return config;
@@ -190,6 +191,9 @@ int run_server(const ServerOptions& o) {
                  transport.local_address().to_string().c_str(),
                  transport.gso_enabled() ? "on" : "off", transport.gro_enabled() ? "on" : "off",
                  root.c_str());
+    for (const quic::SocketAddress& a : o.transport.preferred_addresses)
+        std::fprintf(stderr, "quiver server: preferred address %s (RFC 9000 §9.6)\n",
+                     a.to_string().c_str());
     transport.on_error([](const quic::Error& e) {
         std::fprintf(stderr, "quiver server: %s\n", e.to_string().c_str());
     });
@@ -245,6 +249,7 @@ Command register_server(CLI::App& app) {
         ->check(CLI::IsMember({"auto", "always", "never"}));
     sub->add_flag("--0rtt", o->zero_rtt, "Accept 0-RTT data on resumed connections");
     add_transport_options(sub, o->transport);
+    add_server_transport_options(sub, o->transport);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     sub->add_flag("-v,--verbose", o->verbose, "Connection events on stderr");
     add_qlog_options(sub, o->qlog);

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
+#include <vector>
 
+#include "quic/address.h"
 #include "quic/config.h"
 
 namespace quiver {
@@ -14,11 +17,21 @@ struct TransportOptions {
     quic::CongestionControl cc = quic::CongestionControl::kCubic;
     double handshake_timeout = 10;  // seconds
     double max_idle_timeout = 30;   // seconds, 0 = none
+    // Server: --preferred-address, one IPv4 and/or one IPv6 (RFC 9000 §9.6, §18.2); the
+    // server listens there too.
+    std::vector<quic::SocketAddress> preferred_addresses;
+    // Client: --migrate-after BYTES: move to a new local port once this many response bytes
+    // arrived (RFC 9000 §9.2; 0 = never).
+    uint64_t migrate_after = 0;
 };
 
 // Registers --cc, --handshake-timeout and --max-idle-timeout on `app`; `o` must outlive the
 // parse (it lives in the command's options).
 void add_transport_options(CLI::App* app, TransportOptions& o);
+// Registers the options only a server has (--preferred-address), or only a client has
+// (--migrate-after): the other role does not know them.
+void add_server_transport_options(CLI::App* app, TransportOptions& o);
+void add_client_transport_options(CLI::App* app, TransportOptions& o);
 // Applies them to a connection configuration.
 void apply_transport_options(const TransportOptions& o, quic::ConnectionConfig& config);
 
