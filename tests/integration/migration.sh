@@ -120,7 +120,7 @@ check_new_path() {
             if (!client_first) { print "no client datagram on the new path"; exit }
             if (!server_first) { print "no server datagram on the new path"; exit }
             if (!answered) { print "the client never answered the server'\''s PATH_CHALLENGE " server_challenge; exit }
-            if (last != "new") print "the server'''s last datagram went on the old path"
+            if (last != "new") print "the server'\''s last datagram went on the old path"
         }' "$WORK/wire.tsv")
     [[ -z $why ]] || fail "$why"
 }
