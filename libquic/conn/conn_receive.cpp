@@ -236,6 +236,16 @@ void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteS
     if (!st.ok()) close_with_error(now, std::move(st).error());
 }
 
+void ConnectionImpl::receive_frames_on_path_for_testing(Time now, const Path& path,
+                                                        ByteSpan payload, size_t datagram_size) {
+    last_now_ = now;
+    if (PathState* on = find_path(path)) on->on_datagram_received(datagram_size);
+    receiving_path(now, path, PacketType::kOneRtt, datagram_size);
+    bool ack_eliciting = false, probing_only = true;
+    Status st = process_frames(now, PacketType::kOneRtt, payload, ack_eliciting, probing_only);
+    if (!st.ok()) close_with_error(now, std::move(st).error());
+}
+
 bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& header) {
     // §6.2: only a client, only before any other packet from the server was processed.
     if (role_ != Role::kClient || received_first_packet_) return false;

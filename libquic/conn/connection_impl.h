@@ -142,6 +142,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     // For tests (a packet encoder that needs no keys): processes `payload` as the frames of a
     // decrypted packet of `type`, with the error handling of a received packet.
     void receive_frames_for_testing(Time now, PacketType type, ByteSpan payload);
+    void receive_frames_on_path_for_testing(Time now, const Path& path, ByteSpan payload,
+                                            size_t datagram_size);
 
     // TlsSession::Handler
     bool on_secret(EncryptionLevel level, bool for_writing, uint16_t cipher_suite,

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "conn/limits.h"
+#include "conn/test_access.h"
 #include "quic/frame.h"
 #include "quic/overloaded.h"
 #include "quic/tracer.h"
@@ -287,4 +288,52 @@ TEST_CASE("migration: a server that followed a spoofed address returns when it f
     REQUIRE(r.sim.run_for(3s).status == RunResult::Status::kTimeLimit);
     CHECK(server->state() == ConnectionState::kEstablished);
     CHECK(r.app_client.connection()->state() == ConnectionState::kEstablished);
+}
+
+TEST_CASE("migration: probes from 100 new addresses are bounded (adversarial checklist 23)") {
+    // A peer (or an attacker replaying its packets) probes from ever new addresses: the server
+    // keeps at most kMaxCandidatePaths of them, sends each at most 3x what came from it
+    // (§8.1, §9.3.1), stays on its path and keeps serving.
+    Setup s = make_setup();
+    s.server.connection.preferred_address_ipv4.reset();
+    Run r(341, s, 2 << 20);
+    constexpr size_t kProbes = 100, kProbeSize = 100;
+    bool injected = false;
+    r.sim.set_on_step(r.tap.get(), [&](Time now) {
+        r.app_server.step(now);
+        if (injected || r.app_client.bytes_received() < (512 << 10)) return;
+        injected = true;
+        auto conn = r.server_connection();
+        for (size_t i = 0; i < kProbes; ++i) {
+            const Path from{Simulation::default_server_address(),
+                            SocketAddress::ipv4({10, 99, uint8_t(i / 250), uint8_t(1 + i % 250)},
+                                                uint16_t(2000 + i))};
+            Bytes frame(9);
+            ByteWriter w(frame);
+            PathChallengeFrame pc;
+            pc.data = {1, 2, 3, 4, 5, 6, 7, uint8_t(i)};
+            REQUIRE(encode_frame(w, pc));
+            ConnectionTestAccess::receive_frames_on(*conn, now, from, frame, kProbeSize);
+        }
+    });
+    INFO("seed 341");
+    RunResult res = r.until_done();
+    INFO(r.sim.describe());
+    REQUIRE_MESSAGE(res.done(), res.message);
+    REQUIRE(injected);
+    REQUIRE(r.app_client.done());
+    auto server = r.server_connection();
+    CHECK(server->stats().paths_probed == kProbes);
+    CHECK(server->stats().path_migrations == 0);
+    CHECK(server->path().remote == r.sim.address(r.client));
+    std::map<std::string, size_t> sent_to;
+    for (const TraceEvent& e : r.sim.network().trace())
+        if (e.direction == Direction::kServerToClient && e.to.ip()[0] == 10 && e.to.ip()[1] == 99)
+            sent_to[e.to.to_string()] += e.size;
+    CHECK(!sent_to.empty());
+    CHECK(sent_to.size() <= kMaxCandidatePaths);
+    for (const auto& [to, bytes] : sent_to) {
+        INFO(to);
+        CHECK(bytes <= kAntiAmplificationFactor * kProbeSize);
+    }
 }
