@@ -329,9 +329,19 @@ class ClientRun {
         uv_timer_start(deadline_, run_data<uv_timer_t>, static_cast<uint64_t>(o_.timeout * 1000),
                        0);
     }
+    // --migrate-after: after every loop iteration, look whether enough has arrived to move to a
+    // new local port (RFC 9000 §9.2), and report the move once it happened.
+    void watch_migration() {
+        if (o_.transport.migrate_after == 0) return;
+        migration_check_ = new_handle<uv_check_t>();
+        uv_check_init(loop_, migration_check_);
+        migration_check_->data = &on_migration_check_;
+        uv_check_start(migration_check_, run_data<uv_check_t>);
+    }
     ~ClientRun() {
         close_handle(deadline_);
         close_handle(linger_);
+        close_handle(migration_check_);
     }
 
     Outcome outcome;
@@ -387,6 +397,40 @@ class ClientRun {
         finish("timeout");
     };
     std::function<void()> on_linger_ = [this] { finish(""); };
+    uv_check_t* migration_check_ = nullptr;
+    bool migration_started_ = false;
+    uint64_t migrations_before_ = 0, failures_before_ = 0;  // a preferred address moves too
+    std::function<void()> on_migration_check_ = [this] { check_migration(); };
+    void check_migration() {
+        if (!conn_ || conn_->is_closed()) return;
+        const quic::ConnectionStats st = conn_->stats();
+        if (!migration_started_ && st.stream_bytes_received >= o_.transport.migrate_after) {
+            migration_started_ = true;
+            migrations_before_ = st.path_migrations;
+            failures_before_ = st.path_validation_failures;
+            auto local = conn_->migrate();
+            if (!local.ok()) {
+                fetch_.vlog("* migration not started: %s", local.error().to_string().c_str());
+                uv_check_stop(migration_check_);
+                return;
+            }
+            fetch_.vlog("* migrating after %llu bytes: probing from %s",
+                        static_cast<unsigned long long>(st.stream_bytes_received),
+                        local->to_string().c_str());
+            return;
+        }
+        if (migration_started_ && (st.path_migrations > migrations_before_ ||
+                                   st.path_validation_failures > failures_before_)) {
+            const quic::uv::ConnectionDetails d = conn_->details();
+            if (st.path_migrations > migrations_before_)
+                fetch_.vlog("* migrated: now %s -> %s", d.local.to_string().c_str(),
+                            d.remote.to_string().c_str());
+            else
+                fetch_.vlog("* migration failed: the new path was not validated; staying on %s",
+                            d.local.to_string().c_str());
+            uv_check_stop(migration_check_);
+        }
+    }
 };
 
 // The transport's configuration: TLS with the one ALPN, the transport and qlog options, 0-RTT,
@@ -479,6 +523,7 @@ int run_client(const ClientOptions& o) {
     ClientRun run(o, fetch, t, loop.get());
     run.connect(*remote, (*urls)[0].host);
     run.start_deadline();
+    run.watch_migration();
     uv_run(loop.get(), UV_RUN_DEFAULT);
     fetch.end_progress();
     report(o, run, t, (*urls)[0], fetch, body_to_stdout);
@@ -536,6 +581,7 @@ Command register_client(CLI::App& app) {
         ->check(CLI::ExistingFile);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     add_transport_options(sub, o->transport);
+    add_client_transport_options(sub, o->transport);
     sub->add_option("--timeout", o->timeout, "Give up after SECONDS in all (default: none)")
         ->check(CLI::NonNegativeNumber);
     sub->add_flag("-v,--verbose", o->verbose,

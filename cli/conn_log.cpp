@@ -58,7 +58,16 @@ std::string describe(const quic::ConnectionStats& s) {
                   (unsigned long long)s.bytes_sent, (unsigned long long)s.bytes_received,
                   (unsigned long long)s.pto_count, (unsigned long long)s.key_updates,
                   s.smoothed_rtt_ns / 1e6, (unsigned long long)s.congestion_window);
-    return buf;
+    std::string out = buf;
+    // Paths (RFC 9000 §9), only when something happened on them.
+    if (s.paths_probed || s.path_migrations) {
+        std::snprintf(buf, sizeof buf,
+                      ", paths probed %llu, migrations %llu, validations failed %llu",
+                      (unsigned long long)s.paths_probed, (unsigned long long)s.path_migrations,
+                      (unsigned long long)s.path_validation_failures);
+        out += buf;
+    }
+    return out;
 }
 
 }  // namespace quiver

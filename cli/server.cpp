@@ -94,6 +94,7 @@ quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o, Ql
                                                  : quic::RetryPolicy::kAutomatic;
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     apply_transport_options(o.transport, config.endpoint.connection);
+    config.additional_addresses = o.transport.preferred_addresses;  // listen there too
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
     return config;
@@ -209,6 +210,9 @@ int run_server(const ServerOptions& o) {
                  first.local_address().to_string().c_str(), first.gso_enabled() ? "on" : "off",
                  first.gro_enabled() ? "on" : "off", root.c_str(),
                  o.workers > 1 ? (" with " + std::to_string(o.workers) + " workers").c_str() : "");
+    for (const quic::SocketAddress& a : o.transport.preferred_addresses)
+        std::fprintf(stderr, "quiver server: preferred address %s (RFC 9000 §9.6)\n",
+                     a.to_string().c_str());
     for (unsigned i = 0; i < (*workers)->size(); ++i)
         (*workers)->transport(i).on_error([](const quic::Error& e) {
             std::fprintf(stderr, "quiver server: %s\n", e.to_string().c_str());
@@ -256,6 +260,7 @@ Command register_server(CLI::App& app) {
                     "owns its connection); default 1")
         ->check(CLI::Range(1, 64));
     add_transport_options(sub, o->transport);
+    add_server_transport_options(sub, o->transport);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     sub->add_flag("-v,--verbose", o->verbose, "Connection events on stderr");
     add_qlog_options(sub, o->qlog);

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "quic/address.h"
 #include "quic/config.h"
 #include "quic/version.h"
 
@@ -23,6 +25,12 @@ struct TransportOptions {
     // A client's first flight uses the first and offers them all (compatible ones) in its
     // Version Information; a server accepts them all and upgrades to the first it shares.
     std::vector<quic::Version> versions;
+    // Server: --preferred-address, one IPv4 and/or one IPv6 (RFC 9000 §9.6, §18.2); the
+    // server listens there too.
+    std::vector<quic::SocketAddress> preferred_addresses;
+    // Client: --migrate-after BYTES: move to a new local port once this many response bytes
+    // arrived (RFC 9000 §9.2; 0 = never).
+    uint64_t migrate_after = 0;
 };
 
 // "v2,v1" (also "1", "2", "0x6b3343cf") -> the versions in that order; nullopt for an empty
@@ -32,6 +40,10 @@ std::optional<std::vector<quic::Version>> parse_versions(const std::string& text
 // Registers --cc, --handshake-timeout, --max-idle-timeout and --versions on `app`; `o` must outlive
 // the parse (it lives in the command's options).
 void add_transport_options(CLI::App* app, TransportOptions& o);
+// Registers the options only a server has (--preferred-address), or only a client has
+// (--migrate-after): the other role does not know them.
+void add_server_transport_options(CLI::App* app, TransportOptions& o);
+void add_client_transport_options(CLI::App* app, TransportOptions& o);
 // Applies them to a connection configuration.
 void apply_transport_options(const TransportOptions& o, quic::ConnectionConfig& config);
 

@@ -29,9 +29,17 @@ tshark_base() {
   printf '%s\n' "${opts[@]}"
 }
 
+# An IPv6 address as tshark prints it (RFC 5952: fd00:cafe:cafe:0::100 is fd00:cafe:cafe::100),
+# so that the endpoints' addresses compare equal to the capture's as strings.
+compressed_ip() {
+  python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]).compressed)' "$1"
+}
+
 # decode_trace PCAP KEYLOG OUT_PREFIX
 decode_trace() {
   local pcap=$1 keylog=$2 out=$3
+  local c6 s6
+  c6=$(compressed_ip "$CLIENT6") s6=$(compressed_ip "$SERVER6")
   local -a base
   mapfile -t base < <(tshark_base "$pcap" "$keylog")
   tshark "${base[@]}" -Y 'quic && !icmp && udp.port != 9' -T fields -E separator=/t \
@@ -41,7 +49,7 @@ decode_trace() {
     -e quic.key_phase -e quic.path_challenge.data -e quic.path_response.data -e quic.ack.ect0_count \
     -e quic.long.packet_type -e quic.long.packet_type_v2 -e quic.version -e quic.decryption_failed \
     2>"$out.tshark.txt" |
-    awk -F'\t' -v OFS='\t' -v c4="$CLIENT4" -v c6="$CLIENT6" -v s4="$SERVER4" -v s6="$SERVER6" '
+    awk -F'\t' -v OFS='\t' -v c4="$CLIENT4" -v c6="$c6" -v s4="$SERVER4" -v s6="$s6" '
       function first(list,   a) { split(list, a, ","); return a[1] }
       {
         v = ($2 != "") ? 4 : 6
@@ -67,7 +75,7 @@ decode_trace() {
       }' >"$out.dgrams.tsv"
   tshark "${base[@]}" -Y '(quic.long.packet_type || quic.long.packet_type_v2) && !icmp && udp.port != 9' \
     -T ek 2>>"$out.tshark.txt" |
-    jq -r --arg c4 "$CLIENT4" --arg c6 "$CLIENT6" --arg s4 "$SERVER4" --arg s6 "$SERVER6" '
+    jq -r --arg c4 "$CLIENT4" --arg c6 "$c6" --arg s4 "$SERVER4" --arg s6 "$s6" '
       def arr: if . == null then [] elif type == "array" then . else [.] end;
       def one: arr | .[0] // "";
       def all($k): [.. | objects | .[$k]? // empty] | map(arr) | flatten;

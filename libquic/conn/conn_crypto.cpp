@@ -57,6 +57,7 @@ TransportParameters ConnectionImpl::local_transport_parameters() const {
         tp.original_destination_connection_id = original_dcid_;
         if (retry_source_cid_) tp.retry_source_connection_id = *retry_source_cid_;
         tp.stateless_reset_token = cids_.first_local().token;
+        tp.preferred_address = preferred_address_;
     }
     // RFC 9368 §3 (RFC 9369 §4: a v2 endpoint MUST send it).
     tp.version_information = role_ == Role::kClient
@@ -73,6 +74,7 @@ Bytes ConnectionImpl::early_data_context() const {
     tp.initial_source_connection_id.reset();
     tp.retry_source_connection_id.reset();
     tp.stateless_reset_token.reset();
+    tp.preferred_address.reset();  // its connection ID is per connection
     auto enc = encode_transport_parameters(tp, Role::kServer);
     return enc.ok() ? std::move(enc).value() : Bytes{};
 }
@@ -261,6 +263,15 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     // until path MTU discovery exists.
     max_udp_payload_ = std::min<uint64_t>(max_udp_payload_, tp.max_udp_payload_size);
     if (tp.stateless_reset_token) cids_.set_first_peer_reset_token(*tp.stateless_reset_token);
+    if (tp.preferred_address) {
+        // §18.2: a server using a zero-length connection ID must not offer one.
+        if (cids_.peer_cid().empty())
+            return Error::transport(TransportErrorCode::kTransportParameterError,
+                                    "preferred_address with a zero-length connection ID");
+        // §5.1.1: its connection ID is sequence number 1, with its reset token (§10.3).
+        cids_.add_preferred_address_cid(tp.preferred_address->connection_id,
+                                        tp.preferred_address->stateless_reset_token);
+    }
     info_.datagrams_supported = config_.max_datagram_frame_size > 0 && tp.max_datagram_frame_size &&
                                 *tp.max_datagram_frame_size > 0;
     reset_idle_timer(now);
@@ -312,6 +323,7 @@ void ConnectionImpl::confirm_handshake(Time now) {
     discard_space(now, PacketNumberSpaceId::kHandshake);
     emit(HandshakeConfirmed{});
     loss_.on_context_changed(recovery_context(), now);
+    probe_preferred_address(now);  // §9.6.1: a client moves only once confirmed
 }
 
 void ConnectionImpl::discard_space(Time now, PacketNumberSpaceId id) {

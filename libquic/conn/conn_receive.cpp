@@ -24,7 +24,8 @@ void ConnectionImpl::on_datagram(Time now, const Path& path, Ecn ecn, MutableByt
     last_now_ = now;
     if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining) return;
     stats_.bytes_received += datagram.size();
-    path_.on_datagram_received(datagram.size());
+    PathState* on = find_path(path);  // a new 4-tuple is counted when its candidate is made
+    (on ? *on : path_).on_datagram_received(datagram.size());
     if (state_ == ConnectionState::kClosing) {
         // §10.2.1: answer with CONNECTION_CLOSE, rate-limited.
         if (packets_since_close_++ % kClosingPacketsPerClose == 0) pending_.connection_close = true;
@@ -231,6 +232,8 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
         discard_space(now, PacketNumberSpaceId::kInitial);
     }
 
+    // The path it came on (a server meeting a new 4-tuple starts validating it, §9.3).
+    receiving_path(now, path, header.type, datagram_size);
     stats_.packets_received++;
     if (header.type == PacketType::kZeroRtt) stats_.packets_received_0rtt++;
     trace_packet(now, false, header.type, pn, &header, packet_size, uh.key_phase, payload);
@@ -244,11 +247,11 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
     }
     if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
     if (!sp.discarded) sp.received.on_packet_received(pn, ack_eliciting, ecn, now);
-    // §9.3: a non-probing packet with the largest packet number from a new address moves the
+    // §9.3: a non-probing packet with the largest packet number from a new 4-tuple moves the
     // connection there (a NAT rebinding, or a client migrating). Only servers follow (§9).
     if (role_ == Role::kServer && header.type == PacketType::kOneRtt && is_largest &&
-        !probing_only && !(path.remote == path_.addresses().remote) && handshake_confirmed_)
-        on_peer_address_change(now, path, datagram_size);
+        !probing_only && !(path == path_.addresses()) && handshake_confirmed_)
+        on_peer_address_change(now, path);
     reset_idle_timer(now);
     ack_eliciting_since_last_receive_ = false;
 }
@@ -257,6 +260,16 @@ void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteS
     last_now_ = now;
     bool ack_eliciting = false, probing_only = true;
     Status st = process_frames(now, type, payload, ack_eliciting, probing_only);
+    if (!st.ok()) close_with_error(now, std::move(st).error());
+}
+
+void ConnectionImpl::receive_frames_on_path_for_testing(Time now, const Path& path,
+                                                        ByteSpan payload, size_t datagram_size) {
+    last_now_ = now;
+    if (PathState* on = find_path(path)) on->on_datagram_received(datagram_size);
+    receiving_path(now, path, PacketType::kOneRtt, datagram_size);
+    bool ack_eliciting = false, probing_only = true;
+    Status st = process_frames(now, PacketType::kOneRtt, payload, ack_eliciting, probing_only);
     if (!st.ok()) close_with_error(now, std::move(st).error());
 }
 
@@ -392,11 +405,11 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
                 return cids_.on_retire_connection_id(f);
             },
             [&](const PathChallengeFrame& f) -> Status {
-                path_.on_path_challenge(f.data);
+                on_path_challenge_frame(f);
                 return {};
             },
             [&](const PathResponseFrame& f) -> Status {
-                path_.on_path_response(f.data);
+                on_path_response_frame(now, f);
                 return {};
             },
             [&](const ConnectionCloseFrame& f) -> Status {
@@ -408,22 +421,6 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
             [&](const DatagramFrame& f) -> Status { return on_datagram_frame(now, f); },
         },
         frame);
-}
-
-// RFC 9000 §9.3: follow the peer to its new address, and validate it before trusting it: until
-// the PATH_RESPONSE, anti-amplification limits what we send there (§9.3.1). A new IP address
-// also means a new network path, so congestion control and RTT start over (§9.4); a port
-// change alone is a NAT rebinding on the same path.
-void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t datagram_size) {
-    const bool port_only = path.remote.same_ip(path_.addresses().remote);
-    stats_.path_migrations++;
-    if (!port_only) {
-        loss_.rtt().reset(config_.initial_rtt);
-        cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_,
-                                         random_);
-    }
-    path_.on_peer_address_change(path, datagram_size, random_);
-    (void)now;
 }
 
 // --- CRYPTO ----------------------------------------------------------------------------------

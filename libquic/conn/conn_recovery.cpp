@@ -98,7 +98,7 @@ void ConnectionImpl::on_packet_lost(PacketNumberSpaceId sid, const SentPacket& p
                 [&](const SentControlFrame& c) { on_control_frame_lost(c); },
                 [&](const SentNewToken& t) { pending_.new_token = t.token; },
                 [](const SentDatagram&) {},  // RFC 9221 §5.2: datagrams are not retransmitted
-                [&](const SentPathChallenge& c) { path_.on_path_challenge_lost(c.data); },
+                [&](const SentPathChallenge& c) { on_path_challenge_lost(c.data); },
             },
             f);
     }

@@ -64,6 +64,8 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
         return build_close_datagram(now, buffer);
     }
     if (pending_.connection_close) return build_close_datagram(now, buffer);
+    // A candidate path's PATH_CHALLENGE or PATH_RESPONSE goes first, on its own path.
+    if (auto t = poll_probe_transmit(now, buffer)) return t;
 
     size_t max = std::min(buffer.size(), current_max_udp_payload());
     if (auto budget = amplification_budget()) max = std::min(max, *budget);
@@ -121,13 +123,55 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     pad_datagram_ = false;
     if (pad) pad_last_packet(dw, plans.back(), max);
 
-    return seal_datagram(now, buffer, plans, discard_initial);
+    return seal_datagram(now, buffer, plans, discard_initial, path_);
+}
+
+// A datagram on a candidate path (conn/migration.cpp): one 1-RTT packet with its
+// PATH_RESPONSE and PATH_CHALLENGE frames only (probing frames, §9.1), padded to 1200 bytes
+// within the path's anti-amplification limit (§8.2.1, §9.3.1), sent with the path's own
+// connection ID (§9.5). It counts in flight like any packet: a lost challenge is sent again.
+std::optional<Transmit> ConnectionImpl::poll_probe_transmit(Time now, MutableByteSpan buffer) {
+    if (!has_one_rtt_write_ || !handshake_complete_) return std::nullopt;
+    for (PathState& c : candidates_) {
+        if (!c.has_frames_to_send()) continue;
+        size_t max = std::min(buffer.size(), current_max_udp_payload());
+        if (auto room = c.amplification_room()) max = std::min<uint64_t>(max, *room);
+        if (max < kMinUsefulDatagram) continue;
+        PacketSpace& sp = space(PacketNumberSpaceId::kApplicationData);
+        ByteWriter dw(buffer.first(max));
+        std::vector<PacketPlan> plans(1);
+        PacketPlan& plan = plans.back();
+        tx_path_ = &c;  // its connection ID, until the packet is sealed
+        if (!write_header(dw, sp, PacketType::kOneRtt, sp.next_packet_number, plan)) {
+            tx_path_ = nullptr;
+            return std::nullopt;
+        }
+        const size_t payload_start = dw.size();
+        ByteWriter w(dw.buffer().subspan(payload_start, dw.remaining() - kTagLength));
+        plan.sent.packet_number = plan.pn;
+        plan.sent.time_sent = now;
+        FrameWriter out(w, plan.sent);
+        c.write_frames(out, now + pto_duration());
+        if (plan.pn_length + w.size() < kMinPnAndPayload)
+            w.write_zeros(kMinPnAndPayload - plan.pn_length - w.size());
+        dw.advance(w.size());
+        plan.end = dw.size();
+        dw.write_zeros(kTagLength);
+        plan.sent.ack_eliciting = true;
+        plan.sent.in_flight = true;
+        sp.next_packet_number = plan.pn + 1;
+        pad_last_packet(dw, plan, max);
+        auto t = seal_datagram(now, buffer, plans, false, c);
+        tx_path_ = nullptr;
+        return t;
+    }
+    return std::nullopt;
 }
 
 // Seals every packet of the datagram in order and accounts for what was sent.
 std::optional<Transmit> ConnectionImpl::seal_datagram(Time now, MutableByteSpan buffer,
                                                       std::vector<PacketPlan>& plans,
-                                                      bool discard_initial) {
+                                                      bool discard_initial, PathState& on) {
     for (PacketPlan& p : plans) {
         if (!seal_packet(now, buffer, p)) {
             close_with_error(now, Error::transport(TransportErrorCode::kInternalError,
@@ -135,15 +179,15 @@ std::optional<Transmit> ConnectionImpl::seal_datagram(Time now, MutableByteSpan 
             return std::nullopt;
         }
         p.sent.sent_bytes = p.end + kTagLength - p.start;
-        p.sent.ect0 = path_.ecn().codepoint() == Ecn::kEct0;
+        p.sent.ect0 = on.ecn().codepoint() == Ecn::kEct0;
         on_packet_sent(now, space(space_of(p.type)), std::move(p.sent));
     }
     const size_t total = plans.back().end + kTagLength;
     if (discard_initial) discard_space(now, PacketNumberSpaceId::kInitial);
     stats_.bytes_sent += total;
-    path_.on_datagram_sent(total);
+    on.on_datagram_sent(total);
     trace_recovery(now);
-    return Transmit{path_.addresses(), path_.ecn().codepoint(), total, 0};
+    return Transmit{on.addresses(), on.ecn().codepoint(), total, 0};
 }
 
 // Writes a packet header for packet number `pn` at the writer's position, and fills the plan's
@@ -158,7 +202,7 @@ bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType ty
     size_t pn_offset = 0;
     bool ok = false;
     if (type == PacketType::kOneRtt) {
-        ok = write_short_header(dw, cids_.peer_cid(), one_rtt_.write_phase, false, plan.pn_length,
+        ok = write_short_header(dw, sending_dcid(), one_rtt_.write_phase, false, plan.pn_length,
                                 truncated, &pn_offset);
         plan.packet = one_rtt_.write_packet.get();
         plan.header = one_rtt_.write_header.get();
@@ -326,7 +370,8 @@ void ConnectionImpl::write_control_frames(FrameWriter& out) {
         pending_.handshake_done = false;
         handshake_done_sent_ = true;
     }
-    if (path_.write_frames(out)) pad_datagram_ = true;  // §8.2.1, §8.2.2
+    if (path_.write_frames(out, last_now_ + pto_duration()))
+        pad_datagram_ = true;  // §8.2.1, §8.2.2
     streams_.write_flow_control_frames(out);
     cids_.write_frames(out);
     if (pending_.new_token &&

@@ -43,6 +43,7 @@ std::optional<Time> ConnectionImpl::next_timeout() const {
     take(loss_.loss_detection_timer());
     take(keep_alive_at_);
     take(one_rtt_.discard_previous_at);
+    take(next_path_timeout());
     // ACK deadlines count only when an ACK could be sent: keys for the space, and room under
     // the anti-amplification limit (otherwise a deadline in the past would spin the loop).
     const auto budget = amplification_budget();
@@ -93,6 +94,8 @@ void ConnectionImpl::on_timeout(Time now) {
         one_rtt_.read_previous = DirectionalKeys{};
         one_rtt_.discard_previous_at.reset();
     }
+    on_path_timeout(now);
+    if (state_ == ConnectionState::kClosed) return;
     if (keep_alive_at_ && now >= *keep_alive_at_) {
         space(PacketNumberSpaceId::kApplicationData).ping_pending = true;
         keep_alive_at_ = now + config_.keep_alive_period;

@@ -57,7 +57,7 @@ void ConnectionImpl::trace_packet(Time now, bool sent, PacketType type, uint64_t
         info.dcid = header->dcid;
         info.token_length = header->token.size();
     } else {
-        info.dcid = cids_.peer_cid();
+        info.dcid = sending_dcid();
         if (type != PacketType::kOneRtt) info.scid = cids_.source_cid();
         if (type == PacketType::kInitial && role_ == Role::kClient)
             info.token_length = token_.size();

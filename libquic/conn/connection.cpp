@@ -166,6 +166,10 @@ bool Connection::is_address_validated() const {
 void Connection::abandon(Time now) {
     impl_->abandon(now);
 }
+Status Connection::migrate(Time now, const SocketAddress& new_local) {
+    woken();
+    return impl_->migrate(now, new_local);
+}
 
 // --- construction --------------------------------------------------------------------------
 
@@ -230,6 +234,25 @@ Status ConnectionImpl::start(Time now) {
 
     if (role_ == Role::kClient && !resumption_ticket_.empty()) QUIC_TRY(restore_from_ticket());
 
+    if (role_ == Role::kServer &&
+        (config_.preferred_address_ipv4 || config_.preferred_address_ipv6)) {
+        // §9.6, §18.2: our preferred address comes with connection ID sequence number 1.
+        const LocalConnectionId& l = cids_.issue_preferred_address_cid();
+        PreferredAddress pa;
+        if (const auto& a = config_.preferred_address_ipv4;
+            a && a->family() == SocketAddress::Family::kIpv4) {
+            std::copy(a->ip(), a->ip() + 4, pa.ipv4_address.begin());
+            pa.ipv4_port = a->port();
+        }
+        if (const auto& a = config_.preferred_address_ipv6;
+            a && a->family() == SocketAddress::Family::kIpv6) {
+            std::copy(a->ip(), a->ip() + 16, pa.ipv6_address.begin());
+            pa.ipv6_port = a->port();
+        }
+        pa.connection_id = l.cid;
+        pa.stateless_reset_token = l.token;
+        preferred_address_ = pa;
+    }
     auto params = encode_transport_parameters(local_transport_parameters(), role_, &random_);
     if (!params.ok()) return std::move(params).error();
     if (config_.transport_parameters_override_for_testing)

@@ -30,6 +30,16 @@ ConnectionIdManager::ConnectionIdManager(PendingFrames& pending, const Connectio
 
 // --- ours ----------------------------------------------------------------------------------
 
+const LocalConnectionId& ConnectionIdManager::issue_preferred_address_cid() {
+    LocalConnectionId l;
+    l.cid = new_connection_id_ ? new_connection_id_() : first_local_.cid;
+    if (reset_token_for_) l.token = reset_token_for_(l.cid);
+    l.announced = true;  // the transport parameter announces it
+    events_.push_back({true, l.cid});
+    const uint64_t seq = next_local_seq_++;
+    return local_cids_[seq] = l;
+}
+
 void ConnectionIdManager::start_issuing(uint64_t peer_active_connection_id_limit) {
     issue_limit_ = std::min<uint64_t>(peer_active_connection_id_limit, kMaxActiveConnectionIdLimit);
     issue();
@@ -137,6 +147,7 @@ void ConnectionIdManager::retire_peer_ids_below(uint64_t seq) {
     for (auto it = peer_cids_.begin(); it != peer_cids_.end() && it->first < seq;) {
         pending_.retire_connection_ids.push_back(it->first);
         if (it->second.token) reset_token_events_.push_back({false, *it->second.token});
+        taken_peer_seqs_.erase(it->first);
         it = peer_cids_.erase(it);
     }
     if (!peer_cids_.count(active_peer_seq_)) switch_to_unused_peer_cid();
@@ -147,6 +158,45 @@ bool ConnectionIdManager::switch_to_unused_peer_cid() {
     active_peer_seq_ = peer_cids_.begin()->first;
     peer_cid_ = peer_cids_.begin()->second.cid;
     return true;
+}
+
+void ConnectionIdManager::add_preferred_address_cid(const ConnectionId& cid,
+                                                    const StatelessResetToken& token) {
+    if (peer_cids_.count(1)) return;
+    peer_cids_[1] = PeerConnectionId{cid, token};
+    reset_token_events_.push_back({true, token});
+}
+
+std::optional<std::pair<uint64_t, ConnectionId>> ConnectionIdManager::take_unused_peer_cid() {
+    for (const auto& [seq, pc] : peer_cids_) {
+        if (seq == active_peer_seq_ || taken_peer_seqs_.count(seq)) continue;
+        taken_peer_seqs_.insert(seq);
+        return std::make_pair(seq, pc.cid);
+    }
+    return std::nullopt;
+}
+
+void ConnectionIdManager::release_peer_cid(uint64_t seq) {
+    if (!taken_peer_seqs_.erase(seq)) return;
+    auto it = peer_cids_.find(seq);
+    if (it == peer_cids_.end() || peer_cids_.size() == 1) return;
+    pending_.retire_connection_ids.push_back(seq);
+    if (it->second.token) reset_token_events_.push_back({false, *it->second.token});
+    peer_cids_.erase(it);
+}
+
+void ConnectionIdManager::use_peer_cid(uint64_t seq) {
+    auto it = peer_cids_.find(seq);
+    taken_peer_seqs_.erase(seq);
+    if (it == peer_cids_.end() || seq == active_peer_seq_) return;
+    const uint64_t old = active_peer_seq_;
+    active_peer_seq_ = seq;
+    peer_cid_ = it->second.cid;
+    if (auto o = peer_cids_.find(old); o != peer_cids_.end()) {
+        pending_.retire_connection_ids.push_back(old);
+        if (o->second.token) reset_token_events_.push_back({false, *o->second.token});
+        peer_cids_.erase(o);
+    }
 }
 
 void ConnectionIdManager::on_retire_connection_id_lost(uint64_t seq) {

@@ -9,6 +9,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "conn/frame_writer.h"
@@ -56,6 +58,9 @@ class ConnectionIdManager {
     Status on_retire_connection_id(const RetireConnectionIdFrame& f);
     void on_new_connection_id_acked(uint64_t seq);
     void on_new_connection_id_lost(uint64_t seq);
+    // Server: issues sequence number 1 for the preferred_address transport parameter (§5.1.1,
+    // §18.2), before the transport parameters are sent; announced by them, routed at once.
+    const LocalConnectionId& issue_preferred_address_cid();
     // The endpoint's routing: IDs issued and retired.
     std::optional<Connection::CidEvent> poll_event();
 
@@ -74,6 +79,16 @@ class ConnectionIdManager {
     Status on_new_connection_id(const NewConnectionIdFrame& f,
                                 const std::function<uint64_t()>& local_limit);
     void on_retire_connection_id_lost(uint64_t seq);
+    // Client: the server's preferred_address connection ID is sequence number 1 (§5.1.1).
+    void add_preferred_address_cid(const ConnectionId& cid, const StatelessResetToken& token);
+    // §9.5: a peer connection ID that no path uses yet, for a new path (taken until
+    // released or made active); nullopt when the peer gave us none to spare.
+    std::optional<std::pair<uint64_t, ConnectionId>> take_unused_peer_cid();
+    // A new path that had taken `seq` was abandoned: retire the ID (it was seen on that path).
+    void release_peer_cid(uint64_t seq);
+    // A new path with its own ID became the active one: send with `seq` from now on and retire
+    // the one used before (§9.5: the old path's ID is not used on the new one).
+    void use_peer_cid(uint64_t seq);
     // §10.3.1: is this a stateless reset token one of the peer's IDs came with?
     bool is_stateless_reset_token(const StatelessResetToken& token) const;
     // The endpoint's reset-token index: the peer's tokens that became usable or were retired.
@@ -100,6 +115,7 @@ class ConnectionIdManager {
     ConnectionId first_peer_cid_;
     std::map<uint64_t, PeerConnectionId> peer_cids_;
     uint64_t active_peer_seq_ = 0;
+    std::set<uint64_t> taken_peer_seqs_;  // used by candidate paths (take_unused_peer_cid)
     uint64_t peer_retire_prior_to_ = 0;
     ConnectionId peer_cid_;  // the DCID we send to
     // Drained by the endpoint after every call (a vector: an empty std::deque costs ~600 bytes).

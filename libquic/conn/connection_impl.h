@@ -12,6 +12,8 @@
 //                       client's switch and its new first flight after Version Negotiation
 //   conn_timers.cpp     loss detection, idle and handshake timeouts, closing/draining (§10)
 //   conn_trace.cpp      reporting to the tracer (qlog)
+//   migration.cpp       paths: candidates, validation, migration, preferred address, fallback
+//                       (§8.2, §9)
 // and the concerns:
 //   streams.*           StreamManager: streams, stream limits, flow control (§2-§4)
 //   connection_ids.*    ConnectionIdManager: ours and the peer's, reset tokens (§5.1, §10.3)
@@ -133,6 +135,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::optional<Connection::ResetTokenEvent> poll_reset_token_event();
     bool address_validated() const { return path_.validated(); }
     void abandon(Time now);
+    Status migrate(Time now, const SocketAddress& new_local);
 
     ConnectionState state() const { return state_; }
     bool handshake_complete() const { return handshake_complete_; }
@@ -149,6 +152,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     // For tests (a packet encoder that needs no keys): processes `payload` as the frames of a
     // decrypted packet of `type`, with the error handling of a received packet.
     void receive_frames_for_testing(Time now, PacketType type, ByteSpan payload);
+    void receive_frames_on_path_for_testing(Time now, const Path& path, ByteSpan payload,
+                                            size_t datagram_size);
 
     // TlsSession::Handler
     bool on_secret(EncryptionLevel level, bool for_writing, uint16_t cipher_suite,
@@ -181,7 +186,27 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status on_datagram_frame(Time now, const DatagramFrame& f);  // connection.cpp
     void buffer_undecryptable(const Path& path, Ecn ecn, ByteSpan packet);
     void replay_undecryptable(Time now);
-    void on_peer_address_change(Time now, const Path& path, size_t datagram_size);
+
+    // --- paths (migration.cpp) ---
+    PathState* find_path(const Path& addresses);
+    PathState& receiving_path(Time now, const Path& addresses, PacketType type,
+                              size_t datagram_size);
+    void on_peer_address_change(Time now, const Path& path);
+    void on_path_challenge_frame(const PathChallengeFrame& f);
+    void on_path_response_frame(Time now, const PathResponseFrame& f);
+    void on_path_challenge_lost(const PathState::Challenge& data);
+    PathState& add_candidate(Time now, const Path& addresses, bool ours);
+    void drop_candidate(std::deque<PathState>::iterator it);
+    void promote(Time now, std::deque<PathState>::iterator it);
+    void probe_preferred_address(Time now);
+    Duration path_validation_timeout() const;
+    std::optional<Time> next_path_timeout() const;
+    void on_path_timeout(Time now);
+    std::optional<Transmit> poll_probe_transmit(Time now, MutableByteSpan buffer);
+    // The DCID of the packet being built: a candidate path's own, or the active one (§9.5).
+    const ConnectionId& sending_dcid() const {
+        return tx_path_ && tx_path_->peer_cid() ? tx_path_->peer_cid()->cid : cids_.peer_cid();
+    }
 
     // --- ACKs and losses (conn_recovery.cpp) ---
     Status on_ack_frame(Time now, PacketNumberSpaceId space, const AckFrame& ack);
@@ -197,7 +222,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool write_header(ByteWriter& datagram, PacketSpace& space, PacketType type, uint64_t pn,
                       PacketPlan& plan);
     std::optional<Transmit> seal_datagram(Time now, MutableByteSpan buffer,
-                                          std::vector<PacketPlan>& plans, bool discard_initial);
+                                          std::vector<PacketPlan>& plans, bool discard_initial,
+                                          PathState& on);
     bool seal_packet(Time now, MutableByteSpan datagram, const PacketPlan& plan);
     void pad_last_packet(ByteWriter& datagram, PacketPlan& last, size_t max);
     size_t write_frames(PacketSpace& space, PacketType type, ByteWriter& w, SentPacket& sent,
@@ -318,7 +344,16 @@ class ConnectionImpl final : public TlsSession::Handler {
     // data) are set and cleared by them in pending_; the application's events go to events_.
     PendingFrames pending_;
     EventQueue events_;
-    PathState path_;  // the active path (a second one, for migration, would sit beside it)
+    PathState path_;  // the active path
+    // Paths being validated beside it (migration.cpp): ours (the preferred address, a new
+    // local address) and the peer's new 4-tuples; at most kMaxCandidatePaths.
+    std::deque<PathState> candidates_;
+    // §9.3.2: the last validated path, to go back to if the new active one fails validation.
+    std::optional<PathState> fallback_path_;
+    Path rx_path_;                  // the path of the packet being processed
+    PathState* tx_path_ = nullptr;  // the candidate a probe datagram is built for
+    std::optional<PreferredAddress> preferred_address_;  // server: ours, in our parameters
+    bool preferred_address_probed_ = false;              // client
     ConnectionIdManager cids_;
     GlitchBudget glitches_;  // useless frames from the peer (declared before its users)
     StreamManager streams_;

@@ -68,6 +68,11 @@ inline constexpr uint64_t kGlitchRefundPerUsefulFrame = 1;
 // kMaxPendingPathResponses); with a large stream limit the per-stream ones could still add up to
 // many thousands, so beyond this total the connection closes with PROTOCOL_VIOLATION.
 inline constexpr size_t kMaxQueuedControlFrames = 1024;
+// Candidate paths held at once (RFC 9000 §9: a peer probing or moving to a new 4-tuple, our
+// own probes). Each costs one validation (a padded PATH_CHALLENGE datagram, and on a peer's
+// path at most 3x what arrived there, §8.1, §9.3.1); a peer sending from ever more new
+// addresses only replaces the oldest candidate (adversarial checklist 23).
+inline constexpr size_t kMaxCandidatePaths = 4;
 
 // RFC 9000 §8.1: before address validation a server sends at most 3x what it received.
 inline constexpr uint64_t kAntiAmplificationFactor = 3;

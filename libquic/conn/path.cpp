@@ -6,22 +6,17 @@
 namespace quic {
 
 std::optional<uint64_t> PathState::amplification_room() const {
-    if (validated_) return std::nullopt;
+    if (validated_ || !amplification_limited_) return std::nullopt;
     const uint64_t limit = kAntiAmplificationFactor * bytes_received_;
     return limit > bytes_sent_ ? limit - bytes_sent_ : 0;
 }
 
-void PathState::on_peer_address_change(const Path& addresses, size_t datagram_size,
-                                       Random& random) {
-    addresses_ = addresses;
-    validated_ = false;
-    ecn_.restart();
-    bytes_received_ = datagram_size;
-    bytes_sent_ = 0;
+void PathState::start_validation(Random& random, Time deadline) {
     Challenge challenge;
     random.fill(challenge);
     challenge_pending_ = challenge;
     challenge_outstanding_ = challenge;
+    validation_deadline_ = deadline;
 }
 
 void PathState::on_path_challenge(const Challenge& data) {
@@ -29,19 +24,22 @@ void PathState::on_path_challenge(const Challenge& data) {
     responses_.push_back(data);
 }
 
-void PathState::on_path_response(const Challenge& data) {
-    if (challenge_outstanding_ && *challenge_outstanding_ == data) {
-        challenge_outstanding_.reset();
-        challenge_pending_.reset();
-        validated_ = true;
-    }
+bool PathState::on_path_response(const Challenge& data) {
+    if (!challenge_outstanding_ || *challenge_outstanding_ != data) return false;
+    challenge_outstanding_.reset();
+    challenge_pending_.reset();
+    validation_deadline_.reset();
+    validated_ = true;
+    return true;
 }
 
-void PathState::on_path_challenge_lost(const Challenge& data) {
-    if (challenge_outstanding_ && *challenge_outstanding_ == data) challenge_pending_ = data;
+bool PathState::on_path_challenge_lost(const Challenge& data) {
+    if (!challenge_outstanding_ || *challenge_outstanding_ != data) return false;
+    challenge_pending_ = data;
+    return true;
 }
 
-bool PathState::write_frames(FrameWriter& out) {
+bool PathState::write_frames(FrameWriter& out, Time resend_at) {
     bool wrote = false;
     while (!responses_.empty() &&
            out.put(PathResponseFrame{responses_.front()}, SentPathChallenge{})) {
@@ -51,6 +49,7 @@ bool PathState::write_frames(FrameWriter& out) {
     if (challenge_pending_ &&
         out.put(PathChallengeFrame{*challenge_pending_}, SentPathChallenge{*challenge_pending_})) {
         challenge_pending_.reset();
+        resend_at_ = resend_at;
         wrote = true;
     }
     return wrote;

@@ -20,6 +20,13 @@ struct ConnectionTestAccess {
     static ConnectionId source_cid(const Connection& c) {
         return c.impl_->source_cid_for_testing();
     }
+    // The same for a 1-RTT packet that arrived on `path` in a datagram of `datagram_size`
+    // bytes, with the path handling of a received packet (a new 4-tuple becomes a candidate
+    // path; conn/migration.cpp).
+    static void receive_frames_on(Connection& c, Time now, const Path& path, ByteSpan payload,
+                                  size_t datagram_size) {
+        c.impl_->receive_frames_on_path_for_testing(now, path, payload, datagram_size);
+    }
 };
 
 }  // namespace quic

@@ -385,6 +385,21 @@ Status Connection::initiate_key_update() {
     return st;
 }
 
+Result<SocketAddress> Connection::migrate(const SocketAddress& local) {
+    if (!driver_->attached()) return detached_error();
+    SocketAddress where = local;
+    if (where.empty()) {
+        where = driver_->core().path().local;
+        where.set_port(0);
+    }
+    auto added = transport().add_address(where);
+    if (!added.ok()) return added.error();
+    auto st = driver_->core().migrate(clock_now(), *added);
+    driver_->wake();
+    if (!st.ok()) return st.error();
+    return *added;
+}
+
 ConnectionDetails Connection::details() const {
     const quic::Connection& c = driver_->core();
     ConnectionDetails d;

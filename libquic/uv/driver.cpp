@@ -34,43 +34,60 @@ Time clock_now() {
 // The libuv handles live apart from the driver: libuv may still touch them after the driver is
 // gone, until their close callbacks run.
 struct Driver::Handles {
-    uv_poll_t poll;
     uv_timer_t timer;
-    int open = 0;
-    static void closed(uv_handle_t* h) {
-        auto* self = static_cast<Handles*>(h->data);
-        if (--self->open == 0) delete self;
-    }
+    static void closed(uv_handle_t* h) { delete static_cast<Handles*>(h->data); }
+};
+
+// A socket's poll handle and which socket it watches.
+struct Driver::Watch {
+    uv_poll_t poll;
+    Driver* driver;
+    size_t index;
+    static void closed(uv_handle_t* h) { delete static_cast<Watch*>(h->data); }
 };
 
 Driver::Driver(uv_loop_t* loop, UdpSocket& socket, Endpoint& endpoint)
-    : loop_(loop), socket_(socket), endpoint_(endpoint), out_buffer_(kOutBufferBytes) {
+    : loop_(loop), endpoint_(endpoint), out_buffer_(kOutBufferBytes) {
     handles_ = new Handles;
-    uv_poll_init(loop_, &handles_->poll, socket_.fd());
     uv_timer_init(loop_, &handles_->timer);
-    handles_->open = 2;
-    handles_->poll.data = this;
     handles_->timer.data = this;
-    watch(false);
+    add_socket(socket);
 }
 
 Driver::~Driver() {
     close();
 }
 
+void Driver::add_socket(UdpSocket& socket) {
+    if (!handles_) return;
+    auto* w = new Watch{};
+    w->driver = this;
+    w->index = sockets_.size();
+    sockets_.push_back(&socket);
+    uv_poll_init(loop_, &w->poll, socket.fd());
+    w->poll.data = w;
+    watches_.push_back(w);
+    watch(w->index, false);
+}
+
 void Driver::close() {
     if (!handles_) return;
-    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&handles_->poll),
-                           reinterpret_cast<uv_handle_t*>(&handles_->timer)}) {
-        h->data = handles_;
-        uv_close(h, Handles::closed);
-    }
+    for (Watch* w : watches_) uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), Watch::closed);
+    watches_.clear();
+    handles_->timer.data = handles_;
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->timer), Handles::closed);
     handles_ = nullptr;
 }
 
-void Driver::watch(bool writable) {
-    writable_wanted_ = writable;
-    uv_poll_start(&handles_->poll, UV_READABLE | (writable ? UV_WRITABLE : 0), on_poll);
+void Driver::watch(size_t index, bool writable) {
+    if (writable) writable_wanted_ = true;
+    uv_poll_start(&watches_[index]->poll, UV_READABLE | (writable ? UV_WRITABLE : 0), on_poll);
+}
+
+size_t Driver::socket_for(const SocketAddress& local) const {
+    for (size_t i = 1; i < sockets_.size(); ++i)
+        if (sockets_[i]->local_address() == local) return i;
+    return 0;
 }
 
 void Driver::report(const Error& e) {
@@ -78,23 +95,31 @@ void Driver::report(const Error& e) {
 }
 
 void Driver::on_poll(uv_poll_t* h, int status, int events) {
-    auto* self = static_cast<Driver*>(h->data);
+    auto* w = static_cast<Watch*>(h->data);
+    w->driver->on_socket_event(w->index, status, events);
+}
+
+void Driver::on_socket_event(size_t index, int status, int events) {
     if (status < 0) {
         // libuv reports POLLERR as an error and stops the poll. On a UDP socket with
         // IP_RECVERR that means an ICMP error waits on the error queue: read it, then watch
         // the socket again and receive as usual.
-        self->drain_errors();
-        self->watch(self->writable_wanted_);
+        drain_errors(index);
+        watch(index, writable_wanted_);
         events = UV_READABLE;
     }
     const Time now = clock_now();
-    if (events & UV_WRITABLE) self->watch(false);  // flush() asks again if still blocked
-    if (events & UV_READABLE) self->receive(now);
-    self->after_input(clock_now());
+    if (events & UV_WRITABLE) {
+        // flush() asks again if still blocked
+        writable_wanted_ = false;
+        for (size_t i = 0; i < watches_.size(); ++i) watch(i, false);
+    }
+    if (events & UV_READABLE) receive(now, index);
+    after_input(clock_now());
 }
 
-void Driver::drain_errors() {
-    const size_t n = socket_.drain_errors([&](const UdpSocket::IcmpError& e) {
+void Driver::drain_errors(size_t index) {
+    const size_t n = sockets_[index]->drain_errors([&](const UdpSocket::IcmpError& e) {
         if (on_icmp_error) on_icmp_error(e);
     });
     (void)n;
@@ -107,17 +132,18 @@ void Driver::on_timer(uv_timer_t* h) {
     self->after_input(now);
 }
 
-void Driver::receive(Time now) {
+void Driver::receive(Time now, size_t index) {
+    UdpSocket& socket = *sockets_[index];
     size_t total = 0;
     while (total < kMaxReceivePerWakeup) {
-        auto n = socket_.receive([&](const InDatagram& d) {
-            endpoint_.on_datagram(now, Path{socket_.local_address(), d.from}, d.ecn, d.data);
+        auto n = socket.receive([&](const InDatagram& d) {
+            endpoint_.on_datagram(now, Path{socket.local_address(), d.from}, d.ecn, d.data);
         });
         if (!n.ok()) {
             report(n.error());
             return;
         }
-        if (socket_.errors_pending()) drain_errors();
+        if (socket.errors_pending()) drain_errors(index);
         if (*n == 0) return;
         total += *n;
         now = clock_now();
@@ -155,14 +181,19 @@ void Driver::wake() {
 }
 
 void Driver::flush() {
-    if (writable_wanted_) return;  // the kernel is full; on_poll resumes when it drains
+    if (writable_wanted_) return;  // a socket is full; on_poll resumes when it drains
     for (;;) {
         if (drained()) fill(clock_now());
         if (drained()) return;
-        head_ += socket_.send(std::span(queue_).subspan(head_));
-        if (socket_.errors_pending()) drain_errors();
-        if (!drained()) {
-            watch(true);
+        // The run of queued datagrams that leave from one socket.
+        const size_t index = queue_socket_[head_];
+        size_t end = head_;
+        while (end < queue_.size() && queue_socket_[end] == index) ++end;
+        UdpSocket& socket = *sockets_[index];
+        head_ += socket.send(std::span(queue_).subspan(head_, end - head_));
+        if (socket.errors_pending()) drain_errors(index);
+        if (head_ < end) {
+            watch(index, true);
             return;
         }
     }
@@ -170,16 +201,19 @@ void Driver::flush() {
 
 void Driver::fill(Time now) {
     queue_.clear();
+    queue_socket_.clear();
     head_ = 0;
     size_t used = 0;
     while (queue_.size() < kMaxQueued && out_buffer_.size() - used >= kMinPollRoom) {
         auto t = endpoint_.poll_transmit(now, std::span(out_buffer_).subspan(used));
         if (!t) break;
+        const size_t index = socket_for(t->path.local);
         const size_t segment = t->segment_size ? t->segment_size : t->size;
         for (size_t off = 0; off < t->size; off += segment) {
             const size_t len = std::min(segment, t->size - off);
             queue_.push_back(OutDatagram{t->path.remote, t->ecn,
                                          std::span<const uint8_t>(&out_buffer_[used + off], len)});
+            queue_socket_.push_back(index);
         }
         used += t->size;
     }

@@ -198,8 +198,38 @@ Result<std::unique_ptr<Transport>> Transport::create(uv_loop_t* loop, const Sock
             return worker_connection_id(*random, length, group.index, group.count);
         };
     }
+    const std::vector<SocketAddress> more = config.additional_addresses;
     auto impl = std::make_unique<Impl>(loop, std::move(socket).value(), std::move(config));
-    return std::unique_ptr<Transport>(new Transport(std::move(impl)));
+    std::unique_ptr<Transport> t(new Transport(std::move(impl)));
+    for (const SocketAddress& a : more) {
+        auto added = t->add_address(a);
+        if (!added.ok()) return added.error();
+    }
+    return t;
+}
+
+Result<SocketAddress> Transport::add_address(const SocketAddress& local) {
+    Impl& t = *impl_;
+    if (t.closing) return Error::of_kind(ErrorKind::kClosed, "the transport is closed");
+    // A worker group's preferred addresses are shared and steered like its main one.
+    const WorkerGroup group = t.config.workers;
+    auto socket = UdpSocket::bind(local, group.count > 1);
+    if (!socket.ok()) {
+        Error e = socket.error();
+        e.kind = ErrorKind::kSocket;
+        return e;
+    }
+    if (group.count > 1 && group.index == group.count - 1)
+        QUIC_TRY(attach_connection_id_steering(socket->fd(), group.count));
+    t.more_sockets.push_back(std::make_unique<UdpSocket>(std::move(socket).value()));
+    t.driver->add_socket(*t.more_sockets.back());
+    return t.more_sockets.back()->local_address();
+}
+
+std::vector<SocketAddress> Transport::local_addresses() const {
+    std::vector<SocketAddress> out{impl_->socket.local_address()};
+    for (const auto& s : impl_->more_sockets) out.push_back(s->local_address());
+    return out;
 }
 
 Result<std::shared_ptr<Listener>> Transport::listen() {
@@ -286,9 +316,19 @@ const SocketAddress& Transport::local_address() const {
 }
 
 SocketStats Transport::socket_stats() const {
-    const auto& s = impl_->socket.stats();
-    return SocketStats{s.datagrams_sent, s.send_calls,  s.gso_batches, s.datagrams_received,
-                       s.receive_calls,  s.gro_batches, s.send_errors};
+    SocketStats out;
+    auto add = [&out](const UdpSocket::Stats& s) {
+        out.datagrams_sent += s.datagrams_sent;
+        out.send_calls += s.send_calls;
+        out.gso_batches += s.gso_batches;
+        out.datagrams_received += s.datagrams_received;
+        out.receive_calls += s.receive_calls;
+        out.gro_batches += s.gro_batches;
+        out.send_errors += s.send_errors;
+    };
+    add(impl_->socket.stats());
+    for (const auto& s : impl_->more_sockets) add(s->stats());
+    return out;
 }
 
 bool Transport::gso_enabled() const {

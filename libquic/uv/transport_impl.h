@@ -49,6 +49,9 @@ struct Transport::Impl {
     TransportConfig config;
     CryptoRandom random;
     UdpSocket socket;
+    // More sockets on the same endpoint (TransportConfig::additional_addresses, add_address);
+    // heap-held so the driver's references stay valid.
+    std::vector<std::unique_ptr<UdpSocket>> more_sockets;
     std::unique_ptr<Endpoint> endpoint;
     std::unique_ptr<Driver> driver;
     std::function<void(const Error&)> on_error;

@@ -222,6 +222,7 @@ FileTransferServer::FileTransferServer(Endpoint& endpoint, Options options)
 void FileTransferServer::step(Time) {
     while (auto c = endpoint_.accept()) {
         ++accepted_;
+        accepted_connections_.push_back(c);
         conns_.push_back(Conn{std::move(c), {}, {}});
     }
     for (auto& c : conns_)

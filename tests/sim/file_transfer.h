@@ -127,6 +127,10 @@ class FileTransferServer {
     const std::vector<std::string>& errors() const { return errors_; }
     // Connections not yet closed.
     size_t open_connections() const { return conns_.size(); }
+    // Every connection accepted, closed ones included (for their stats and paths).
+    const std::vector<std::shared_ptr<Connection>>& accepted_connections() const {
+        return accepted_connections_;
+    }
 
   private:
     struct Request {
@@ -151,6 +155,7 @@ class FileTransferServer {
     Endpoint& endpoint_;
     Options options_;
     std::vector<Conn> conns_;
+    std::vector<std::shared_ptr<Connection>> accepted_connections_;
     size_t accepted_ = 0, handshakes_ = 0;
     uint64_t served_ = 0, bytes_sent_ = 0;
     std::vector<std::string> errors_;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "quic/address.h"
 #include "quic/time.h"
 
 namespace quic {
@@ -58,6 +59,13 @@ struct ConnectionConfig {
     uint64_t active_connection_id_limit = 4;
     size_t connection_id_length = 8;
     bool disable_active_migration = false;
+    // Server: the preferred_address transport parameter (RFC 9000 §9.6, §18.2), an IPv4 and/or
+    // an IPv6 address the client moves to once the handshake is confirmed. The I/O layer must
+    // receive there too (uv::TransportConfig::additional_addresses). Empty: not offered.
+    std::optional<SocketAddress> preferred_address_ipv4, preferred_address_ipv6;
+    // Client: move to the server's preferred address of our address family when it offers
+    // one (§9.6.1: validated first; the connection stays on its path if validation fails).
+    bool use_preferred_address = true;
 
     // RFC 9002 §6.2.2.
     Duration initial_rtt = 333ms;

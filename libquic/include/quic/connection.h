@@ -115,6 +115,14 @@ class Connection {
     // handshake, RFC 9000 §10.2.3).
     void close(Time now, uint64_t application_error_code, std::string reason);
 
+    // Client: active migration (RFC 9000 §9.2): probes the server from `new_local` (a local
+    // address the I/O layer receives on too) with a fresh connection ID, and moves there once
+    // the path is validated; a path that fails validation is given up and the connection
+    // stays where it was (§9.3.2). Fails for a server, before the handshake is confirmed,
+    // when the server set disable_active_migration, or without a spare connection ID.
+    // (A server's preferred address is followed on its own: ConnectionConfig.)
+    Status migrate(Time now, const SocketAddress& new_local);
+
     ConnectionState state() const;
     bool is_closed() const { return state() == ConnectionState::kClosed; }
     bool is_handshake_complete() const;

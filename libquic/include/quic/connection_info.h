@@ -33,7 +33,9 @@ struct ConnectionStats {
     uint64_t bytes_sent = 0, bytes_received = 0;
     uint64_t packets_dropped = 0;  // undecryptable, malformed or duplicate
     uint64_t packets_received_0rtt = 0;
-    uint64_t path_migrations = 0;  // the peer moved to a new address (NAT rebinding)
+    uint64_t path_migrations = 0;  // the active path changed (NAT rebinding, migration)
+    uint64_t paths_probed = 0;     // new paths validated or being validated (RFC 9000 §8.2)
+    uint64_t path_validation_failures = 0;  // paths given up on (§8.2.4), incl. fallbacks
     // ECN on our path (RFC 9000 §13.4.2): "testing", "capable", "failed" or "off".
     const char* ecn = "off";
     uint64_t ecn_ce_received = 0;  // CE marks the peer reported

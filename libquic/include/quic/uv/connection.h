@@ -87,6 +87,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // RFC 9001 §6: starts a key update (after the handshake is confirmed).
     Status initiate_key_update();
 
+    // Client: active migration (RFC 9000 §9.2). Binds a new socket on the transport at
+    // `local` (default: the current local address with a new port: Transport::add_address),
+    // probes the server from it with a fresh connection ID and moves there once the server
+    // answers; if it never does, the connection stays on its path (§9.3.2). Returns the new
+    // local address; stats().path_migrations counts the move when it happens.
+    Result<SocketAddress> migrate(const SocketAddress& local = {});
+
     ConnectionDetails details() const;
     ConnectionStats stats() const;
 

@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "quic/address.h"
 #include "quic/endpoint.h"
@@ -49,6 +50,11 @@ struct TransportConfig {
     EndpointConfig endpoint;
     // Where tickets and tokens are kept for later dials (null: not kept).
     std::shared_ptr<SessionStore> sessions;
+    // More local addresses to receive on, each its own socket feeding the same endpoint: a
+    // server's preferred addresses (RFC 9000 §9.6; set them in
+    // endpoint.connection.preferred_address_ipv4/ipv6 too). A datagram leaves from the socket
+    // whose address is its path's local address. create() fails if one cannot be bound.
+    std::vector<SocketAddress> additional_addresses;
     // count > 1: this transport is worker `index` of a group sharing one address
     // (SO_REUSEPORT). A classic BPF program steers each datagram by the first byte of its
     // Destination Connection ID (modulo count), and every connection ID a worker issues
@@ -115,6 +121,13 @@ class Transport {
                std::function<void()> done = {});
 
     const SocketAddress& local_address() const;
+    // Binds one more socket on `local` (port 0 picks one) feeding the same endpoint, and
+    // returns its address: a client migrating to a new local address (RFC 9000 §9.2:
+    // Connection::migrate) or a server adding an address. Fails with kSocket when the bind
+    // fails. The socket lives as long as the transport.
+    Result<SocketAddress> add_address(const SocketAddress& local);
+    // Every local address: local_address() first, then additional_addresses and add_address's.
+    std::vector<SocketAddress> local_addresses() const;
     SocketStats socket_stats() const;
     bool gso_enabled() const;
     bool gro_enabled() const;
