@@ -177,5 +177,35 @@ case_ipv6() {
     grep -q " 2 retries" "$WORK/server.log" || fail "not 2 Retries"
 }
 
+# Against ngtcp2 0.12's gtlsserver (v1 and the v2 *draft* 0x709a50c4; only the draft's
+# version_information codepoint): the default client (v1 offering v2) completes in v1; one
+# starting in v2 gets Version Negotiation, starts over in v1, and must then close with
+# VERSION_NEGOTIATION_ERROR since the server's handshake has no Version Information
+# (RFC 9368 §4); one speaking only v2 has no version in common (exit 7).
+case_ngtcp2() {
+    command -v gtlsserver >/dev/null || { echo "SKIP: no gtlsserver"; exit 77; }
+    make_root
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/key.pem" \
+        -out "$WORK/cert.pem" -days 1 -subj /CN=localhost 2>/dev/null
+    PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    gtlsserver -q -d "$WORK/www" 127.0.0.1 "$PORT" "$WORK/key.pem" "$WORK/cert.pem" \
+        >"$WORK/ngtcp2.log" 2>&1 &
+    SERVER_PID=$!
+    sleep 0.3
+    client --json -o "$WORK/out/f" "https://127.0.0.1:$PORT/f.bin"
+    [[ $RC == 0 ]] || fail "default client exit $RC"
+    same "$WORK/www/f.bin" "$WORK/out/f"
+    grep -q '"version":"0x00000001"' "$WORK/client.out" || fail "not v1"
+    client --versions v2,v1 -o "$WORK/out/g" "https://127.0.0.1:$PORT/f.bin"
+    [[ $RC != 0 ]] || fail "v2,v1 completed without the server's Version Information"
+    grep -q "VERSION_NEGOTIATION_ERROR: no Version Information after Version Negotiation" \
+        "$WORK/client.err" || fail "not the RFC 9368 §4 error"
+    client --versions v2 -o "$WORK/out/h" "https://127.0.0.1:$PORT/f.bin"
+    [[ $RC == 7 ]] || fail "v2 only: exit $RC, expected 7"
+    kill "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
 declare -F "case_$CASE" >/dev/null || { echo "unknown case $CASE" >&2; exit 2; }
 "case_$CASE"
