@@ -658,3 +658,24 @@ TEST_CASE(
     CHECK(r.status != RunResult::Status::kError);
     CHECK((p.established() || p.cconn->close_reason().has_value()));
 }
+
+TEST_CASE(
+    "checklist 9: a flood of 1-RTT CRYPTO data the client already has (the server's "
+    "session tickets again) closes with PROTOCOL_VIOLATION") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    REQUIRE(p.cconn->stats().packets_received > 0);
+    // Offset 0 of the 1-RTT CRYPTO stream: the start of the NewSessionTicket the client got.
+    const uint8_t byte = 0x04;  // NewSessionTicket's handshake type
+    const Bytes dup = encode(CryptoFrame{0, ByteSpan(&byte, 1)});
+    size_t sent = 0;
+    for (; sent < 5 * kGlitchBudget && !p.cconn->close_reason(); ++sent)
+        ConnectionTestAccess::receive_frames(*p.cconn, p.sim.now(), PacketType::kOneRtt, dup);
+    INFO("sent " << sent);
+    if (p.cconn->close_reason()) MESSAGE(p.cconn->close_reason()->error.reason);
+    CHECK(sent > 100);  // the first ones cost nothing but a token each
+    CHECK(sent < 2 * kGlitchBudget);
+    CHECK(closed_with(p.cconn, TransportErrorCode::kProtocolViolation));
+}
