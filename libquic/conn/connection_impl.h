@@ -148,6 +148,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     trace::Tracer* tracer() const { return tracer_.get(); }
     // Tests: the connection ID packets to us carry (tests/sim forges packets with it).
     const ConnectionId& source_cid_for_testing() const { return cids_.source_cid(); }
+    size_t undecryptable_buffered_for_testing() const { return undecryptable_.size(); }
 
     // For tests (a packet encoder that needs no keys): processes `payload` as the frames of a
     // decrypted packet of `type`, with the error handling of a received packet.

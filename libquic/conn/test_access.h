@@ -16,6 +16,10 @@ struct ConnectionTestAccess {
     }
     // Starts a 1-RTT key update whatever the state (to play a peer that breaks RFC 9001 §6.1).
     static void force_key_update(Connection& c) { c.impl_->update_write_keys_for_testing(); }
+    // Packets kept for keys not yet available (RFC 9001 §5.7; capped by kMaxUndecryptablePackets).
+    static size_t undecryptable_buffered(const Connection& c) {
+        return c.impl_->undecryptable_buffered_for_testing();
+    }
     // The connection ID the peer addresses `c` with (to forge packets to it).
     static ConnectionId source_cid(const Connection& c) {
         return c.impl_->source_cid_for_testing();

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build-fuzz}" && pwd)
 seconds=${2:-${FUZZ_SECONDS:-20}}
 parallel=${FUZZ_PARALLEL:-2}
-targets=(frame packet_header transport_parameters qpack connection qlog_reader)
+targets=(frame packet_header transport_parameters qpack connection qlog_reader handshake)
 work=$(mktemp -d "${TMPDIR:-/tmp}/quiver-fuzz.XXXXXX")
 # libFuzzer handles leaks and aborts itself and writes the reproducer; keep ASan from
 # aborting first (scripts/test sets abort_on_error for the unit tests).

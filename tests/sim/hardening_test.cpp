@@ -658,3 +658,70 @@ TEST_CASE(
     CHECK(r.status != RunResult::Status::kError);
     CHECK((p.established() || p.cconn->close_reason().has_value()));
 }
+
+TEST_CASE(
+    "checklist 9: a flood of 1-RTT CRYPTO data the client already has (the server's "
+    "session tickets again) closes with PROTOCOL_VIOLATION") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    REQUIRE(p.cconn->stats().packets_received > 0);
+    // Offset 0 of the 1-RTT CRYPTO stream: the start of the NewSessionTicket the client got.
+    const uint8_t byte = 0x04;  // NewSessionTicket's handshake type
+    const Bytes dup = encode(CryptoFrame{0, ByteSpan(&byte, 1)});
+    size_t sent = 0;
+    for (; sent < 5 * kGlitchBudget && !p.cconn->close_reason(); ++sent)
+        ConnectionTestAccess::receive_frames(*p.cconn, p.sim.now(), PacketType::kOneRtt, dup);
+    INFO("sent " << sent);
+    if (p.cconn->close_reason()) MESSAGE(p.cconn->close_reason()->error.reason);
+    CHECK(sent > 100);  // the first ones cost nothing but a token each
+    CHECK(sent < 2 * kGlitchBudget);
+    CHECK(closed_with(p.cconn, TransportErrorCode::kProtocolViolation));
+}
+
+TEST_CASE(
+    "checklist 22: NEW_CONNECTION_ID reusing a sequence number with another connection ID "
+    "is PROTOCOL_VIOLATION") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    // The client has issued sequence numbers 1.. after the handshake (§5.1.1).
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    std::array<uint8_t, 8> cid{};
+    cid.fill(0xee);
+    NewConnectionIdFrame f;
+    f.sequence_number = 1;
+    f.connection_id = ConnectionId(cid);
+    f.stateless_reset_token.fill(0xee);
+    ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt, encode(f));
+    CHECK(closed_with(p.sconn, TransportErrorCode::kProtocolViolation));
+}
+
+TEST_CASE(
+    "checklist 11: a flood of 1-RTT packets before the server has 1-RTT keys: at most "
+    "kMaxUndecryptablePackets kept, the handshake completes") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    SeededRandom rng(11);
+    size_t flooded = 0, most_buffered = 0;
+    p.on_server = [&](Time now) {
+        if (flooded || p.sconn->is_handshake_complete()) return;
+        const ConnectionId dcid = ConnectionTestAccess::source_cid(*p.sconn);
+        for (; flooded < 500; ++flooded) {
+            Bytes d(80);
+            rng.fill(d);
+            d[0] = 0x40 | (d[0] & 0x3f);
+            std::copy(dcid.data(), dcid.data() + dcid.size(), d.begin() + 1);
+            p.server.on_datagram(now, Path{p.sconn->path().local, p.sconn->path().remote},
+                                 Ecn::kNotEct, d);
+            most_buffered =
+                std::max(most_buffered, ConnectionTestAccess::undecryptable_buffered(*p.sconn));
+        }
+    };
+    p.handshake();
+    CHECK(flooded == 500);
+    CHECK(most_buffered > 0);
+    CHECK(most_buffered <= kMaxUndecryptablePackets);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+}
