@@ -3,8 +3,6 @@
 // close every connection with an application CONNECTION_CLOSE (code 0, "server shutting down")
 // before exiting 0.
 #include <limits.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -23,6 +21,7 @@
 #include "qlog_option.h"
 #include "quic/http3/error.h"
 #include "quic/uv/transport.h"
+#include "server_certificate.h"
 #include "transport_options.h"
 #include "uv_handles.h"
 
@@ -44,30 +43,6 @@ int fail(const std::string& message) {
     return 1;
 }
 
-// --cert/--key, or a self-signed certificate for this host, whose fingerprint is printed so
-// that a client can pin it.
-quic::Result<quic::CertifiedKey> certificate(const ServerOptions& o) {
-    if (!o.cert.empty()) return quic::load_certified_key(o.cert, o.key);
-    std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
-    char host[HOST_NAME_MAX + 1] = "";
-    if (gethostname(host, sizeof host) == 0 && *host && std::string(host) != "localhost")
-        names.push_back(host);
-    auto ck = quic::make_self_signed(quic::KeyType::kEcdsaP256, names);
-    if (ck.ok())
-        std::fprintf(stderr, "quiver server: self-signed certificate, SHA-256 %s\n",
-                     quic::certificate_fingerprint(*ck->chain[0]).c_str());
-    return ck;
-}
-
-// One file descriptor per file being sent: allow as many as the hard limit permits.
-void raise_fd_limit() {
-    rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-        r.rlim_cur = r.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &r);
-    }
-}
-
 int run_server(const ServerOptions& o) {
     auto listen = quic::SocketAddress::parse(o.listen);
     if (!listen) return fail("bad --listen address " + o.listen + " (want ADDR:PORT, [::]:4433)");
@@ -84,7 +59,7 @@ int run_server(const ServerOptions& o) {
     if (o.cert.empty() != o.key.empty()) return fail("--cert and --key go together");
     raise_fd_limit();
 
-    auto ck = certificate(o);
+    auto ck = server_certificate(o.cert, o.key, "quiver server");
     if (!ck.ok()) return fail(ck.error().to_string());
     std::string error;
     quic::TlsConfig tls;

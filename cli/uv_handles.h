@@ -27,6 +27,17 @@ void run_data(H* h, Args...) {
     (*static_cast<std::function<void()>*>(h->data))();
 }
 
+// A timer calling `fn` (owned by the caller, living as long as the timer) after `ms`, and
+// then every `repeat_ms` when that is not 0. Close it with close_handle.
+inline uv_timer_t* start_timer(uv_loop_t* loop, std::function<void()>& fn, uint64_t ms,
+                               uint64_t repeat_ms = 0) {
+    auto* t = new_handle<uv_timer_t>();
+    uv_timer_init(loop, t);
+    t->data = &fn;
+    uv_timer_start(t, run_data<uv_timer_t>, ms, repeat_ms);
+    return t;
+}
+
 class Loop {
   public:
     Loop() { uv_loop_init(&loop_); }

@@ -31,7 +31,6 @@ ServerStats& ServerStats::operator+=(const ServerStats& o) {
     ignored += o.ignored;
     refused += o.refused;
     aborted += o.aborted;
-    unexpected += o.unexpected;
     return *this;
 }
 
@@ -236,7 +235,9 @@ void Server::pump(uint64_t id, Stream& s) {
         const bool last = !unlimited && chunk == s.remaining;
         auto n = conn_->write(id, zeros(chunk), last);
         if (!n.ok()) {
-            ++stats_.unexpected;
+            // The stream was reset after a STOP_SENDING whose event is still queued (or the
+            // connection is closing): the client stopped this response.
+            ++stats_.responses_stopped;
             s.send_open = false;
             break;
         }

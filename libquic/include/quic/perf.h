@@ -92,7 +92,6 @@ struct ServerStats {
     uint64_t ignored = 0;            // streams that ended before 8 bytes (§2.3.1)
     uint64_t refused = 0;            // above max_response_size, or no room to queue a uni response
     uint64_t aborted = 0;            // requests the client reset before their FIN
-    uint64_t unexpected = 0;         // streams the protocol does not use, or failed writes
 
     ServerStats& operator+=(const ServerStats& o);
 };
