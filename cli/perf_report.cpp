@@ -247,8 +247,8 @@ void Reporter::finish(quic::Time now) {
     timer_ = nullptr;
     const Totals t = snapshot_();
     if (!warm_) end_warmup(now);  // a run shorter than its warmup: report it all the same
-    if (options_.interval > 0 && seconds(now - last_) > 0.05)
-        print_interval(last_, now, t - last_totals_, false);
+    // The last, partial interval: the intervals add up to the summary.
+    if (options_.interval > 0 && now > last_) print_interval(last_, now, t - last_totals_, false);
     print_summary(now);
 }
 
