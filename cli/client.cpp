@@ -1,6 +1,6 @@
 // quiver client: a curl-like fetch of URLs over one QUIC connection, HTTP/3 by default
-// (--alpn hq-interop: the interop runner's HTTP/0.9, INTEROP.md), every URL on its own stream
-// at once. Options and exit codes follow curl's where curl has one.
+// (--alpn hq-interop: the interop runner's HTTP/0.9, interop/README.md), every URL on its own
+// stream at once. Options and exit codes follow curl's where curl has one.
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,7 +57,7 @@ constexpr const char* kExitCodes =
     "95 HTTP/3 error: a request stream was reset or its response was malformed.";
 
 // BoringSSL offers ChaCha20-Poly1305 first when it believes the CPU has no AES instructions
-// (INTEROP.md); it reads this once, at initialisation, hence the re-exec.
+// (interop/README.md); it reads this once, at initialisation, hence the re-exec.
 constexpr const char* kHideAesNi = "~0x200000200000000";
 
 // After the last file, how long to wait for a session ticket that --session-file wants.
@@ -389,6 +389,57 @@ class ClientRun {
     std::function<void()> on_linger_ = [this] { finish(""); };
 };
 
+// The transport's configuration: TLS with the one ALPN, the transport and qlog options, 0-RTT,
+// key updates, and the session file as the session store.
+quic::Result<quic::uv::TransportConfig> client_config(const ClientOptions& o) {
+    auto tls = client_tls(o);
+    if (!tls.ok()) return tls.error();
+    quic::uv::TransportConfig config;
+    config.endpoint.client_tls = *tls;
+    apply_transport_options(o.transport, config.endpoint.connection);
+    config.endpoint.connection.enable_0rtt = o.zero_rtt;
+    config.endpoint.connection.key_update_interval_packets = o.key_update;
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+        return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
+    if (!o.session_file.empty())
+        config.sessions = std::make_shared<FileSessionStore>(o.session_file);
+    return config;
+}
+
+// -v statistics and --json, once the loop has stopped.
+void report(const ClientOptions& o, const ClientRun& run, quic::uv::Transport& t, const Url& url,
+            const Fetch& fetch, bool body_to_stdout) {
+    if (!run.conn_) return;
+    if (o.verbose) {
+        std::fprintf(stderr, "* %s\n", describe(run.conn_->stats()).c_str());
+        if (std::string line = run.protocol_->summary(); !line.empty())
+            std::fprintf(stderr, "* %s\n", line.c_str());
+        std::fprintf(stderr, "* socket: %s\n", describe(t.socket_stats()).c_str());
+    }
+    if (o.json) {
+        const double elapsed =
+            std::chrono::duration<double>(quic::uv::clock_now() - run.started_).count();
+        const std::string text =
+            stats_json(*run.conn_, url, elapsed, fetch, *run.protocol_, o.alpn == kH3Alpn).dump();
+        std::fprintf(body_to_stdout ? stderr : stdout, "%s\n", text.c_str());
+    }
+}
+
+// The requests' options, checked against the protocol: hq-interop has GET only.
+std::optional<RequestOptions> checked_request_options(const ClientOptions& o, std::string& error) {
+    if (o.alpn == kH3Alpn) {
+        RequestOptions ro = request_options(o, error);
+        if (!error.empty()) return std::nullopt;
+        return ro;
+    }
+    if (!o.headers.empty() || !o.data.empty() || !o.data_binary.empty() || !o.method.empty() ||
+        o.head || o.include || o.fail_on_error) {
+        error = "-H, -X, -d, --data-binary, -I, -i and -f need --alpn h3";
+        return std::nullopt;
+    }
+    return RequestOptions{};
+}
+
 int run_client(const ClientOptions& o) {
     if (o.chacha20) reexec_with_env("OPENSSL_ia32cap", kHideAesNi);
     std::string error;
@@ -396,47 +447,29 @@ int run_client(const ClientOptions& o) {
     if (!urls) return fail(kUsage, error);
     if (o.outputs.size() > urls->size()) return fail(kUsage, "more -o files than URLs");
     const std::vector<std::string> outputs = plan_outputs(o, *urls, error);
+    auto ro = checked_request_options(o, error);
     if (!error.empty()) return fail(kUsage, error);
-    const bool h3 = o.alpn == kH3Alpn;
     const bool body_to_stdout =
         std::any_of(outputs.begin(), outputs.end(), [](const auto& f) { return f.empty(); });
-    RequestOptions ro;
-    if (h3) {
-        ro = request_options(o, error);
-        if (!error.empty()) return fail(kUsage, error);
-    } else if (!o.headers.empty() || !o.data.empty() || !o.data_binary.empty() ||
-               !o.method.empty() || o.head || o.include || o.fail_on_error) {
-        return fail(kUsage, "-H, -X, -d, --data-binary, -I, -i and -f need --alpn h3");
-    }
-    const bool progress = h3 && !o.silent && !o.verbose && !body_to_stdout && isatty(STDERR_FILENO);
-    Fetch fetch(fetch_requests(o, *urls), outputs, ro, progress, o.verbose ? stderr : nullptr);
+    const bool progress =
+        o.alpn == kH3Alpn && !o.silent && !o.verbose && !body_to_stdout && isatty(STDERR_FILENO);
+    Fetch fetch(fetch_requests(o, *urls), outputs, *ro, progress, o.verbose ? stderr : nullptr);
     if (std::string e = fetch.open_body(); !e.empty()) return fail(kReadError, e);
 
     auto remote = resolve((*urls)[0].host, (*urls)[0].port, error);
     if (!remote) return fail(kCannotResolve, "cannot resolve " + (*urls)[0].host + ": " + error);
-    auto tls = client_tls(o);
-    if (!tls.ok())
-        return fail(kFailure,
-                    tls.error().reason.empty() ? tls.error().to_string() : tls.error().reason);
-    quic::uv::TransportConfig config;
-    config.endpoint.client_tls = *tls;
-    apply_transport_options(o.transport, config.endpoint.connection);
-    config.endpoint.connection.enable_0rtt = o.zero_rtt;
-    config.endpoint.connection.key_update_interval_packets = o.key_update;
-    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
-        return fail(kFailure, e);
-    if (!o.session_file.empty())
-        config.sessions = std::make_shared<FileSessionStore>(o.session_file);
-    const bool has_ticket =
-        config.sessions && static_cast<FileSessionStore&>(*config.sessions).has_ticket();
-
+    auto config = client_config(o);
+    if (!config.ok())
+        return fail(kFailure, config.error().reason.empty() ? config.error().to_string()
+                                                            : config.error().reason);
+    const auto* store = static_cast<FileSessionStore*>(config->sessions.get());
+    const bool has_ticket = store && store->has_ticket();
     Loop loop;
-    auto transport =
-        quic::uv::Transport::create(loop.get(),
-                                    remote->family() == quic::SocketAddress::Family::kIpv4
-                                        ? *quic::SocketAddress::parse("0.0.0.0:0")
-                                        : *quic::SocketAddress::parse("[::]:0"),
-                                    std::move(config));
+    auto transport = quic::uv::Transport::create(
+        loop.get(),
+        *quic::SocketAddress::parse(
+            remote->family() == quic::SocketAddress::Family::kIpv4 ? "0.0.0.0:0" : "[::]:0"),
+        std::move(config).value());
     if (!transport.ok()) return fail(kFailure, transport.error().to_string());
     quic::uv::Transport& t = **transport;
     fetch.vlog("* connecting to %s from %s%s (GSO %s, GRO %s)", remote->to_string().c_str(),
@@ -446,21 +479,8 @@ int run_client(const ClientOptions& o) {
     run.connect(*remote, (*urls)[0].host);
     run.start_deadline();
     uv_run(loop.get(), UV_RUN_DEFAULT);
-
-    const double elapsed =
-        std::chrono::duration<double>(quic::uv::clock_now() - run.started_).count();
     fetch.end_progress();
-    if (run.conn_ && o.verbose) {
-        std::fprintf(stderr, "* %s\n", describe(run.conn_->stats()).c_str());
-        if (std::string line = run.protocol_->summary(); !line.empty())
-            std::fprintf(stderr, "* %s\n", line.c_str());
-        std::fprintf(stderr, "* socket: %s\n", describe(t.socket_stats()).c_str());
-    }
-    if (o.json && run.conn_) {
-        const std::string text =
-            stats_json(*run.conn_, (*urls)[0], elapsed, fetch, *run.protocol_, h3).dump();
-        std::fprintf(body_to_stdout ? stderr : stdout, "%s\n", text.c_str());
-    }
+    report(o, run, t, (*urls)[0], fetch, body_to_stdout);
     std::fflush(stdout);
     return verdict(o, fetch, run.outcome);
 }

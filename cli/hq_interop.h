@@ -1,4 +1,4 @@
-// hq-interop, the interop runner's HTTP/0.9 over QUIC (INTEROP.md): the client opens one
+// hq-interop, the interop runner's HTTP/0.9 over QUIC (interop/README.md): the client opens one
 // bidirectional stream per file and writes "GET /path\r\n" then FIN; the server answers with
 // the file's bytes then FIN. The protocol defines no errors; quiver's server resets the stream
 // with these application codes, and the client names them.

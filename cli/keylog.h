@@ -1,5 +1,5 @@
-// SSLKEYLOGFILE support for client and server (INTEROP.md: the runner decrypts its pcaps with
-// it): NSS key log lines appended to a file, never truncated, each line flushed at once so a
+// SSLKEYLOGFILE support for client and server (interop/README.md: the runner decrypts its pcaps
+// with it): NSS key log lines appended to a file, never truncated, each line flushed at once so a
 // killed process leaves a usable log.
 #pragma once
 

@@ -1,7 +1,7 @@
 // quiver: a command-line toolkit for QUIC testing and interop.
 //
 // One file per command; this one only builds the command tree and dispatches. Command-line
-// mistakes give one line on stderr and a non-zero exit (exit code 2), as DEVELOPERS.md asks.
+// mistakes give one line on stderr and a non-zero exit (exit code 2), as docs/architecture.md says.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>

@@ -1,4 +1,4 @@
-// quiver server: serves a directory over HTTP/3 and hq-interop (INTEROP.md) on one UDP
+// quiver server: serves a directory over HTTP/3 and hq-interop (interop/README.md) on one UDP
 // socket, dual-stack by default; each connection gets the protocol its ALPN chose. SIGINT/SIGTERM
 // close every connection with an application CONNECTION_CLOSE (code 0, "server shutting down")
 // before exiting 0.
@@ -34,7 +34,8 @@ struct ServerOptions {
     std::string root = ".";
     std::string upload_dir;
     std::string cert, key, keylog;
-    bool retry = false, zero_rtt = false, verbose = false;
+    std::string retry = "auto";
+    bool zero_rtt = false, verbose = false;
     TransportOptions transport;
 };
 
@@ -43,24 +44,11 @@ int fail(const std::string& message) {
     return 1;
 }
 
-int run_server(const ServerOptions& o) {
-    auto listen = quic::SocketAddress::parse(o.listen);
-    if (!listen) return fail("bad --listen address " + o.listen + " (want ADDR:PORT, [::]:4433)");
-    char root[PATH_MAX];
-    if (!realpath(o.root.c_str(), root))
-        return fail("cannot serve " + o.root + ": no such directory");
-    std::string upload_dir;
-    if (!o.upload_dir.empty()) {
-        char real[PATH_MAX];
-        if (!realpath(o.upload_dir.c_str(), real))
-            return fail("cannot upload to " + o.upload_dir + ": no such directory");
-        upload_dir = real;
-    }
-    if (o.cert.empty() != o.key.empty()) return fail("--cert and --key go together");
-    raise_fd_limit();
-
+// The transport's configuration: TLS (h3 and hq-interop by ALPN), address validation, 0-RTT,
+// the transport and qlog options.
+quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o) {
     auto ck = server_certificate(o.cert, o.key, "quiver server");
-    if (!ck.ok()) return fail(ck.error().to_string());
+    if (!ck.ok()) return ck.error();
     std::string error;
     quic::TlsConfig tls;
     tls.is_server = true;
@@ -68,92 +56,134 @@ int run_server(const ServerOptions& o) {
     tls.certificate = std::move(ck).value();
     tls.enable_early_data = o.zero_rtt;
     tls.keylog = open_keylog(o.keylog, error);
-    if (!error.empty()) return fail(error);
+    if (!error.empty()) return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, error);
     auto tls_context = quic::TlsContext::create(std::move(tls));
-    if (!tls_context.ok()) return fail(tls_context.error().to_string());
-
+    if (!tls_context.ok()) return tls_context.error();
     quic::uv::TransportConfig config;
     config.endpoint.server_tls = std::move(tls_context).value();
-    config.endpoint.require_retry = o.retry;
+    config.endpoint.retry = o.retry == "always"  ? quic::RetryPolicy::kAlways
+                            : o.retry == "never" ? quic::RetryPolicy::kNever
+                                                 : quic::RetryPolicy::kAutomatic;
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     apply_transport_options(o.transport, config.endpoint.connection);
-    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty()) return fail(e);
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+        return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
+    return config;
+}
+
+// What the server does with each connection: the protocol its ALPN chose (known once the
+// handshake completed), files from the root either way.
+class FileService {
+  public:
+    FileService(std::string root, std::string upload_dir, std::FILE* log)
+        : root_(std::move(root)),
+          log_(log),
+          h3_(file_handler(root_, std::move(upload_dir), Log(log, "quiver server: "))) {
+        h3_.on_connection_closed([log](quic::uv::Connection& c, const quic::h3::SessionStats& q,
+                                       const quic::Error& why) {
+            Log l(log, "quiver server: " + c.details().remote.to_string() + ": ");
+            l("%s; %s", describe(why).c_str(), describe(c.stats()).c_str());
+            l("QPACK: encoded %llu sections (%llu with the dynamic table, %llu inserts), decoded "
+              "%llu (%llu with the dynamic table, %llu blocked)",
+              (unsigned long long)q.sections_encoded,
+              (unsigned long long)q.sections_encoded_dynamic,
+              (unsigned long long)q.encoder_insert_count, (unsigned long long)q.sections_decoded,
+              (unsigned long long)q.sections_decoded_dynamic,
+              (unsigned long long)q.sections_blocked);
+        });
+    }
+
+    void serve(const std::shared_ptr<quic::uv::Connection>& c) {
+        const quic::uv::ConnectionDetails d = c->details();
+        Log l(log_, "quiver server: " + d.remote.to_string() + ": ");
+        l("new connection (%s)", d.info.alpn.c_str());
+        l("%s", describe(d.info).c_str());
+        if (d.info.alpn == kH3Alpn) return h3_.serve(c);
+        if (d.info.alpn == kHqAlpn) {
+            c->on_closed([l, c](const quic::Error& why) {
+                l("%s; %s", describe(why).c_str(), describe(c->stats()).c_str());
+            });
+            return serve_hq(c, root_, l);
+        }
+        c->close(0, "no application protocol for ALPN " + d.info.alpn);
+    }
+    // SIGINT/SIGTERM: H3_NO_ERROR for h3 connections, then the transport closes the others.
+    void close() {
+        h3_.close(quic::h3::to_underlying(quic::h3::H3Error::kNoError), "server shutting down");
+    }
+
+  private:
+    std::string root_;
+    std::FILE* log_;
+    quic::h3::Server h3_;
+};
+
+void report(quic::uv::Transport& transport, std::FILE* log) {
+    if (!log) return;
+    std::fprintf(log, "quiver server: %s\n", describe(transport.socket_stats()).c_str());
+    const auto& e = transport.endpoint().stats();
+    std::fprintf(
+        log,
+        "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
+        "negotiations, %llu retries, %llu stateless resets, %llu refused, %llu "
+        "undecryptable Initials, %llu handshakes abandoned, %llu replies rate-limited\n",
+        (unsigned long long)e.datagrams_received, (unsigned long long)e.datagrams_dropped,
+        (unsigned long long)e.version_negotiations_sent, (unsigned long long)e.retries_sent,
+        (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused,
+        (unsigned long long)e.initials_undecryptable, (unsigned long long)e.handshakes_abandoned,
+        (unsigned long long)e.replies_rate_limited);
+}
+
+// The realpath of a directory the options name, or "" with `error` set.
+std::string real_directory(const std::string& dir, const char* what, std::string& error) {
+    char real[PATH_MAX];
+    if (realpath(dir.c_str(), real)) return real;
+    error = std::string("cannot ") + what + " " + dir + ": no such directory";
+    return "";
+}
+
+int run_server(const ServerOptions& o) {
+    auto listen = quic::SocketAddress::parse(o.listen);
+    if (!listen) return fail("bad --listen address " + o.listen + " (want ADDR:PORT, [::]:4433)");
+    std::string error;
+    const std::string root = real_directory(o.root, "serve", error);
+    const std::string upload_dir =
+        o.upload_dir.empty() ? "" : real_directory(o.upload_dir, "upload to", error);
+    if (!error.empty()) return fail(error);
+    if (o.cert.empty() != o.key.empty()) return fail("--cert and --key go together");
+    raise_fd_limit();
+    auto config = server_config(o);
+    if (!config.ok())
+        return fail(config.error().reason.empty() ? config.error().to_string()
+                                                  : config.error().reason);
 
     Loop loop;
-    auto created = quic::uv::Transport::create(loop.get(), *listen, std::move(config));
+    auto created = quic::uv::Transport::create(loop.get(), *listen, std::move(config).value());
     if (!created.ok()) return fail(created.error().to_string());
     quic::uv::Transport& transport = **created;
     std::fprintf(stderr, "quiver server: listening on %s (GSO %s, GRO %s), serving %s\n",
                  transport.local_address().to_string().c_str(),
                  transport.gso_enabled() ? "on" : "off", transport.gro_enabled() ? "on" : "off",
-                 root);
-    std::FILE* log = o.verbose ? stderr : nullptr;
+                 root.c_str());
     transport.on_error([](const quic::Error& e) {
         std::fprintf(stderr, "quiver server: %s\n", e.to_string().c_str());
     });
-
-    // Each connection gets the protocol its ALPN chose (known once the handshake completed).
-    quic::h3::Server h3(file_handler(root, upload_dir, Log(log, "quiver server: ")));
-    h3.on_connection_closed([log](quic::uv::Connection& c, const quic::h3::SessionStats& q,
-                                  const quic::Error& why) {
-        Log l(log, "quiver server: " + c.details().remote.to_string() + ": ");
-        l("%s; %s", describe(why).c_str(), describe(c.stats()).c_str());
-        l("QPACK: encoded %llu sections (%llu with the dynamic table, %llu inserts), decoded %llu "
-          "(%llu with the dynamic table, %llu blocked)",
-          (unsigned long long)q.sections_encoded, (unsigned long long)q.sections_encoded_dynamic,
-          (unsigned long long)q.encoder_insert_count, (unsigned long long)q.sections_decoded,
-          (unsigned long long)q.sections_decoded_dynamic, (unsigned long long)q.sections_blocked);
-    });
+    std::FILE* log = o.verbose ? stderr : nullptr;
+    FileService service(root, upload_dir, log);
     auto listener = transport.listen();
     if (!listener.ok()) return fail(listener.error().to_string());
-    (*listener)->on_connection([&](std::shared_ptr<quic::uv::Connection> c) {
-        const quic::uv::ConnectionDetails d = c->details();
-        Log l(log, "quiver server: " + d.remote.to_string() + ": ");
-        l("new connection (%s)", d.info.alpn.c_str());
-        l("%s", describe(d.info).c_str());
-        if (d.info.alpn == kH3Alpn) return h3.serve(c);
-        if (d.info.alpn == kHqAlpn) {
-            c->on_closed([l, c](const quic::Error& why) {
-                l("%s; %s", describe(why).c_str(), describe(c->stats()).c_str());
-            });
-            return serve_hq(c, root, l);
-        }
-        c->close(0, "no application protocol for ALPN " + d.info.alpn);
-    });
+    (*listener)->on_connection([&](std::shared_ptr<quic::uv::Connection> c) { service.serve(c); });
 
-    // SIGINT/SIGTERM through libuv (no global state): close every connection, stop once the
-    // kernel has every CONNECTION_CLOSE.
+    // Close every connection and stop once the kernel has every CONNECTION_CLOSE.
     bool shutting_down = false;
-    std::function<void()> shut_down = [&] {
-        if (shutting_down) return;
-        shutting_down = true;
+    SignalWatch signals(loop.get(), [&] {
+        if (std::exchange(shutting_down, true)) return;
         if (log) std::fprintf(log, "quiver server: shutting down\n");
-        h3.close(quic::h3::to_underlying(quic::h3::H3Error::kNoError), "server shutting down");
+        service.close();
         transport.close(0, "server shutting down", [&] { uv_stop(loop.get()); });
-    };
-    auto* sigint = new_handle<uv_signal_t>();
-    auto* sigterm = new_handle<uv_signal_t>();
-    for (auto [h, signum] : {std::pair{sigint, SIGINT}, std::pair{sigterm, SIGTERM}}) {
-        uv_signal_init(loop.get(), h);
-        h->data = &shut_down;
-        uv_signal_start(h, run_data<uv_signal_t, int>, signum);
-    }
-
+    });
     uv_run(loop.get(), UV_RUN_DEFAULT);
-
-    if (log) {
-        std::fprintf(log, "quiver server: %s\n", describe(transport.socket_stats()).c_str());
-        const auto& e = transport.endpoint().stats();
-        std::fprintf(
-            log,
-            "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
-            "negotiations, %llu retries, %llu stateless resets, %llu refused\n",
-            (unsigned long long)e.datagrams_received, (unsigned long long)e.datagrams_dropped,
-            (unsigned long long)e.version_negotiations_sent, (unsigned long long)e.retries_sent,
-            (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused);
-    }
-    close_handle(sigint);
-    close_handle(sigterm);
+    report(transport, log);
     return 0;
 }
 
@@ -181,7 +211,13 @@ Command register_server(CLI::App& app) {
     sub->add_option("--cert", o->cert, "Certificate chain (PEM); default: self-signed, in memory")
         ->check(CLI::ExistingFile);
     sub->add_option("--key", o->key, "Private key (PEM) for --cert")->check(CLI::ExistingFile);
-    sub->add_flag("--retry", o->retry, "Answer every new client with a Retry (address validation)");
+    sub->add_option("--retry", o->retry,
+                    "When new clients must first answer a Retry (address validation): auto "
+                    "(default: while many handshakes are in progress), always (also plain "
+                    "--retry), never")
+        ->expected(0, 1)
+        ->default_str("always")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
     sub->add_flag("--0rtt", o->zero_rtt, "Accept 0-RTT data on resumed connections");
     add_transport_options(sub, o->transport);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");

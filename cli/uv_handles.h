@@ -5,7 +5,9 @@
 
 #include <uv.h>
 
+#include <csignal>
 #include <functional>
+#include <utility>
 
 namespace quiver {
 
@@ -37,6 +39,32 @@ inline uv_timer_t* start_timer(uv_loop_t* loop, std::function<void()>& fn, uint6
     uv_timer_start(t, run_data<uv_timer_t>, ms, repeat_ms);
     return t;
 }
+
+// SIGINT and SIGTERM through libuv (no global state): `on_signal` runs on the loop for each.
+class SignalWatch {
+  public:
+    SignalWatch(uv_loop_t* loop, std::function<void()> on_signal)
+        : fn_(std::move(on_signal)),
+          int_(new_handle<uv_signal_t>()),
+          term_(new_handle<uv_signal_t>()) {
+        for (auto [h, signum] : {std::pair{int_, SIGINT}, std::pair{term_, SIGTERM}}) {
+            uv_signal_init(loop, h);
+            h->data = &fn_;
+            uv_signal_start(h, run_data<uv_signal_t, int>, signum);
+        }
+    }
+    ~SignalWatch() {
+        close_handle(int_);
+        close_handle(term_);
+    }
+    SignalWatch(const SignalWatch&) = delete;
+    SignalWatch& operator=(const SignalWatch&) = delete;
+
+  private:
+    std::function<void()> fn_;
+    uv_signal_t* int_;
+    uv_signal_t* term_;
+};
 
 class Loop {
   public:

@@ -1,5 +1,5 @@
-// Named caps on what one qlog event may hold (DESIGN.md, "Errors and limits": qlog is attack
-// surface). Much of what the writer logs comes from the peer (reasons, tokens, ACK ranges,
+// Named caps on what one qlog event may hold (docs/architecture.md, "Errors and limits": qlog is
+// attack surface). Much of what the writer logs comes from the peer (reasons, tokens, ACK ranges,
 // frame lists); each cap keeps one event small whatever the peer sends, and nothing here is
 // a fixed-size buffer: a value over its cap is cut, and the cut is said in the output.
 #pragma once

@@ -1,5 +1,5 @@
-// The qlog writer (DESIGN.md, "qlog"): a quic::trace::Tracer that serialises the core's typed
-// events as JSON-SEQ (RFC 7464; qlog main schema §11.2 "qlog to JSON Text Sequences"): each
+// The qlog writer (docs/architecture.md, "qlog"): a quic::trace::Tracer that serialises the core's
+// typed events as JSON-SEQ (RFC 7464; qlog main schema §11.2 "qlog to JSON Text Sequences"): each
 // record is 0x1E, one JSON object, 0x0A, and the header record comes first. One file per
 // connection, named <odcid hex>_<client|server>.sqlog.
 //

@@ -46,14 +46,14 @@ TransportParameters ConnectionImpl::local_transport_parameters() const {
     tp.disable_active_migration = config_.disable_active_migration;
     tp.active_connection_id_limit = std::min<uint64_t>(
         std::max<uint64_t>(config_.active_connection_id_limit, 2), kMaxActiveConnectionIdLimit);
-    tp.initial_source_connection_id = local_cids_.at(0).cid;
+    tp.initial_source_connection_id = cids_.first_local().cid;
     if (config_.max_datagram_frame_size)
         tp.max_datagram_frame_size = config_.max_datagram_frame_size;
     if (role_ == Role::kServer) {
         // §7.3: the server echoes the client's first DCID, and the Retry's SCID if it sent one.
         tp.original_destination_connection_id = original_dcid_;
         if (retry_source_cid_) tp.retry_source_connection_id = *retry_source_cid_;
-        tp.stateless_reset_token = local_cids_.at(0).token;
+        tp.stateless_reset_token = cids_.first_local().token;
     }
     return tp;
 }
@@ -88,11 +88,7 @@ Status ConnectionImpl::restore_from_ticket() {
     peer_params_.initial_max_streams_uni = r.initial_max_streams_uni;
     peer_params_.active_connection_id_limit = r.active_connection_id_limit;
     peer_params_.max_datagram_frame_size = r.max_datagram_frame_size;
-    send_flow_.on_max_data(r.initial_max_data);
-    stream_limits_->local_limits(StreamDirection::kBidirectional)
-        .on_max_streams(r.initial_max_streams_bidi);
-    stream_limits_->local_limits(StreamDirection::kUnidirectional)
-        .on_max_streams(r.initial_max_streams_uni);
+    streams_.on_peer_transport_parameters(peer_params_, false);
     early_data_attempted_ = true;
     return {};
 }
@@ -212,7 +208,8 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     if (!decoded.ok()) return std::move(decoded).error();
     TransportParameters tp = std::move(decoded).value();
     // §7.3: authenticate the connection IDs of the handshake.
-    const ConnectionId& peer_scid = role_ == Role::kClient ? peer_cid_ : peer_cids_.at(0).cid;
+    const ConnectionId& peer_scid =
+        role_ == Role::kClient ? cids_.peer_cid() : cids_.first_peer_cid();
     const ConnectionId* odcid = role_ == Role::kClient ? &original_dcid_ : nullptr;
     const ConnectionId* retry_scid =
         role_ == Role::kClient && retry_source_cid_ ? &*retry_source_cid_ : nullptr;
@@ -231,22 +228,11 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     peer_params_ = tp;
     peer_params_applied_ = true;
     if (tracer_) tracer_->parameters_set(now, false, tp);
-    send_flow_.on_max_data(tp.initial_max_data);
-    stream_limits_->local_limits(StreamDirection::kBidirectional)
-        .on_max_streams(tp.initial_max_streams_bidi);
-    stream_limits_->local_limits(StreamDirection::kUnidirectional)
-        .on_max_streams(tp.initial_max_streams_uni);
-    // Streams opened before (0-RTT) take the new stream-level limits.
-    for (auto& [id, s] : streams_) {
-        if (!s->has_send) continue;
-        uint64_t limit = is_unidirectional(id) ? tp.initial_max_stream_data_uni
-                                               : tp.initial_max_stream_data_bidi_remote;
-        s->send_flow.on_max_data(limit);
-    }
+    streams_.on_peer_transport_parameters(tp, true);
     // §14: the peer's max_udp_payload_size caps what we send; we stay at our initial size
     // until path MTU discovery exists.
     max_udp_payload_ = std::min<uint64_t>(max_udp_payload_, tp.max_udp_payload_size);
-    if (tp.stateless_reset_token) peer_cids_[0].token = tp.stateless_reset_token;
+    if (tp.stateless_reset_token) cids_.set_first_peer_reset_token(*tp.stateless_reset_token);
     info_.datagrams_supported = config_.max_datagram_frame_size > 0 && tp.max_datagram_frame_size &&
                                 *tp.max_datagram_frame_size > 0;
     reset_idle_timer(now);
@@ -274,10 +260,10 @@ Status ConnectionImpl::on_handshake_complete(Time now) {
     emit(HandshakeCompleted{});
     if (role_ == Role::kServer) {
         // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
-        handshake_done_pending_ = true;
+        pending_.handshake_done = true;
         if (new_token_for_) {
-            Bytes t = new_token_for_(path_.remote);
-            if (!t.empty()) new_token_pending_ = std::move(t);
+            Bytes t = new_token_for_(path_.addresses().remote);
+            if (!t.empty()) pending_.new_token = std::move(t);
         }
         confirm_handshake(now);
     }
@@ -285,7 +271,7 @@ Status ConnectionImpl::on_handshake_complete(Time now) {
         // 0-RTT was rejected: requeue what the 0-RTT packets carried (RFC 9001 §4.6.2).
         zero_rtt_keys_ = DirectionalKeys{};
     }
-    issue_connection_ids();
+    cids_.start_issuing(peer_params_.active_connection_id_limit);
     return {};
 }
 

@@ -40,10 +40,10 @@ size_t ConnectionImpl::current_max_udp_payload() const {
 // §8.1: before the client's address is validated, a server sends at most three times what
 // it received.
 std::optional<size_t> ConnectionImpl::amplification_budget() const {
-    if (role_ != Role::kServer || address_validated_) return std::nullopt;
-    const uint64_t limit = kAntiAmplificationFactor * bytes_received_before_validation_;
-    const uint64_t left =
-        limit > bytes_sent_before_validation_ ? limit - bytes_sent_before_validation_ : 0;
+    if (role_ != Role::kServer) return std::nullopt;
+    const std::optional<uint64_t> room = path_.amplification_room();
+    if (!room) return std::nullopt;
+    const uint64_t left = *room;
     // Less than a minimal packet is as good as nothing (and must not keep timers spinning).
     return left < kMinUsefulDatagram ? 0 : left;
 }
@@ -51,25 +51,8 @@ std::optional<size_t> ConnectionImpl::amplification_budget() const {
 bool ConnectionImpl::has_data_to_send(const PacketSpace& sp) const {
     if (sp.crypto_send.has_pending() || sp.probes_pending || sp.ping_pending) return true;
     if (sp.id != PacketNumberSpaceId::kApplicationData) return false;
-    if (handshake_done_pending_ || max_data_pending_ || data_blocked_pending_ ||
-        path_challenge_pending_ || max_streams_pending_[0] || max_streams_pending_[1] ||
-        streams_blocked_pending_[0] || streams_blocked_pending_[1] || !retire_pending_.empty() ||
-        !path_responses_.empty() || new_token_pending_ || !datagrams_out_.empty() ||
-        !streams_with_control_.empty())
-        return true;
-    for (const auto& [seq, l] : local_cids_)
-        if (l.pending) return true;
-    for (StreamId id : streams_with_data_) {
-        auto it = streams_.find(id);
-        if (it == streams_.end()) continue;
-        const StreamRecord& s = *it->second;
-        if (!s.send.has_pending()) continue;
-        // New data needs flow-control credit; retransmissions and a lone FIN do not.
-        if (s.send.has_lost() || s.send.unsent_bytes() == 0 ||
-            (s.send_flow.available() > 0 && send_flow_.available() > 0))
-            return true;
-    }
-    return false;
+    return pending_.any_application_frames() || path_.has_frames_to_send() ||
+           streams_.has_frames_to_send();
 }
 
 std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan buffer) {
@@ -77,10 +60,10 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kDraining)
         return std::nullopt;
     if (state_ == ConnectionState::kClosing) {
-        if (!close_frame_pending_) return std::nullopt;
+        if (!pending_.connection_close) return std::nullopt;
         return build_close_datagram(now, buffer);
     }
-    if (close_frame_pending_) return build_close_datagram(now, buffer);
+    if (pending_.connection_close) return build_close_datagram(now, buffer);
 
     size_t max = std::min(buffer.size(), current_max_udp_payload());
     if (auto budget = amplification_budget()) max = std::min(max, *budget);
@@ -138,7 +121,13 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     pad_datagram_ = false;
     if (pad) pad_last_packet(dw, plans.back(), max);
 
-    // Seal every packet in order.
+    return seal_datagram(now, buffer, plans, discard_initial);
+}
+
+// Seals every packet of the datagram in order and accounts for what was sent.
+std::optional<Transmit> ConnectionImpl::seal_datagram(Time now, MutableByteSpan buffer,
+                                                      std::vector<PacketPlan>& plans,
+                                                      bool discard_initial) {
     for (PacketPlan& p : plans) {
         if (!seal_packet(now, buffer, p)) {
             close_with_error(now, Error::transport(TransportErrorCode::kInternalError,
@@ -146,15 +135,15 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
             return std::nullopt;
         }
         p.sent.sent_bytes = p.end + kTagLength - p.start;
-        p.sent.ect0 = send_ecn() == Ecn::kEct0;
+        p.sent.ect0 = path_.ecn().codepoint() == Ecn::kEct0;
         on_packet_sent(now, space(space_of(p.type)), std::move(p.sent));
     }
     const size_t total = plans.back().end + kTagLength;
     if (discard_initial) discard_space(now, PacketNumberSpaceId::kInitial);
     stats_.bytes_sent += total;
-    if (!address_validated_) bytes_sent_before_validation_ += total;
+    path_.on_datagram_sent(total);
     trace_recovery(now);
-    return Transmit{path_, send_ecn(), total, 0};
+    return Transmit{path_.addresses(), path_.ecn().codepoint(), total, 0};
 }
 
 // Writes a packet header for packet number `pn` at the writer's position, and fills the plan's
@@ -169,7 +158,7 @@ bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType ty
     size_t pn_offset = 0;
     bool ok = false;
     if (type == PacketType::kOneRtt) {
-        ok = write_short_header(dw, peer_cid_, one_rtt_.write_phase, false, plan.pn_length,
+        ok = write_short_header(dw, cids_.peer_cid(), one_rtt_.write_phase, false, plan.pn_length,
                                 truncated, &pn_offset);
         plan.packet = one_rtt_.write_packet.get();
         plan.header = one_rtt_.write_header.get();
@@ -177,8 +166,8 @@ bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType ty
         LongHeaderFields f;
         f.type = type;
         f.version = version_;
-        f.dcid = peer_cid_;
-        f.scid = local_cids_.begin()->second.cid;
+        f.dcid = cids_.peer_cid();
+        f.scid = cids_.source_cid();
         if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;
         f.pn_length = plan.pn_length;
         f.truncated_pn = truncated;
@@ -265,7 +254,7 @@ bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, By
         }
     }
     const size_t after_ack = w.size();
-    if (want_data && data_allowed) write_frames(now, sp, type, w, plan.sent, true);
+    if (want_data && data_allowed) write_frames(sp, type, w, plan.sent, true);
     bool eliciting = w.size() > after_ack;
     if (!eliciting && (probe || sp.ping_pending)) {
         encode_frame(w, PingFrame{});
@@ -292,7 +281,7 @@ bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, By
     return true;
 }
 
-size_t ConnectionImpl::write_frames(Time now, PacketSpace& sp, PacketType type, ByteWriter& w,
+size_t ConnectionImpl::write_frames(PacketSpace& sp, PacketType type, ByteWriter& w,
                                     SentPacket& sent, bool allow_data) {
     const size_t start = w.size();
     // CRYPTO data (never in 0-RTT).
@@ -315,178 +304,32 @@ size_t ConnectionImpl::write_frames(Time now, PacketSpace& sp, PacketType type, 
         }
     }
     if (sp.id == PacketNumberSpaceId::kApplicationData) {
-        if (type == PacketType::kOneRtt) write_control_frames(w, sent);
+        FrameWriter out(w, sent);
+        if (type == PacketType::kOneRtt) write_control_frames(out);
         // DATAGRAM frames (RFC 9221), before stream data: they are latency-sensitive.
-        while (!datagrams_out_.empty()) {
-            DatagramFrame f{datagrams_out_.front(), true};
-            if (encoded_size(f) > w.remaining()) break;
-            encode_frame(w, f);
-            sent.frames.push_back(SentDatagram{});
-            datagrams_out_.pop_front();
-        }
-        if (allow_data) write_stream_frames(now, w, sent, type == PacketType::kZeroRtt);
+        while (!pending_.datagrams.empty() &&
+               out.put(DatagramFrame{pending_.datagrams.front(), true}, SentDatagram{}))
+            pending_.datagrams.pop_front();
+        // A datagram that may be padded must not end with a STREAM frame without Length: the
+        // padding would become stream data (§19.8).
+        const bool keep_length = may_be_padded_ || pad_datagram_ || type == PacketType::kZeroRtt;
+        if (allow_data) streams_.write_stream_frames(out, keep_length);
     }
     return w.size() - start;
 }
 
-bool ConnectionImpl::write_control_frames(ByteWriter& w, SentPacket& sent) {
-    auto put = [&](const Frame& f, SentFrame record) {
-        if (encoded_size(f) > w.remaining()) return false;
-        encode_frame(w, f);
-        sent.frames.push_back(std::move(record));
-        return true;
-    };
-    auto control = [](FrameType t, uint64_t a = 0, uint64_t b = 0) {
-        return SentControlFrame{to_underlying(t), a, b};
-    };
-    if (handshake_done_pending_ && put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
-        handshake_done_pending_ = false;
-    while (!path_responses_.empty() &&
-           put(PathResponseFrame{path_responses_.front()}, SentPathChallenge{})) {
-        path_responses_.pop_front();
-        pad_datagram_ = true;  // §8.2.2
-    }
-    if (path_challenge_pending_ && put(PathChallengeFrame{*path_challenge_pending_},
-                                       SentPathChallenge{*path_challenge_pending_})) {
-        path_challenge_pending_.reset();
-        pad_datagram_ = true;  // §8.2.1
-    }
-    if (max_data_pending_) {
-        if (put(MaxDataFrame{recv_flow_->max_data()}, control(FrameType::kMaxData)))
-            max_data_pending_ = false;
-    }
-    for (int dir = 0; dir < 2; ++dir) {
-        auto d = dir == 0 ? StreamDirection::kBidirectional : StreamDirection::kUnidirectional;
-        if (max_streams_pending_[dir]) {
-            uint64_t max = stream_limits_->peer_limits(d).max_streams();
-            if (put(MaxStreamsFrame{dir == 0, max},
-                    control(dir == 0 ? FrameType::kMaxStreamsBidi : FrameType::kMaxStreamsUni)))
-                max_streams_pending_[dir] = false;
-        }
-        if (streams_blocked_pending_[dir]) {
-            LocalStreamLimits& l = stream_limits_->local_limits(d);
-            if (auto at = l.should_send_streams_blocked())
-                put(StreamsBlockedFrame{dir == 0, *at},
-                    control(dir == 0 ? FrameType::kStreamsBlockedBidi
-                                     : FrameType::kStreamsBlockedUni));
-            streams_blocked_pending_[dir] = false;
-        }
-    }
-    if (data_blocked_pending_) {
-        if (put(DataBlockedFrame{send_flow_.limit()}, control(FrameType::kDataBlocked)))
-            data_blocked_pending_ = false;
-    }
-    for (auto& [seq, l] : local_cids_) {
-        if (!l.pending) continue;
-        NewConnectionIdFrame f{seq, 0, l.cid, l.token};
-        if (!put(f, control(FrameType::kNewConnectionId, seq))) break;
-        l.pending = false;
-    }
-    while (!retire_pending_.empty() &&
-           put(RetireConnectionIdFrame{retire_pending_.front()},
-               control(FrameType::kRetireConnectionId, retire_pending_.front())))
-        retire_pending_.pop_front();
-    if (new_token_pending_ &&
-        put(NewTokenFrame{*new_token_pending_}, SentNewToken{*new_token_pending_}))
-        new_token_pending_.reset();
-    // Per-stream control frames.
-    for (auto it = streams_with_control_.begin(); it != streams_with_control_.end();) {
-        StreamRecord* s = find_stream(*it);
-        if (!s) {
-            it = streams_with_control_.erase(it);
-            continue;
-        }
-        bool fits = true;
-        if (s->reset_pending && s->reset_code) {
-            if ((fits = put(ResetStreamFrame{s->id, *s->reset_code, s->send.sent_offset()},
-                            control(FrameType::kResetStream, s->id))))
-                s->reset_pending = false;
-        }
-        if (fits && s->stop_sending_pending && s->stop_sending_code) {
-            if ((fits = put(StopSendingFrame{s->id, *s->stop_sending_code},
-                            control(FrameType::kStopSending, s->id))))
-                s->stop_sending_pending = false;
-        }
-        if (fits && s->max_stream_data_pending) {
-            if ((fits = put(MaxStreamDataFrame{s->id, s->recv_flow.max_data()},
-                            control(FrameType::kMaxStreamData, s->id))))
-                s->max_stream_data_pending = false;
-        }
-        if (fits && s->data_blocked_pending) {
-            if ((fits = put(StreamDataBlockedFrame{s->id, s->send_flow.limit()},
-                            control(FrameType::kStreamDataBlocked, s->id))))
-                s->data_blocked_pending = false;
-        }
-        if (!fits) break;
-        it = streams_with_control_.erase(it);
-    }
-    return true;
-}
-
-// STREAM frames, round robin over streams with data (RFC 9000 §2.3 leaves scheduling open).
-bool ConnectionImpl::write_stream_frames(Time now, ByteWriter& w, SentPacket& sent, bool zero_rtt) {
-    (void)now;
-    bool wrote = false;
-    size_t rounds = streams_with_data_.size();
-    auto it = streams_with_data_.lower_bound(next_stream_to_send_);
-    while (rounds-- > 0 && w.remaining() > 24 && !streams_with_data_.empty()) {
-        if (it == streams_with_data_.end()) it = streams_with_data_.begin();
-        StreamRecord* s = find_stream(*it);
-        if (!s || s->reset_code || !s->send.has_pending()) {
-            it = streams_with_data_.erase(it);
-            continue;
-        }
-        // New data may go up to the smaller of the stream and connection limits (§4.1).
-        const uint64_t stream_limit = s->send_flow.limit();
-        const uint64_t conn_room = send_flow_.available();
-        const uint64_t flow_limit = std::min(stream_limit, s->send.sent_offset() + conn_room);
-        const size_t header_room = 1 + 8 + 8 + 4;  // type, id, offset, length
-        if (w.remaining() <= header_room) break;
-        auto chunk = s->send.next_chunk(w.remaining() - header_room, flow_limit);
-        if (!chunk) {
-            // Blocked by flow control: say so once per limit (§4.1).
-            if (s->send.unsent_bytes() > 0) {
-                if (s->send_flow.available() == 0 && s->send_flow.should_send_blocked()) {
-                    s->data_blocked_pending = true;
-                    streams_with_control_.insert(s->id);
-                }
-                if (send_flow_.available() == 0 && send_flow_.should_send_blocked())
-                    data_blocked_pending_ = true;
-            }
-            ++it;
-            continue;
-        }
-        StreamFrame f{s->id, chunk->offset, chunk->data, chunk->fin, true};
-        // The last frame of a packet may omit its Length (§19.8), saving two bytes, unless
-        // padding may follow it (the padding would become stream data).
-        const bool keep_length = may_be_padded_ || pad_datagram_ || zero_rtt;
-        if (!keep_length && encoded_size(f) + 24 > w.remaining()) f.has_length = false;
-        const size_t overhead = encoded_size(f) - f.data.size();
-        if (overhead >= w.remaining()) break;
-        if (f.data.size() > w.remaining() - overhead) {
-            f.data = f.data.first(w.remaining() - overhead);
-            f.fin = false;
-            if (f.data.empty()) break;
-        }
-        if (!encode_frame(w, f)) break;
-        const uint64_t fresh = s->send.on_sent(f.offset, f.data.size(), f.fin);
-        s->send_flow.on_data_sent(fresh);
-        send_flow_.on_data_sent(fresh);
-        if (f.fin) s->send_state.on_send_fin();
-        stats_.stream_bytes_sent += f.data.size();
-        sent.frames.push_back(SentStreamData{s->id, f.offset, f.data.size(), f.fin});
-        wrote = true;
-        if (!s->send.has_pending())
-            it = streams_with_data_.erase(it);
-        else
-            ++it;
-        if (!f.has_length) break;
-    }
-    if (it != streams_with_data_.end())
-        next_stream_to_send_ = *it;
-    else
-        next_stream_to_send_ = 0;
-    return wrote;
+void ConnectionImpl::write_control_frames(FrameWriter& out) {
+    auto control = [](FrameType t, uint64_t a = 0) { return FrameWriter::control(t, a); };
+    if (pending_.handshake_done &&
+        out.put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
+        pending_.handshake_done = false;
+    if (path_.write_frames(out)) pad_datagram_ = true;  // §8.2.1, §8.2.2
+    streams_.write_flow_control_frames(out);
+    cids_.write_frames(out);
+    if (pending_.new_token &&
+        out.put(NewTokenFrame{*pending_.new_token}, SentNewToken{*pending_.new_token}))
+        pending_.new_token.reset();
+    streams_.write_stream_control_frames(out);
 }
 
 void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent) {
@@ -520,7 +363,7 @@ void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent
 // A datagram carrying CONNECTION_CLOSE at every level we still have write keys for
 // (RFC 9000 §10.2.3: during the handshake the peer may not have 1-RTT keys).
 std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableByteSpan buffer) {
-    close_frame_pending_ = false;
+    pending_.connection_close = false;
     if (!local_close_) return std::nullopt;
     size_t max = std::min(buffer.size(), current_max_udp_payload());
     if (auto budget = amplification_budget()) max = std::min(max, *budget);
@@ -572,8 +415,8 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
     const size_t total = plans.back().end + kTagLength;
     stats_.bytes_sent += total;
     stats_.packets_sent += plans.size();
-    if (!address_validated_) bytes_sent_before_validation_ += total;
-    return Transmit{path_, send_ecn(), total, 0};
+    path_.on_datagram_sent(total);
+    return Transmit{path_.addresses(), path_.ecn().codepoint(), total, 0};
 }
 
 void ConnectionImpl::update_pacer(Time now) {

@@ -96,47 +96,51 @@ void ConnectionImpl::on_timeout(Time now) {
         space(PacketNumberSpaceId::kApplicationData).ping_pending = true;
         keep_alive_at_ = now + config_.keep_alive_period;
     }
-    if (auto timer = loss_.loss_detection_timer(); timer && now >= *timer) {
-        TimeoutOutcome out = loss_.on_loss_detection_timeout(now, recovery_context());
-        if (out.kind == TimeoutOutcome::Kind::kLoss) {
-            if (tracer_)
-                for (const SentPacket& p : out.lost)
-                    tracer_->packet_lost(now, packet_type_of(out.space), p.packet_number,
-                                         trace::LossTrigger::kTimeThreshold);
-            AckOutcome ao;
-            ao.lost = std::move(out.lost);
-            ao.persistent_congestion = out.persistent_congestion;
-            apply_ack_outcome(now, ao, out.space);
-        } else if (out.kind == TimeoutOutcome::Kind::kPto) {
-            if (tracer_) tracer_->timer_updated(now, trace::TimerKind::kPto, std::nullopt);
-            // RFC 9002 §6.2.4: one or two ack-eliciting probes in the spaces named; data that
-            // is outstanding is resent (here: marked lost so the probe carries it).
-            for (size_t i = 0; i < spaces_.size(); ++i) {
-                if (!out.probe_spaces[i] || spaces_[i]->discarded) continue;
-                spaces_[i]->probes_pending = std::max<unsigned>(out.probe_datagrams, 1);
-                // Resend CRYPTO data in Initial/Handshake probes: the flight may be lost.
-                if (i != static_cast<size_t>(PacketNumberSpaceId::kApplicationData)) {
-                    PacketSpace& sp = *spaces_[i];
-                    if (sp.crypto_send.bytes_unacked() > 0)
-                        sp.crypto_send.on_lost(0, sp.crypto_send.sent_offset(), false);
-                }
+    if (auto timer = loss_.loss_detection_timer(); timer && now >= *timer)
+        on_loss_detection_timeout(now);
+    trace_recovery(now);
+}
+
+// RFC 9002 §6.2: the loss detection timer fired: packets declared lost by time, or a PTO.
+void ConnectionImpl::on_loss_detection_timeout(Time now) {
+    TimeoutOutcome out = loss_.on_loss_detection_timeout(now, recovery_context());
+    if (out.kind == TimeoutOutcome::Kind::kLoss) {
+        if (tracer_)
+            for (const SentPacket& p : out.lost)
+                tracer_->packet_lost(now, packet_type_of(out.space), p.packet_number,
+                                     trace::LossTrigger::kTimeThreshold);
+        AckOutcome ao;
+        ao.lost = std::move(out.lost);
+        ao.persistent_congestion = out.persistent_congestion;
+        apply_ack_outcome(now, ao, out.space);
+    } else if (out.kind == TimeoutOutcome::Kind::kPto) {
+        if (tracer_) tracer_->timer_updated(now, trace::TimerKind::kPto, std::nullopt);
+        // RFC 9002 §6.2.4: one or two ack-eliciting probes in the spaces named; data that
+        // is outstanding is resent (here: marked lost so the probe carries it).
+        for (size_t i = 0; i < spaces_.size(); ++i) {
+            if (!out.probe_spaces[i] || spaces_[i]->discarded) continue;
+            spaces_[i]->probes_pending = std::max<unsigned>(out.probe_datagrams, 1);
+            // Resend CRYPTO data in Initial/Handshake probes: the flight may be lost.
+            if (i != static_cast<size_t>(PacketNumberSpaceId::kApplicationData)) {
+                PacketSpace& sp = *spaces_[i];
+                if (sp.crypto_send.bytes_unacked() > 0)
+                    sp.crypto_send.on_lost(0, sp.crypto_send.sent_offset(), false);
             }
-            // Anti-deadlock (§6.2.2.1): the client probes with Handshake if it has the keys,
-            // else with an Initial.
-            if (out.anti_deadlock && role_ == Role::kClient) {
-                PacketSpace& hs = space(PacketNumberSpaceId::kHandshake);
-                PacketSpace& in = space(PacketNumberSpaceId::kInitial);
-                if (!hs.discarded && hs.write.valid())
-                    hs.probes_pending = std::max(1u, hs.probes_pending);
-                else if (!in.discarded) {
-                    in.probes_pending = std::max(1u, in.probes_pending);
-                    if (in.crypto_send.sent_offset() > 0)
-                        in.crypto_send.on_lost(0, in.crypto_send.sent_offset(), false);
-                }
+        }
+        // Anti-deadlock (§6.2.2.1): the client probes with Handshake if it has the keys,
+        // else with an Initial.
+        if (out.anti_deadlock && role_ == Role::kClient) {
+            PacketSpace& hs = space(PacketNumberSpaceId::kHandshake);
+            PacketSpace& in = space(PacketNumberSpaceId::kInitial);
+            if (!hs.discarded && hs.write.valid())
+                hs.probes_pending = std::max(1u, hs.probes_pending);
+            else if (!in.discarded) {
+                in.probes_pending = std::max(1u, in.probes_pending);
+                if (in.crypto_send.sent_offset() > 0)
+                    in.crypto_send.on_lost(0, in.crypto_send.sent_offset(), false);
             }
         }
     }
-    trace_recovery(now);
 }
 
 // --- closing ---------------------------------------------------------------------------------
@@ -154,7 +158,7 @@ void ConnectionImpl::close_with_error(Time now, Error error) {
         state_ == ConnectionState::kClosed)
         return;
     local_close_ = error;
-    close_frame_pending_ = true;
+    pending_.connection_close = true;
     set_state(now, ConnectionState::kClosing);
     if (tracer_) tracer_->connection_closed(now, ConnectionClosed{CloseOrigin::kLocal, error});
     close_deadline_ = now + 3 * pto_duration();
@@ -170,7 +174,7 @@ void ConnectionImpl::enter_draining(Time now, CloseOrigin origin, Error error) {
     if (tracer_ && !already_reported)
         tracer_->connection_closed(now, ConnectionClosed{origin, error});
     close_deadline_ = now + 3 * pto_duration();
-    close_frame_pending_ = false;
+    pending_.connection_close = false;
     if (!already_reported) {
         close_reason_ = ConnectionClosed{origin, error};
         emit(ConnectionClosed{origin, std::move(error)});
@@ -187,6 +191,16 @@ void ConnectionImpl::finish_closed(CloseOrigin origin, Error error) {
         close_reason_ = ConnectionClosed{origin, error};
         emit(ConnectionClosed{origin, std::move(error)});
     }
+}
+
+// The endpoint reclaims a half-open connection: no CONNECTION_CLOSE (the client may not even be
+// at that address), nothing left to time out.
+void ConnectionImpl::abandon(Time now) {
+    last_now_ = now;
+    if (state_ == ConnectionState::kClosed) return;
+    finish_closed(CloseOrigin::kHandshakeTimeout,
+                  Error::transport(TransportErrorCode::kNoError,
+                                   "handshake abandoned: the address was not validated in time"));
 }
 
 // §10.3.1: a stateless reset puts the connection straight into draining; nothing is sent.

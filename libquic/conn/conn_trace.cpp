@@ -57,8 +57,8 @@ void ConnectionImpl::trace_packet(Time now, bool sent, PacketType type, uint64_t
         info.dcid = header->dcid;
         info.token_length = header->token.size();
     } else {
-        info.dcid = peer_cid_;
-        if (type != PacketType::kOneRtt) info.scid = local_cids_.begin()->second.cid;
+        info.dcid = cids_.peer_cid();
+        if (type != PacketType::kOneRtt) info.scid = cids_.source_cid();
         if (type == PacketType::kInitial && role_ == Role::kClient)
             info.token_length = token_.size();
     }

@@ -1,5 +1,5 @@
-// Named caps on everything a peer can make a connection hold (DESIGN.md, "Errors and limits").
-// Each has the reason for its value. Stream and recovery caps live in stream/limits.h and
+// Named caps on everything a peer can make a connection hold (docs/architecture.md, "Errors and
+// limits"). Each has the reason for its value. Stream and recovery caps live in stream/limits.h and
 // recovery/limits.h; frame-decoding caps in wire/limits.h.
 #pragma once
 

@@ -1,5 +1,5 @@
-// Caps of the HTTP/3 and QPACK module (DESIGN.md, "Errors and limits"). Each says why it has
-// its value; everything a peer can make us buffer is bounded by one of these.
+// Caps of the HTTP/3 and QPACK module (docs/architecture.md, "Errors and limits"). Each says why it
+// has its value; everything a peer can make us buffer is bounded by one of these.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Named caps for libquic/recovery (DESIGN.md, "Errors and limits"). Each has a one-line
+// Named caps for libquic/recovery (docs/architecture.md, "Errors and limits"). Each has a one-line
 // reason. What we send is bounded by the congestion window, so only state a peer can grow
 // (or that a peer can keep from ever being released) needs a cap here.
 #pragma once

@@ -1,5 +1,5 @@
-// Caps and tuning constants of the stream module (DESIGN.md, "Errors and limits"). Each says
-// why it has its value; the connection-wide caps live in conn/limits.h.
+// Caps and tuning constants of the stream module (docs/architecture.md, "Errors and limits"). Each
+// says why it has its value; the connection-wide caps live in conn/limits.h.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,9 @@
 #include "uv/driver.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 
 namespace quic::uv {
@@ -15,6 +19,11 @@ constexpr size_t kMaxReceivePerWakeup = 64;
 constexpr size_t kOutBufferBytes = 512 * 1024;
 constexpr size_t kMinPollRoom = 64 * 1024;
 constexpr size_t kMaxQueued = 256;
+// glibc keeps freed heap memory for reuse, so after a flood of half-open connections the
+// process stays at its peak. Once the connection count has reached this many, the driver asks
+// glibc to return free pages (malloc_trim) each time the count falls to a quarter of what it
+// was, down to zero: a few calls per flood, each a few milliseconds at most.
+constexpr size_t kTrimMinPeakConnections = 64;
 
 }  // namespace
 
@@ -115,7 +124,20 @@ void Driver::receive(Time now) {
     }
 }
 
+void Driver::give_back_memory() {
+    const size_t n = endpoint_.connection_count();
+    peak_connections_ = std::max(peak_connections_, n);
+    if (peak_connections_ >= kTrimMinPeakConnections) trimming_ = true;
+    if (!trimming_ || n == peak_connections_ || n * 4 > peak_connections_) return;
+    peak_connections_ = n;
+    if (n == 0) trimming_ = false;
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
 void Driver::after_input(Time now) {
+    give_back_memory();
     if (on_activity) {
         in_activity_ = true;
         on_activity(now);

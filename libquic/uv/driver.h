@@ -56,6 +56,8 @@ class Driver {
     void rearm();
     void watch(bool writable);
     void report(const Error& e);
+    // Returns freed heap memory to the system after the connection count fell a lot.
+    void give_back_memory();
 
     uv_loop_t* loop_;
     UdpSocket& socket_;
@@ -68,6 +70,8 @@ class Driver {
     std::vector<uint8_t> out_buffer_;
     std::vector<OutDatagram> queue_;
     size_t head_ = 0;
+    size_t peak_connections_ = 0;  // since the last give_back_memory() trim
+    bool trimming_ = false;        // a large peak is draining: trim at each fourfold drop
 };
 
 }  // namespace quic::uv

@@ -1,4 +1,4 @@
-// A nonblocking UDP socket on the project's own fd (DESIGN.md, "The I/O layer"): batched
+// A nonblocking UDP socket on the project's own fd (docs/architecture.md, "The I/O layer"): batched
 // receive with recvmmsg and UDP_GRO, batched send with sendmmsg and UDP_SEGMENT (GSO), ECN
 // codepoints both ways, and IP_PMTUDISC_PROBE so that ICMP "fragmentation needed" never
 // shrinks the path (QUIC does its own PMTUD, RFC 9000 §14). No QUIC logic here.

@@ -1,4 +1,4 @@
-// Caps on what a peer can make the wire codecs store (DESIGN.md, "Errors and limits").
+// Caps on what a peer can make the wire codecs store (docs/architecture.md, "Errors and limits").
 // Everything else a parsed frame holds is a fixed-size field or a span into the packet,
 // so it is already bounded by the packet size.
 #pragma once

@@ -1,5 +1,6 @@
-// libFuzzer target: the receive path of a real connection (DESIGN.md "Errors and limits": bad
-// input closes the connection or drops the packet, never crashes or grows without bound).
+// libFuzzer target: the receive path of a real connection (docs/architecture.md, "Errors and
+// limits": bad input closes the connection or drops the packet, never crashes or grows without
+// bound).
 //
 // A client and a server Endpoint are handshaken in memory (datagrams handed over directly, a
 // virtual clock, SeededRandom), as tests/sim/scenarios_test.cpp does. The input is a sequence
@@ -23,9 +24,9 @@
 #include <memory>
 #include <vector>
 
-#include "conn/connection_impl.h"
-#include "quic/endpoint.h"
+#include "conn/test_access.h"
 #include "quic/certificate.h"
+#include "quic/endpoint.h"
 #include "quic/random.h"
 #include "quic/tls_context.h"
 
@@ -153,7 +154,7 @@ void apply(Pair& p, uint8_t op, ByteSpan bytes) {
             // A closing or closed connection gets no decrypted packets (the endpoint and the
             // connection's own receive path stop them first); the hook skips those checks.
             if (conn.state() != ConnectionState::kEstablished) break;
-            conn.impl().receive_frames_for_testing(p.now, PacketType::kOneRtt, rest);
+            ConnectionTestAccess::receive_frames(conn, p.now, PacketType::kOneRtt, rest);
             break;
         }
         case 1: {

@@ -1,8 +1,8 @@
-// libFuzzer target: wire::parse_frame over arbitrary bytes (DESIGN.md "Errors and limits").
-// Input: one byte picks the packet type, the rest is a packet payload parsed frame by frame.
-// Property: every frame that parses and is_encodable round-trips: encode_frame writes exactly
-// encoded_size bytes, parse_frame reads all of them back, and re-encoding the result gives the
-// same bytes (the frame structs hold ByteSpans, so equality is checked on their encoding).
+// libFuzzer target: wire::parse_frame over arbitrary bytes (docs/architecture.md, "Errors and
+// limits"). Input: one byte picks the packet type, the rest is a packet payload parsed frame by
+// frame. Property: every frame that parses and is_encodable round-trips: encode_frame writes
+// exactly encoded_size bytes, parse_frame reads all of them back, and re-encoding the result gives
+// the same bytes (the frame structs hold ByteSpans, so equality is checked on their encoding).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

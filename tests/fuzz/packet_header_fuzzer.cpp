@@ -1,7 +1,7 @@
-// libFuzzer target: everything that reads a datagram before any key is applied (DESIGN.md
-// "Errors and limits"): the invariant header, the v1/v2 packet header, coalesced-packet
-// splitting, the client's Version Negotiation checks and the stateless-reset candidate.
-// Input: byte 0 picks the short-header DCID length (0..20, as a server may issue any of
+// libFuzzer target: everything that reads a datagram before any key is applied
+// (docs/architecture.md "Errors and limits"): the invariant header, the v1/v2 packet header,
+// coalesced-packet splitting, the client's Version Negotiation checks and the stateless-reset
+// candidate. Input: byte 0 picks the short-header DCID length (0..20, as a server may issue any of
 // them) and the grease_quic_bit allowance; the rest is the datagram.
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 // libFuzzer target: the qlog reader (qlog::parse_text), which `quiver replay` and the summary
-// tools run on files from anywhere: qlog is attack surface (DESIGN.md "qlog").
+// tools run on files from anywhere: qlog is attack surface (docs/architecture.md, "qlog").
 #include <cstddef>
 #include <cstdint>
 #include <string>

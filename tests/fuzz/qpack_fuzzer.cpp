@@ -1,5 +1,5 @@
-// libFuzzer target: the HTTP/3 receive side (DESIGN.md "Errors and limits"): the QPACK decoder
-// (encoder stream and field sections), Huffman decoding, and the HTTP/3 frame parser and
+// libFuzzer target: the HTTP/3 receive side (docs/architecture.md, "Errors and limits"): the QPACK
+// decoder (encoder stream and field sections), Huffman decoding, and the HTTP/3 frame parser and
 // stream readers, all fed the same input.
 //
 // Input: byte 0 picks the chunk size for the stream readers and the QPACK limits; the rest is

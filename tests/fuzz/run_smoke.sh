@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bounded libFuzzer run for CI (DESIGN.md "Tests": tests/fuzz/): each fuzzer runs for SECONDS
+# Bounded libFuzzer run for CI (docs/architecture.md, "Tests": tests/fuzz/): each fuzzer runs for SECONDS
 # (default 20) over a temporary copy of its seed corpus, two at a time. Fails on any crash,
 # leak, timeout (>10 s per input) or OOM (>2 GB), printing the log tail and the reproducer.
 #   tests/fuzz/run_smoke.sh [BUILD_DIR (default build-fuzz)] [SECONDS]

@@ -1,5 +1,5 @@
-// libFuzzer target: decode_transport_parameters, the peer's TLS extension body (DESIGN.md
-// "Errors and limits"), decoded as if sent by a client and by a server.
+// libFuzzer target: decode_transport_parameters, the peer's TLS extension body
+// (docs/architecture.md "Errors and limits"), decoded as if sent by a client and by a server.
 // Property: whatever decodes re-encodes (the decoder only accepts what a sender may send)
 // and decodes back to the same value, with and without a GREASE parameter appended.
 #include <cstddef>

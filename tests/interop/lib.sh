@@ -1,7 +1,11 @@
 # shellcheck shell=bash
-# The interop harness: runs one interop-runner test case between a client implementation
-# and a server implementation on this machine, the way the quic-interop-runner does
-# (INTEROP.md), minus docker and the network simulator:
+# The former loopback interop harness's pieces, kept only because scripts/bench sources them
+# (namespaces, sandboxes, certificates, captures, the TESTCASE mapping for its transfers).
+# The interop tests themselves run through interop/run (interop/README.md), whose own
+# topology, sandboxes and checks are in interop/lib/; new code should use those.
+#
+# It runs an interop case the way the quic-interop-runner does, minus docker and the
+# network simulator:
 #   - every run gets its own network namespace with only loopback up, so runs can go in
 #     parallel (each has its own port 443) and no packet can leave the machine;
 #   - each endpoint gets its own mount namespace in which its run's directories are
@@ -9,7 +13,6 @@
 #     server, server4, server6, server46 to 127.0.0.1 / ::1;
 #   - dumpcap captures UDP port 443 inside the namespace, and tshark, with both sides'
 #     key logs, checks on the wire what the case claims (Retry, resumption, 0-RTT...).
-# Sourced by tests/interop/run, which holds the control flow; this file holds the pieces.
 # Needs root (namespaces, mounts, capture), util-linux (unshare, nsenter), iproute2 (ip,
 # ss), openssl, tshark/dumpcap, and the peers that scripts/peers installs.
 
@@ -35,7 +38,7 @@ readonly KNOWN_CASES="handshake transfer retry resumption zerortt chacha20 multi
 readonly KNOWN_IMPLS="quiver quic-go ngtcp2"
 
 # ---------------------------------------------------------------------------------------
-# What each case serves (INTEROP.md's table): prints "COUNT SIZE_IN_BYTES" lines.
+# What each case serves (interop/README.md's table): prints "COUNT SIZE_IN_BYTES" lines.
 case_files() {
   case "$1" in
     handshake) echo "1 1024" ;;
@@ -53,7 +56,7 @@ case_files() {
 }
 
 # The TESTCASE the runner gives the server: for keyupdate the server runs a plain
-# transfer and only has to follow the client's key update (INTEROP.md).
+# transfer and only has to follow the client's key update (interop/README.md).
 server_testcase() {
   case "$1" in
     keyupdate) echo transfer ;;
@@ -170,7 +173,7 @@ make_www() {
 }
 
 # make_certs DIR: an ECDSA P-256 key and a self-signed certificate whose SANs are the
-# names the runner uses (INTEROP.md), plus localhost.
+# names the runner uses (interop/README.md), plus localhost.
 make_certs() {
   local dir=$1
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -254,7 +257,7 @@ ensure_mount_points() {
 }
 
 # ---------------------------------------------------------------------------------------
-# Endpoints. The contract's environment (INTEROP.md): ROLE TESTCASE REQUESTS
+# Endpoints. The contract's environment (interop/README.md): ROLE TESTCASE REQUESTS
 # SSLKEYLOGFILE QLOGDIR. quic-go crashes without QLOGDIR.
 # endpoint_env ROLE CASE [URL...]: sets the array ENDPOINT_ENV to those variables.
 endpoint_env() {
@@ -613,7 +616,7 @@ wire_checks() {
         return 1
       fi
       # The runner wants the client to offer ChaCha20 "only (first)": BoringSSL can only
-      # put it first (INTEROP.md), so: the first TLS 1.3 suite of every ClientHello.
+      # put it first (interop/README.md), so: the first TLS 1.3 suite of every ClientHello.
       other=$(count_packets '$1 == "c2s" && has($5, 1) && first_tls13($6) != "0x1303"')
       if [ "$other" -ne 0 ]; then
         REASON="wire: a ClientHello offers another TLS 1.3 suite before TLS_CHACHA20_POLY1305_SHA256"

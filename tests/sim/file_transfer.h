@@ -1,4 +1,4 @@
-// A tiny hq-interop-like application for the simulator (../shared/INTEROP.md, "hq-interop"):
+// A tiny hq-interop-like application for the simulator (interop/README.md, "hq-interop"):
 // the client opens one bidirectional stream per file, writes "GET /<name>\r\n" and FIN; the
 // server answers with the file's bytes and FIN. Files are not stored anywhere: a name ends
 // with its size ("f3-1048576" is 1 MiB) and the content is a function of the name and the

@@ -148,7 +148,7 @@ void Simulation::flush(Node& n) {
                                                 std::to_string(tx->size) + " bytes");
             return;
         }
-        // A GSO batch: equal segments, the last one possibly shorter (DESIGN.md).
+        // A GSO batch: equal segments, the last one possibly shorter (docs/architecture.md).
         const size_t seg = tx->segment_size > 0 ? tx->segment_size : tx->size;
         for (size_t off = 0; off < tx->size; off += seg) {
             const size_t len = std::min(seg, tx->size - off);

@@ -1,4 +1,4 @@
-// Drives sans-IO endpoints over the simulated network (DESIGN.md, "Sans-IO core" and
+// Drives sans-IO endpoints over the simulated network (docs/architecture.md, "Sans-IO core" and
 // "Tests"): the same on_datagram / poll_transmit / next_timeout / on_timeout calls the libuv
 // layer makes, on a virtual clock. One Simulation is one seed: its links, NATs and endpoints
 // draw from SeededRandom instances derived from it, and every failure message names it.
@@ -70,7 +70,7 @@ class EndpointNode final : public SimNode {
 
 class Simulation {
   public:
-    // Addresses (../shared/INTEROP.md uses server4 and a client behind the simulator).
+    // Addresses (interop/README.md uses server4 and a client behind the simulator).
     static SocketAddress default_client_address(size_t index);  // 10.0.0.1:50000 + index
     static SocketAddress default_server_address();              // 10.0.0.2:443
     // Time stops advancing for this many loop iterations in a row: a livelock.

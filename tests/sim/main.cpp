@@ -1,4 +1,4 @@
-// The sim_tests binary: doctest's main. Scenarios print their seed on failure (DESIGN.md,
-// "Tests": "A failure prints its seed").
+// The sim_tests binary: doctest's main. Scenarios print their seed on failure
+// (docs/architecture.md, "Tests": "A failure prints its seed").
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>

@@ -1,11 +1,11 @@
-// The simulator's network model (DESIGN.md, "Tests": tests/sim/): one client side and one
-// server side joined by two one-way links, each with a rate, a drop-tail queue, a propagation
+// The simulator's network model (docs/architecture.md, "Tests": tests/sim/): one client side and
+// one server side joined by two one-way links, each with a rate, a drop-tail queue, a propagation
 // delay and seeded impairments (loss with capped bursts, reordering, duplication, corruption,
 // blackholes, custom drops), and a NAT in front of every client that can rebind its external
 // address. Everything runs in virtual time (quic::Time); all randomness comes from
 // SeededRandom instances derived from the simulation's seed, so one seed gives one trace.
 //
-// The defaults mirror the interop runner's default link (../shared/INTEROP.md): 10 Mbit/s,
+// The defaults mirror the interop runner's default link (interop/README.md): 10 Mbit/s,
 // 15 ms one way, a 25-packet queue.
 #pragma once
 

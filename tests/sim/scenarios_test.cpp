@@ -1,4 +1,4 @@
-// Scenarios of the quic-interop-runner (../shared/INTEROP.md) and of issue 3, run in the
+// Scenarios of the quic-interop-runner (interop/README.md) and of issue 3, run in the
 // deterministic simulator: each asserts data integrity and the protocol fact behind it. A
 // failure prints its seed (doctest INFO).
 #include <doctest/doctest.h>
@@ -7,8 +7,8 @@
 
 #include <set>
 
-#include "conn/connection_impl.h"
 #include "conn/limits.h"
+#include "conn/test_access.h"
 #include "quic/frame.h"
 #include "sim/file_transfer.h"
 
@@ -126,7 +126,7 @@ TEST_CASE("scenario: 1999 small streams under a 1000-stream credit") {
 
 TEST_CASE("scenario: Retry: the server validates the address first") {
     TransferScenario s = base(106, {10 * 1024});
-    s.server.require_retry = true;
+    s.server.retry = RetryPolicy::kAlways;
     Simulation sim(s.seed, s.client_to_server, s.server_to_client);
     Endpoint& server = sim.add_server(s.server);
     Endpoint& client = sim.add_client(s.client);
@@ -643,7 +643,7 @@ TEST_CASE("scenario: injected malformed and illegal frames close with the right 
             while (auto ev = sconn->poll_event()) (void)ev;
             if (sconn->is_handshake_complete() && !injected) {
                 // As if the client had sent these frames in a 1-RTT packet.
-                sconn->impl().receive_frames_for_testing(now, PacketType::kOneRtt, c.payload);
+                ConnectionTestAccess::receive_frames(*sconn, now, PacketType::kOneRtt, c.payload);
                 injected = true;
             }
         });
@@ -750,7 +750,7 @@ TEST_CASE("scenario: no shared version: Version Negotiation, and a clear error")
 
 TEST_CASE("scenario: a NEW_TOKEN token lets the next connection skip Retry") {
     TransferScenario s = base(132, {});
-    s.server.require_retry = true;
+    s.server.retry = RetryPolicy::kAlways;
     Sequential q(s.seed, s.client_to_server, s.server_to_client, s.server, s.client);
     REQUIRE(q.fetch({1024}, {}).done());
     CHECK(q.server.stats().retries_sent == 1);
@@ -763,7 +763,7 @@ TEST_CASE("scenario: a NEW_TOKEN token lets the next connection skip Retry") {
 
 TEST_CASE("scenario: a tampered token gets a Retry instead of validation") {
     TransferScenario s = base(133, {});
-    s.server.require_retry = true;
+    s.server.retry = RetryPolicy::kAlways;
     Sequential q(s.seed, s.client_to_server, s.server_to_client, s.server, s.client);
     REQUIRE(q.fetch({1024}, {}).done());
     Bytes token = q.app_client->new_token();

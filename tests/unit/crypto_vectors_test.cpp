@@ -34,7 +34,7 @@ struct RfcVectors {
         chacha_header, chacha_ciphertext, chacha_sample, chacha_mask, chacha_packet;
 };
 
-// RFC 9001 Appendix A, hex copied from ../shared/specs with whitespace removed.
+// RFC 9001 Appendix A, hex as the RFC prints it, whitespace removed.
 constexpr RfcVectors kRfc9001{
     kVersion1,
     // A.1 initial_secret
@@ -153,7 +153,7 @@ constexpr RfcVectors kRfc9001{
     "4cfe4189655e5cd55c41f69080575d7999c25a5bfb",
 };
 
-// RFC 9369 Appendix A, hex copied from ../shared/specs with whitespace removed.
+// RFC 9369 Appendix A, hex as the RFC prints it, whitespace removed.
 constexpr RfcVectors kRfc9369{
     kVersion2,
     // A.1 initial_secret

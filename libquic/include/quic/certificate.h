@@ -14,7 +14,7 @@
 namespace quic {
 
 enum class KeyType {
-    kEcdsaP256,  // what the interop runner's certificates use (../shared/INTEROP.md)
+    kEcdsaP256,  // what the interop runner's certificates use (interop/README.md)
     kEd25519,    // fixed-length signatures: the simulator's traces then have fixed sizes
 };
 

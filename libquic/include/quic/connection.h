@@ -30,6 +30,7 @@ class Tracer;
 namespace quic {
 
 class ConnectionImpl;
+struct ConnectionTestAccess;
 
 class Connection {
   public:
@@ -66,6 +67,10 @@ class Connection {
         std::shared_ptr<trace::Tracer> tracer;
         // Server: mints NEW_TOKEN tokens for the client's address (RFC 9000 §8.1.3); may be empty.
         std::function<Bytes(const SocketAddress&)> new_token_for;
+        // Called after the application acted on the connection (streams, datagrams, close, key
+        // update), so that the endpoint polls it for datagrams and re-reads its timer without
+        // polling every connection; may be empty.
+        std::function<void()> wake;
     };
 
     static Result<std::unique_ptr<Connection>> create(Time now, Params params);
@@ -129,15 +134,33 @@ class Connection {
     // RFC 9000 §10.3.1: does this datagram end with a reset token the peer gave us?
     bool is_stateless_reset(ByteSpan datagram) const;
     void on_stateless_reset(Time now);
+    // A stateless reset token the peer gave us (transport parameters, NEW_CONNECTION_ID)
+    // became usable, or was retired with its connection ID: the endpoint indexes them to
+    // recognise a reset without asking every connection (RFC 9000 §10.3.1).
+    struct ResetTokenEvent {
+        bool added;  // false: retired
+        StatelessResetToken token;
+    };
+    std::optional<ResetTokenEvent> poll_reset_token_event();
+    // Server: the client's address is validated (RFC 9000 §8.1: a Retry or NEW_TOKEN token, or
+    // a Handshake packet from it). Always true for a client.
+    bool is_address_validated() const;
+    // The endpoint gives up on a handshake (a client that never proved its address): closed at
+    // once, nothing sent, reported as a handshake timeout.
+    void abandon(Time now);
 
-    ConnectionImpl& impl() { return *impl_; }
     // The connection's tracer (null when not traced), for layers above (HTTP/3).
     trace::Tracer* tracer() const;
 
   private:
+    friend struct ConnectionTestAccess;  // tests only (libquic/conn/test_access.h)
     explicit Connection(std::unique_ptr<ConnectionImpl> impl);
+    void woken() const {
+        if (wake_) wake_();
+    }
     std::unique_ptr<ConnectionImpl> impl_;
     std::function<void(const ConnectionEvent&)> observer_;
+    std::function<void()> wake_;  // Params::wake
 };
 
 }  // namespace quic

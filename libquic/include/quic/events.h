@@ -1,5 +1,5 @@
-// What a connection tells its application (DESIGN.md: "endpoint and connection talk through
-// events", as in quinn-proto). Drained with Connection::poll_event().
+// What a connection tells its application (docs/architecture.md: "endpoint and connection talk
+// through events", as in quinn-proto). Drained with Connection::poll_event().
 #pragma once
 
 #include <cstdint>

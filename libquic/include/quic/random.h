@@ -1,5 +1,5 @@
-// Injected randomness (DESIGN.md, "Sans-IO core"): the core never calls an RNG of its own.
-// Real endpoints use CryptoRandom (BoringSSL's RAND_bytes); tests and the simulator use
+// Injected randomness (docs/architecture.md, "Sans-IO core"): the core never calls an RNG of its
+// own. Real endpoints use CryptoRandom (BoringSSL's RAND_bytes); tests and the simulator use
 // SeededRandom so that one seed gives one run.
 #pragma once
 

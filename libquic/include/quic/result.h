@@ -1,5 +1,6 @@
-// Result<T>: a value or a quic::Error. The receive path returns these (DESIGN.md, "Errors
-// and limits"); clang 14 with libstdc++ 12 has no std::expected, so this is the project's own.
+// Result<T>: a value or a quic::Error. The receive path returns these (docs/architecture.md,
+// "Errors and limits"); clang 14 with libstdc++ 12 has no std::expected, so this is the project's
+// own.
 #pragma once
 
 #include <cassert>

@@ -1,4 +1,4 @@
-// The library's own time type (DESIGN.md, "Sans-IO core"): the core never reads a clock;
+// The library's own time type (docs/architecture.md, "Sans-IO core"): the core never reads a clock;
 // every entry point takes `Time now`. The uv/ layer fills it from uv_hrtime(), the simulator
 // from its virtual clock. Nanosecond resolution, arbitrary epoch.
 #pragma once

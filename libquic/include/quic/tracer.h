@@ -1,5 +1,5 @@
-// The tracer interface (DESIGN.md, "qlog"): the core reports typed events; qlog/ turns them
-// into JSON. With no tracer attached the core builds no event and formats nothing: every call
+// The tracer interface (docs/architecture.md, "qlog"): the core reports typed events; qlog/ turns
+// them into JSON. With no tracer attached the core builds no event and formats nothing: every call
 // site checks the pointer first.
 //
 // Spans in the arguments (frame payloads, reasons, tokens) are only valid during the call.

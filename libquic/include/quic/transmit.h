@@ -1,5 +1,5 @@
 // What poll_transmit hands the I/O layer: one datagram, or several equal-size segments for
-// one GSO send (DESIGN.md, "Sans-IO core").
+// one GSO send (docs/architecture.md, "Sans-IO core").
 #pragma once
 
 #include <cstddef>

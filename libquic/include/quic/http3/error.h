@@ -1,6 +1,6 @@
 // HTTP/3 and QPACK error codes (RFC 9114 §8.1, RFC 9204 §6). They are application error codes
 // (RFC 9000 §20.2): every error here is a quic::Error::application(code, reason), so the
-// connection maps it to the wire in the one place that maps all errors (DESIGN.md).
+// connection maps it to the wire in the one place that maps all errors (docs/architecture.md).
 #pragma once
 
 #include <cstdint>
