@@ -35,6 +35,7 @@ struct Client::Pending {
     uint64_t downloaded = 0;
     std::optional<Time> first_byte;
     std::optional<uint64_t> response_stream;  // uni: the server's stream, once matched
+    bool awaiting_ack = false;                // uni without a response: see check_acked()
 };
 
 struct Client::Incoming {
@@ -84,6 +85,7 @@ Status Client::stop(Time now, uint64_t stream_id) {
 }
 
 std::optional<ClientEvent> Client::poll_event(Time now) {
+    check_acked(now);
     while (events_.empty()) {
         auto ev = conn_->poll_event();
         if (!ev) break;
@@ -170,6 +172,7 @@ void Client::pump_upload(Time now, uint64_t id, Pending& p) {
                 return;
             }
             p.prefix_written += *n;
+            written_ += *n;
             if (p.prefix_written < kRequestPrefixSize) return;
             if (fin) p.upload_done = true;
             continue;
@@ -186,6 +189,7 @@ void Client::pump_upload(Time now, uint64_t id, Pending& p) {
         }
         p.uploaded += *n;
         stats_.bytes_sent += *n;
+        written_ += *n;
         if (*n < chunk) return;  // StreamWritable follows
         if (last) p.upload_done = true;
     }
@@ -277,8 +281,32 @@ std::optional<uint64_t> Client::oldest_unanswered_uni() const {
 
 void Client::maybe_complete(Time now, uint64_t id) {
     auto it = requests_.find(id);
-    if (it != requests_.end() && it->second.upload_done && it->second.download_done)
-        end(now, id, RequestEnd::kComplete);
+    if (it == requests_.end() || !it->second.upload_done || !it->second.download_done) return;
+    Pending& p = it->second;
+    // §2.3.2: no response comes for a unidirectional request of 0 bytes, so nothing the server
+    // says ends it: it is done once the peer has acknowledged our bytes (check_acked), not
+    // when they are handed to the connection, or an upload would be timed by our buffer.
+    if (!p.spec.bidirectional && p.spec.download == 0 && !p.awaiting_ack) {
+        p.awaiting_ack = true;
+        ++awaiting_ack_;
+        return check_acked(now);
+    }
+    end(now, id, RequestEnd::kComplete);
+}
+
+// The connection does not tell when a stream's data is acknowledged; its counters do, for
+// all of them at once: nothing in flight and at least every byte we wrote sent (the counter
+// includes retransmissions, so this errs only while retransmitted bytes stand in for unsent
+// ones with nothing in flight, which loss recovery does not leave for long). HTTP/3's
+// graceful shutdown uses the same test.
+void Client::check_acked(Time now) {
+    if (awaiting_ack_ == 0) return;
+    const ConnectionStats st = conn_->stats();
+    if (st.bytes_in_flight != 0 || st.stream_bytes_sent < written_) return;
+    std::vector<uint64_t> ids;
+    for (const auto& [id, p] : requests_)
+        if (p.awaiting_ack) ids.push_back(id);
+    for (uint64_t id : ids) end(now, id, RequestEnd::kComplete);
 }
 
 void Client::end(Time now, uint64_t id, RequestEnd how, uint64_t code) {
@@ -306,6 +334,7 @@ void Client::end(Time now, uint64_t id, RequestEnd how, uint64_t code) {
     if (!p.upload_done && how != RequestEnd::kConnectionClosed)
         (void)conn_->reset_stream(id, kRequestAborted);
     if (how == RequestEnd::kComplete) ++stats_.completed;
+    if (p.awaiting_ack) --awaiting_ack_;
     requests_.erase(it);
     events_.push_back(done);
 }

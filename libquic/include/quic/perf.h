@@ -154,7 +154,7 @@ struct Request {
 
 enum class RequestEnd : uint8_t {
     kComplete,          // every byte both ways and the server's FIN (or, for a uni request
-                        // without a response, our FIN handed to the connection)
+                        // without a response, every byte we wrote acknowledged)
     kStopped,           // stop() ended an unlimited (or unfinished) response
     kReset,             // the server reset the response or stopped the upload (error_code)
     kWrongSize,         // the response ended with a size other than the one asked for
@@ -222,6 +222,7 @@ class Client {
     void match_uni(Time now, uint64_t stream_id, Incoming& in, bool at_end);
     std::optional<uint64_t> oldest_unanswered_uni() const;
     void maybe_complete(Time now, uint64_t id);
+    void check_acked(Time now);
     void end(Time now, uint64_t id, RequestEnd how, uint64_t code = 0);
 
     std::shared_ptr<Connection> conn_;
@@ -234,6 +235,10 @@ class Client {
     // Unlimited uni requests stopped before their response stream appeared: the next ones to
     // appear are stopped at once.
     uint64_t orphaned_unlimited_ = 0;
+    // Stream bytes (prefixes included) handed to the connection, and the requests waiting
+    // for them to be acknowledged (check_acked).
+    uint64_t written_ = 0;
+    size_t awaiting_ack_ = 0;
     std::deque<ClientEvent> events_;
     Bytes scratch_;
 };
