@@ -8,9 +8,10 @@
 
 namespace quiver {
 
-void add_perf_client_options(CLI::App* app, PerfClientOptions& o) {
-    app->add_option("--connections", o.connections, "Connections in parallel (default 1)")
-        ->check(CLI::Range(size_t{1}, size_t{100000}));
+void add_perf_client_options(CLI::App* app, PerfClientOptions& o, bool connections) {
+    if (connections)
+        app->add_option("--connections", o.connections, "Connections in parallel (default 1)")
+            ->check(CLI::Range(size_t{1}, size_t{100000}));
     app->add_option("--duration", o.duration,
                     "Run for SECONDS after the warmup (default: until the work is done)")
         ->check(CLI::Range(0.0, 86400.0));

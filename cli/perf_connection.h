@@ -30,9 +30,10 @@ struct PerfClientOptions {
     bool json = false, quiet = false;
 };
 
-// --connections, --duration, --warmup, --interval, --json, -q, -k, --cacert, --keylog, the
-// transport options and the qlog options.
-void add_perf_client_options(CLI::App* app, PerfClientOptions& o);
+// --connections (unless the command names it itself, as h3's h2load-like -c does),
+// --duration, --warmup, --interval, --json, -q, -k, --cacert, --keylog, the transport options
+// and the qlog options.
+void add_perf_client_options(CLI::App* app, PerfClientOptions& o, bool connections = true);
 
 // "HOST:PORT", "[v6]:PORT" or "HOST" (port 443, draft-banks-quic-performance §2.1). Sets
 // `error` when it does not parse.

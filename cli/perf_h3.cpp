@@ -285,13 +285,14 @@ std::function<int()> register_perf_h3(CLI::App* perf) {
     sub->add_option("url", o->urls, "https://host[:port]/path (all on the same server)")
         ->required();
     sub->add_option("-n,--requests", o->requests, "Requests in all (default: until --duration)");
-    sub->add_option("-c,--clients", o->common.connections, "Connections (default 1)")
+    sub->add_option("-c,--clients,--connections", o->common.connections,
+                    "Connections in parallel (default 1)")
         ->check(CLI::Range(size_t{1}, size_t{100000}));
     sub->add_option("-m,--max-concurrent-streams", o->streams,
                     "Requests in flight per connection (default 1)")
         ->check(CLI::Range(size_t{1}, size_t{10000}));
     sub->add_option("--method", o->method, "Request method (default GET)");
-    add_perf_client_options(sub, o->common);
+    add_perf_client_options(sub, o->common, false);
     return [o] { return run_h3(*o); };
 }
 

@@ -13,10 +13,6 @@ namespace {
 using quic::perf::RequestEnd;
 using quic::uv::clock_now;
 
-uint64_t ms_of(double seconds) {
-    return static_cast<uint64_t>(std::llround(seconds * 1000));
-}
-
 }  // namespace
 
 RequestLoad::RequestLoad(uv_loop_t* loop, quic::uv::Transport& transport,

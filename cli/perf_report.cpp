@@ -123,6 +123,7 @@ Reporter::Reporter(uv_loop_t* loop, ReportOptions options, Recorder& recorder,
 
 Reporter::~Reporter() {
     close_handle(timer_);
+    close_handle(warmup_timer_);
 }
 
 std::FILE* Reporter::text_out() const {
@@ -144,14 +145,18 @@ void Reporter::start(quic::Time now) {
         warm_ = true;
         measure_start_ = now;
     }
-    const double period = options_.interval > 0 ? options_.interval : options_.warmup;
-    if (period <= 0) return;
+    // The warmup ends at its own time, not at the next interval's end.
+    if (options_.warmup > 0) {
+        on_warmup_ = [this] { warmup_over(quic::uv::clock_now()); };
+        warmup_timer_ = start_timer(loop_, on_warmup_, ms_of(options_.warmup));
+    }
+    if (options_.interval <= 0) return;
     timer_ = new_handle<uv_timer_t>();
     uv_timer_init(loop_, timer_);
     on_timer_ = [this] { tick(quic::uv::clock_now()); };
     timer_->data = &on_timer_;
-    const auto ms_tick = static_cast<uint64_t>(period * 1000);
-    uv_timer_start(timer_, run_data<uv_timer_t>, ms_tick, ms_tick);
+    uv_timer_start(timer_, run_data<uv_timer_t>, ms_of(options_.interval),
+                   ms_of(options_.interval));
 }
 
 bool Reporter::in_warmup(quic::Time now) const {
@@ -171,15 +176,29 @@ void Reporter::end_warmup(quic::Time now) {
 
 void Reporter::tick(quic::Time now) {
     if (finished_) return;
+    next_interval(now);
+    if (!warm_ && seconds(now - start_) >= options_.warmup - 1e-3) end_warmup(now);
+}
+
+// Prints the interval that ends now (when intervals are printed) and starts the next one.
+void Reporter::next_interval(quic::Time now) {
     const Totals t = snapshot_();
-    const bool warmup = !warm_;
-    if (options_.interval > 0) print_interval(last_, now, t - last_totals_, warmup);
+    if (options_.interval > 0) print_interval(last_, now, t - last_totals_, !warm_);
     last_ = now;
     last_totals_ = t;
     recorder_.latency_now.clear();
     recorder_.ttfb_now.clear();
     recorder_.handshake_now.clear();
-    if (!warm_ && seconds(now - start_) >= options_.warmup - 1e-3) end_warmup(now);
+}
+
+// The warmup's last (partial) interval, then intervals counted from here.
+void Reporter::warmup_over(quic::Time now) {
+    if (finished_ || warm_) return;
+    next_interval(now);
+    end_warmup(now);
+    if (timer_)
+        uv_timer_start(timer_, run_data<uv_timer_t>, ms_of(options_.interval),
+                       ms_of(options_.interval));
 }
 
 void Reporter::print_interval(quic::Time from, quic::Time to, const Totals& d, bool warmup) {
@@ -245,6 +264,8 @@ void Reporter::finish(quic::Time now) {
     if (!started_) start(now);
     close_handle(timer_);
     timer_ = nullptr;
+    close_handle(warmup_timer_);
+    warmup_timer_ = nullptr;
     const Totals t = snapshot_();
     if (!warm_) end_warmup(now);  // a run shorter than its warmup: report it all the same
     // The last, partial interval: the intervals add up to the summary.

@@ -79,6 +79,8 @@ class Reporter {
 
   private:
     void tick(quic::Time now);
+    void next_interval(quic::Time now);
+    void warmup_over(quic::Time now);
     void end_warmup(quic::Time now);
     void print_interval(quic::Time from, quic::Time to, const Totals& d, bool warmup);
     void print_summary(quic::Time now);
@@ -88,8 +90,10 @@ class Reporter {
     ReportOptions options_;
     Recorder& recorder_;
     std::function<Totals()> snapshot_;
-    uv_timer_t* timer_ = nullptr;
+    uv_timer_t* timer_ = nullptr;  // every interval
     std::function<void()> on_timer_;
+    uv_timer_t* warmup_timer_ = nullptr;  // once, at the end of the warmup
+    std::function<void()> on_warmup_;
     bool started_ = false, finished_ = false, warm_ = false;
     quic::Time start_{}, last_{}, measure_start_{};
     Totals last_totals_, baseline_;

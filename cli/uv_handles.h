@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <cmath>
 #include <csignal>
 #include <functional>
 #include <utility>
@@ -27,6 +28,11 @@ void close_handle(H* h) {
 template <class H, class... Args>
 void run_data(H* h, Args...) {
     (*static_cast<std::function<void()>*>(h->data))();
+}
+
+// Seconds as a libuv timer's milliseconds.
+inline uint64_t ms_of(double seconds) {
+    return static_cast<uint64_t>(std::llround(seconds * 1000));
 }
 
 // A timer calling `fn` (owned by the caller, living as long as the timer) after `ms`, and
