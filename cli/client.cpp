@@ -391,7 +391,7 @@ class ClientRun {
 
 // The transport's configuration: TLS with the one ALPN, the transport and qlog options, 0-RTT,
 // key updates, and the session file as the session store.
-quic::Result<quic::uv::TransportConfig> client_config(const ClientOptions& o) {
+quic::Result<quic::uv::TransportConfig> client_config(const ClientOptions& o, QlogSession& qlog) {
     auto tls = client_tls(o);
     if (!tls.ok()) return tls.error();
     quic::uv::TransportConfig config;
@@ -399,7 +399,7 @@ quic::Result<quic::uv::TransportConfig> client_config(const ClientOptions& o) {
     apply_transport_options(o.transport, config.endpoint.connection);
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     config.endpoint.connection.key_update_interval_packets = o.key_update;
-    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
     if (!o.session_file.empty())
         config.sessions = std::make_shared<FileSessionStore>(o.session_file);
@@ -458,7 +458,8 @@ int run_client(const ClientOptions& o) {
 
     auto remote = resolve((*urls)[0].host, (*urls)[0].port, error);
     if (!remote) return fail(kCannotResolve, "cannot resolve " + (*urls)[0].host + ": " + error);
-    auto config = client_config(o);
+    QlogSession qlog;  // outlives the transport: its traces are written when it ends
+    auto config = client_config(o, qlog);
     if (!config.ok())
         return fail(kFailure, config.error().reason.empty() ? config.error().to_string()
                                                             : config.error().reason);

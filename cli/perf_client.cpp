@@ -188,8 +188,9 @@ int run_perf_client(ClientOptions& o) {
 
     std::shared_ptr<TicketWatch> tickets;
     if (o.hps && o.resume) tickets = std::make_shared<TicketWatch>();
+    QlogSession qlog;  // outlives the transport: its traces are written when it ends
     Loop loop;
-    auto transport = make_client_transport(loop.get(), *remote, o.common, {o.alpn}, tickets);
+    auto transport = make_client_transport(loop.get(), *remote, o.common, qlog, {o.alpn}, tickets);
     if (!transport.ok())
         return fail(transport.error().reason.empty() ? transport.error().to_string()
                                                      : transport.error().reason);

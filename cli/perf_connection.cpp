@@ -74,8 +74,8 @@ std::optional<std::pair<std::string, uint16_t>> parse_host_port(const std::strin
 
 quic::Result<std::unique_ptr<quic::uv::Transport>> make_client_transport(
     uv_loop_t* loop, const quic::SocketAddress& remote, const PerfClientOptions& o,
-    const std::vector<std::string>& alpn, std::shared_ptr<quic::uv::SessionStore> sessions,
-    bool zero_rtt) {
+    QlogSession& qlog, const std::vector<std::string>& alpn,
+    std::shared_ptr<quic::uv::SessionStore> sessions, bool zero_rtt) {
     std::string error;
     quic::TlsConfig tls;
     tls.alpn = alpn;
@@ -96,7 +96,7 @@ quic::Result<std::unique_ptr<quic::uv::Transport>> make_client_transport(
     // as --connections asks for.
     config.endpoint.max_concurrent_handshakes =
         std::max(config.endpoint.max_concurrent_handshakes, o.connections);
-    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
     config.sessions = std::move(sessions);
     const auto local = remote.family() == quic::SocketAddress::Family::kIpv4

@@ -40,11 +40,12 @@ void add_perf_client_options(CLI::App* app, PerfClientOptions& o, bool connectio
 std::optional<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text,
                                                                 std::string& error);
 
-// A transport on the wildcard address of `remote`'s family, with client TLS for `alpn`.
+// A transport on the wildcard address of `remote`'s family, with client TLS for `alpn`;
+// `qlog` (declared before the transport, so that it outlives it) writes its traces.
 quic::Result<std::unique_ptr<quic::uv::Transport>> make_client_transport(
     uv_loop_t* loop, const quic::SocketAddress& remote, const PerfClientOptions& o,
-    const std::vector<std::string>& alpn, std::shared_ptr<quic::uv::SessionStore> sessions = {},
-    bool zero_rtt = false);
+    QlogSession& qlog, const std::vector<std::string>& alpn,
+    std::shared_ptr<quic::uv::SessionStore> sessions = {}, bool zero_rtt = false);
 
 // One perf connection: requests in, RequestDone out.
 class PerfConnection : public std::enable_shared_from_this<PerfConnection> {

@@ -237,8 +237,9 @@ int run_h3(const H3Options& o) {
         urls[0].host.find(':') != std::string::npos ? "[" + urls[0].host + "]" : urls[0].host;
     if (urls[0].port != 443) authority += ":" + std::to_string(urls[0].port);
 
+    QlogSession qlog;  // outlives the transport: its traces are written when it ends
     Loop loop;
-    auto transport = make_client_transport(loop.get(), *remote, o.common, {kH3Alpn});
+    auto transport = make_client_transport(loop.get(), *remote, o.common, qlog, {kH3Alpn});
     if (!transport.ok())
         return fail(transport.error().reason.empty() ? transport.error().to_string()
                                                      : transport.error().reason);

@@ -216,10 +216,12 @@ int run_perf_server(const PerfServerOptions& o) {
     auto tls_context = quic::TlsContext::create(std::move(tls));
     if (!tls_context.ok()) return fail(tls_context.error().to_string());
 
+    QlogSession qlog;  // outlives the transport: its traces are written when it ends
     quic::uv::TransportConfig config;
     config.endpoint.server_tls = std::move(tls_context).value();
     apply_transport_options(o.transport, config.endpoint.connection);
-    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty()) return fail(e);
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
+        return fail(e);
 
     Loop loop;
     auto created = quic::uv::Transport::create(loop.get(), *listen, std::move(config));

@@ -20,8 +20,10 @@
 #include "log.h"
 #include "qlog_option.h"
 #include "quic/http3/error.h"
+#include "quic/random.h"
 #include "quic/uv/transport.h"
 #include "server_certificate.h"
+#include "server_workers.h"
 #include "transport_options.h"
 #include "uv_handles.h"
 
@@ -36,6 +38,7 @@ struct ServerOptions {
     std::string cert, key, keylog;
     std::string retry = "auto";
     bool zero_rtt = false, verbose = false;
+    unsigned workers = 1;
     TransportOptions transport;
 };
 
@@ -46,7 +49,7 @@ int fail(const std::string& message) {
 
 // The transport's configuration: TLS (h3 and hq-interop by ALPN), address validation, 0-RTT,
 // the transport and qlog options.
-quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o) {
+quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o, QlogSession& qlog) {
     auto ck = server_certificate(o.cert, o.key, "quiver server");
     if (!ck.ok()) return ck.error();
     std::string error;
@@ -66,14 +69,14 @@ quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o) {
                                                  : quic::RetryPolicy::kAutomatic;
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     apply_transport_options(o.transport, config.endpoint.connection);
-    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
     return config;
 }
 
 // What the server does with each connection: the protocol its ALPN chose (known once the
 // handshake completed), files from the root either way.
-class FileService {
+class FileService final : public ConnectionService {
   public:
     FileService(std::string root, std::string upload_dir, std::FILE* log)
         : root_(std::move(root)),
@@ -93,7 +96,7 @@ class FileService {
         });
     }
 
-    void serve(const std::shared_ptr<quic::uv::Connection>& c) {
+    void serve(const std::shared_ptr<quic::uv::Connection>& c) override {
         const quic::uv::ConnectionDetails d = c->details();
         Log l(log_, "quiver server: " + d.remote.to_string() + ": ");
         l("new connection (%s)", d.info.alpn.c_str());
@@ -108,7 +111,7 @@ class FileService {
         c->close(0, "no application protocol for ALPN " + d.info.alpn);
     }
     // SIGINT/SIGTERM: H3_NO_ERROR for h3 connections, then the transport closes the others.
-    void close() {
+    void close() override {
         h3_.close(quic::h3::to_underlying(quic::h3::H3Error::kNoError), "server shutting down");
     }
 
@@ -118,20 +121,30 @@ class FileService {
     quic::h3::Server h3_;
 };
 
-void report(quic::uv::Transport& transport, std::FILE* log) {
+void report(ServerWorkers& workers, std::FILE* log) {
     if (!log) return;
-    std::fprintf(log, "quiver server: %s\n", describe(transport.socket_stats()).c_str());
-    const auto& e = transport.endpoint().stats();
-    std::fprintf(
-        log,
-        "quiver server: endpoint: %llu datagrams received, %llu dropped, %llu version "
-        "negotiations, %llu retries, %llu stateless resets, %llu refused, %llu "
-        "undecryptable Initials, %llu handshakes abandoned, %llu replies rate-limited\n",
-        (unsigned long long)e.datagrams_received, (unsigned long long)e.datagrams_dropped,
-        (unsigned long long)e.version_negotiations_sent, (unsigned long long)e.retries_sent,
-        (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused,
-        (unsigned long long)e.initials_undecryptable, (unsigned long long)e.handshakes_abandoned,
-        (unsigned long long)e.replies_rate_limited);
+    for (unsigned i = 0; i < workers.size(); ++i) {
+        quic::uv::Transport& t = workers.transport(i);
+        const std::string who = workers.size() == 1
+                                    ? "quiver server: "
+                                    : "quiver server: worker " + std::to_string(i) + ": ";
+        if (workers.size() > 1)
+            std::fprintf(log, "%s%llu connections\n", who.c_str(),
+                         (unsigned long long)workers.connections(i));
+        std::fprintf(log, "%s%s\n", who.c_str(), describe(t.socket_stats()).c_str());
+        const auto& e = t.endpoint().stats();
+        std::fprintf(
+            log,
+            "%sendpoint: %llu datagrams received, %llu dropped, %llu version negotiations, %llu "
+            "retries, %llu stateless resets, %llu refused, %llu undecryptable Initials, %llu "
+            "handshakes abandoned, %llu replies rate-limited\n",
+            who.c_str(), (unsigned long long)e.datagrams_received,
+            (unsigned long long)e.datagrams_dropped,
+            (unsigned long long)e.version_negotiations_sent, (unsigned long long)e.retries_sent,
+            (unsigned long long)e.stateless_resets_sent, (unsigned long long)e.connections_refused,
+            (unsigned long long)e.initials_undecryptable,
+            (unsigned long long)e.handshakes_abandoned, (unsigned long long)e.replies_rate_limited);
+    }
 }
 
 // The realpath of a directory the options name, or "" with `error` set.
@@ -152,38 +165,31 @@ int run_server(const ServerOptions& o) {
     if (!error.empty()) return fail(error);
     if (o.cert.empty() != o.key.empty()) return fail("--cert and --key go together");
     raise_fd_limit();
-    auto config = server_config(o);
+    QlogSession qlog;  // outlives the transport: its traces are written when it ends
+    auto config = server_config(o, qlog);
     if (!config.ok())
         return fail(config.error().reason.empty() ? config.error().to_string()
                                                   : config.error().reason);
 
-    Loop loop;
-    auto created = quic::uv::Transport::create(loop.get(), *listen, std::move(config).value());
-    if (!created.ok()) return fail(created.error().to_string());
-    quic::uv::Transport& transport = **created;
-    std::fprintf(stderr, "quiver server: listening on %s (GSO %s, GRO %s), serving %s\n",
-                 transport.local_address().to_string().c_str(),
-                 transport.gso_enabled() ? "on" : "off", transport.gro_enabled() ? "on" : "off",
-                 root.c_str());
-    transport.on_error([](const quic::Error& e) {
-        std::fprintf(stderr, "quiver server: %s\n", e.to_string().c_str());
-    });
+    // Workers must recognise each other's tokens and stateless resets: one key for all.
+    config->endpoint.static_key.resize(32);
+    quic::CryptoRandom().fill(config->endpoint.static_key);
     std::FILE* log = o.verbose ? stderr : nullptr;
-    FileService service(root, upload_dir, log);
-    auto listener = transport.listen();
-    if (!listener.ok()) return fail(listener.error().to_string());
-    (*listener)->on_connection([&](std::shared_ptr<quic::uv::Connection> c) { service.serve(c); });
-
-    // Close every connection and stop once the kernel has every CONNECTION_CLOSE.
-    bool shutting_down = false;
-    SignalWatch signals(loop.get(), [&] {
-        if (std::exchange(shutting_down, true)) return;
-        if (log) std::fprintf(log, "quiver server: shutting down\n");
-        service.close();
-        transport.close(0, "server shutting down", [&] { uv_stop(loop.get()); });
+    auto workers = ServerWorkers::create(*listen, *config, o.workers, [&](unsigned) {
+        return std::make_unique<FileService>(root, upload_dir, log);
     });
-    uv_run(loop.get(), UV_RUN_DEFAULT);
-    report(transport, log);
+    if (!workers.ok()) return fail(workers.error().to_string());
+    quic::uv::Transport& first = (*workers)->transport(0);
+    std::fprintf(stderr, "quiver server: listening on %s (GSO %s, GRO %s), serving %s%s\n",
+                 first.local_address().to_string().c_str(), first.gso_enabled() ? "on" : "off",
+                 first.gro_enabled() ? "on" : "off", root.c_str(),
+                 o.workers > 1 ? (" with " + std::to_string(o.workers) + " workers").c_str() : "");
+    for (unsigned i = 0; i < (*workers)->size(); ++i)
+        (*workers)->transport(i).on_error([](const quic::Error& e) {
+            std::fprintf(stderr, "quiver server: %s\n", e.to_string().c_str());
+        });
+    (*workers)->run(log);
+    report(**workers, log);
     return 0;
 }
 
@@ -219,6 +225,11 @@ Command register_server(CLI::App& app) {
         ->default_str("always")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     sub->add_flag("--0rtt", o->zero_rtt, "Accept 0-RTT data on resumed connections");
+    sub->add_option("--workers", o->workers,
+                    "Event loops, each on its own thread and socket on the one port "
+                    "(SO_REUSEPORT; each packet steered by connection ID to the worker that "
+                    "owns its connection); default 1")
+        ->check(CLI::Range(1, 64));
     add_transport_options(sub, o->transport);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     sub->add_flag("-v,--verbose", o->verbose, "Connection events on stderr");

@@ -46,9 +46,22 @@ inline constexpr size_t kMaxVersions = 16;
 inline constexpr size_t kMaxHttp3Fields = 64;
 inline constexpr size_t kMaxHttp3FieldBytes = 256;
 
-// Buffered output: flushed to the file when it reaches this size, on connection close and at
-// destruction. One write per 64 KiB keeps tracing cheap next to the packets themselves.
+// A tracer's buffer goes to its sink (the writer thread, or the file) when it reaches this
+// size, on connection close and at destruction. One hand-over per 64 KiB (about 500 packets
+// at the default level) keeps the queue's lock and the writes cheap next to the packets.
 inline constexpr size_t kWriteBufferBytes = 64 * 1024;
+
+// The writer thread's queue (qlog/trace_writer.h): bytes of trace handed over by every
+// connection of the process and not yet on disk. A 4 Gbit/s download makes about 60 MB/s of
+// default-level trace at the server (about 170 MB/s at --qlog-level full), so this absorbs a
+// disk stall of a quarter of a second (a tenth at full); past it, whole buffers of events are
+// dropped (and counted in the trace) rather than making the event loop wait or memory grow
+// with a disk that cannot keep up.
+inline constexpr size_t kMaxQueuedTraceBytes = size_t{16} << 20;
+
+// Written buffers the writer thread keeps for the tracers to fill again, instead of freeing
+// and allocating 64 KiB per buffer; more would only pin memory.
+inline constexpr size_t kMaxSpareTraceBuffers = 8;
 
 // A whole trace file. A long, busy connection makes a big trace (about 100 bytes per packet);
 // past this size the writer logs one last event saying so and stops, so a peer cannot fill

@@ -342,11 +342,19 @@ std::string render_svg(const Trace& t, const PlotOptions& o) {
         progress = std::move(received);
         direction = "received";
     }
-    Panel streams{std::string("Stream data ") + direction + " per stream (highest offset)",
-                  "stream data",
-                  true,
-                  {},
-                  "no stream data"};
+    // Traces that log data packets without their frames (quiver's default qlog level) show
+    // only the stream frames of the other packets: say so.
+    size_t packets_without_frames = 0;
+    for (const Event& e : t.events)
+        packets_without_frames += e.name == "quic:packet_sent" && !e.data.contains("frames");
+    const std::string partial =
+        packets_without_frames > 0 ? " - partial: data packets logged without frames" : "";
+    Panel streams{
+        std::string("Stream data ") + direction + " per stream (highest offset)" + partial,
+        "stream data",
+        true,
+        {},
+        "no stream data" + partial};
     // The biggest streams get their own line; the rest are summed.
     std::vector<std::pair<double, uint64_t>> by_size;
     for (const auto& [id, pts] : progress) by_size.push_back({pts.back().y, id});

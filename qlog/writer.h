@@ -4,25 +4,32 @@
 // connection, named <odcid hex>_<client|server>.sqlog.
 //
 // Two schemas:
-//   kDraft   the drafts in ../shared/specs (file_schema urn:ietf:params:qlog:file:sequential,
+//   kDraft   the IETF qlog drafts (main schema, QUIC and HTTP/3 events)
+//            (file_schema urn:ietf:params:qlog:file:sequential,
 //            event schema urn:ietf:params:qlog:events:quic-13, quic:* event names);
 //   kQvis03  qlog 0.3 as qvis loads it (qlog_version "0.3", qlog_format "JSON-SEQ",
 //            transport:/recovery:/security: event names).
+// Three levels of detail (qlog/level.h); the commands default to kCore, the library to kFull.
 //
 // Times are milliseconds (float, microsecond resolution) since the connection's first event.
-// Every value a peer controls is capped (qlog/limits.h). Output is buffered. The writer never
-// throws: an I/O error (or any other failure) stops tracing for that connection, and the
-// connection carries on.
+// Every value a peer controls is capped (qlog/limits.h). Records are built by a hand-written
+// serializer (qlog/json_out.h) straight into the tracer's buffer, which goes to a Sink
+// (qlog/trace_writer.h) when it reaches kWriteBufferBytes, at connection close and at
+// destruction: to the process's writer thread for the commands, or written on the spot. A
+// buffer the writer thread refuses (its queue is full: the disk is behind) is dropped and
+// the next record says how many events were lost. The writer never throws: an I/O error (or
+// any other failure) stops tracing for that connection, and the connection carries on.
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "qlog/level.h"
+#include "qlog/trace_writer.h"
 #include "quic/tracer.h"
 #include "quic/transport_parameters.h"
 
@@ -45,20 +52,25 @@ std::string trace_file_name(quic::Role role, const quic::ConnectionId& odcid);
 
 class QlogTracer final : public quic::trace::Tracer {
   public:
-    // Opens (truncates) `path`. When it cannot be opened, the tracer is inert: ok() is false
-    // and every event is ignored.
+    // Opens (truncates) `path` and writes to it on the calling thread. When it cannot be
+    // opened, the tracer is inert: ok() is false and every event is ignored.
     QlogTracer(const std::filesystem::path& path, quic::Role role, const quic::ConnectionId& odcid,
-               Schema schema = Schema::kDraft);
-    ~QlogTracer() override;  // flushes and closes
+               Schema schema = Schema::kDraft, Level level = Level::kFull);
+    // Writes through `sink` (a TraceWriter's, or a direct one); inert when it is null.
+    QlogTracer(std::shared_ptr<Sink> sink, quic::Role role, const quic::ConnectionId& odcid,
+               Schema schema, Level level);
+    ~QlogTracer() override;  // hands over what is buffered and closes the file
     QlogTracer(const QlogTracer&) = delete;
     QlogTracer& operator=(const QlogTracer&) = delete;
 
     // False once the file could not be opened or written: tracing has stopped.
-    bool ok() const { return file_ != nullptr; }
-    // Writes the buffered records to the file (and the header, when no event came yet).
+    bool ok() const { return active_; }
+    // Hands the buffered records to the sink (and the header, when no event came yet).
     void flush();
-    // Bytes handed to the file so far, buffered ones included.
+    // Bytes of records made so far, buffered ones included (dropped ones too).
     uint64_t bytes_written() const { return total_bytes_; }
+    // Events lost because the writer thread's queue was full.
+    uint64_t events_dropped() const;
 
     void connection_started(quic::Time, const quic::Path&, quic::Version, const quic::ConnectionId&,
                             const quic::ConnectionId&) override;
@@ -96,18 +108,28 @@ class QlogTracer final : public quic::trace::Tracer {
   private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
-    std::FILE* file_ = nullptr;
+    bool active_ = false;
     uint64_t total_bytes_ = 0;
 
     friend struct Impl;
 };
 
 // The factory the endpoint calls for each new connection (Endpoint::Config::tracer_factory):
-// creates `dir` when missing and opens dir/trace_file_name(role, odcid). Returns nullptr when
-// the file cannot be created (the connection then runs untraced).
+// creates `dir` when missing and opens dir/trace_file_name(role, odcid), written on the
+// calling thread. Returns nullptr when the file cannot be created (the connection then runs
+// untraced).
 std::shared_ptr<quic::trace::Tracer> make_file_tracer(const std::filesystem::path& dir,
                                                       quic::Role role,
                                                       const quic::ConnectionId& odcid,
-                                                      Schema schema = Schema::kDraft);
+                                                      Schema schema = Schema::kDraft,
+                                                      Level level = Level::kFull);
+
+// The same through `writer`'s thread, which creates the file: no disk access here. `dir`
+// must exist (the command creates it once, before its event loop starts).
+std::shared_ptr<quic::trace::Tracer> make_file_tracer(TraceWriter& writer,
+                                                      const std::filesystem::path& dir,
+                                                      quic::Role role,
+                                                      const quic::ConnectionId& odcid,
+                                                      Schema schema, Level level);
 
 }  // namespace qlog

@@ -64,7 +64,8 @@ void ConnectionImpl::trace_packet(Time now, bool sent, PacketType type, uint64_t
     }
     // Frames are parsed back from the plaintext: the writers need no tracing code, and the
     // trace shows exactly what is on the wire.
-    std::vector<Frame> frames;
+    std::vector<Frame>& frames = trace_frames_;
+    frames.clear();
     ByteReader r(plaintext_payload);
     while (!r.empty()) {
         auto f = parse_frame(r, type);
@@ -75,6 +76,7 @@ void ConnectionImpl::trace_packet(Time now, bool sent, PacketType type, uint64_t
         tracer_->packet_sent(now, info, frames);
     else
         tracer_->packet_received(now, info, frames);
+    frames.clear();  // the frames point into the packet
 }
 
 // Recovery metrics and congestion state, reported only when they change (qlog draft:
@@ -96,7 +98,7 @@ void ConnectionImpl::trace_recovery(Time now) {
         last_metrics_ = m;
         tracer_->metrics_updated(now, m);
     }
-    const std::string state = cc_->state_name();
+    const std::string_view state = cc_->state_name();  // no string built per packet
     if (state != last_cc_state_) {
         tracer_->congestion_state_updated(now, last_cc_state_, state);
         last_cc_state_ = state;

@@ -312,6 +312,7 @@ class ConnectionImpl final : public TlsSession::Handler {
 
     trace::RecoveryMetrics last_metrics_;
     std::string last_cc_state_;
+    std::vector<Frame> trace_frames_;  // trace_packet's, reused: no allocation per packet
     std::optional<Time> last_loss_timer_;
     uint64_t key_generation_ = 0;  // 1-RTT key updates so far
 

@@ -48,6 +48,11 @@ Endpoint::Impl::~Impl() = default;
 ConnectionId Endpoint::Impl::new_connection_id() {
     uint8_t buf[kMaxConnectionIdLength];
     const size_t len = std::clamp<size_t>(config_.connection.connection_id_length, 4, 20);
+    if (config_.connection_id_generator) {
+        ConnectionId cid = config_.connection_id_generator();
+        if (cid.size() == len && !by_cid_.count(cid)) return cid;
+        ++stats_.generated_connection_ids_replaced;
+    }
     for (;;) {
         random_.fill(std::span(buf, len));
         ConnectionId cid(std::span<const uint8_t>(buf, len));

@@ -8,6 +8,7 @@
 
 #include "quic/connection.h"
 #include "uv/connection_driver.h"
+#include "uv/reuseport.h"
 #include "uv/transport_impl.h"
 
 namespace quic::uv {
@@ -171,11 +172,31 @@ Transport::~Transport() = default;
 
 Result<std::unique_ptr<Transport>> Transport::create(uv_loop_t* loop, const SocketAddress& local,
                                                      TransportConfig config) {
-    auto socket = UdpSocket::bind(local);
+    const WorkerGroup group = config.workers;
+    if (group.count == 0 || group.count > kMaxWorkers || group.index >= group.count)
+        return Error::of_kind(ErrorKind::kInvalidArgument, "bad worker group");
+    if (group.count > 1 && config.endpoint.connection_id_generator)
+        return Error::of_kind(ErrorKind::kInvalidArgument,
+                              "a worker group makes its own connection IDs");
+    auto socket = UdpSocket::bind(local, group.count > 1);
     if (!socket.ok()) {
         Error e = socket.error();
         e.kind = ErrorKind::kSocket;
         return e;
+    }
+    // The last worker bound completes the group: the program applies to all its sockets.
+    if (group.count > 1 && group.index == group.count - 1)
+        QUIC_TRY(attach_connection_id_steering(socket->fd(), group.count));
+    if (group.count > 1) {
+        // Every ID this worker issues steers back to it (the endpoint checks uniqueness and
+        // keeps the length within 4..20, as for its own IDs).
+        const size_t length = std::clamp<size_t>(config.endpoint.connection.connection_id_length, 4,
+                                                 kMaxConnectionIdLength);
+        config.endpoint.connection.connection_id_length = length;
+        config.endpoint.connection_id_generator = [random = std::make_shared<CryptoRandom>(),
+                                                   length, group] {
+            return worker_connection_id(*random, length, group.index, group.count);
+        };
     }
     auto impl = std::make_unique<Impl>(loop, std::move(socket).value(), std::move(config));
     return std::unique_ptr<Transport>(new Transport(std::move(impl)));

@@ -27,6 +27,8 @@ constexpr size_t kSendBatch = 64;
 constexpr size_t kRecvSlotsGro = 16, kRecvSlotGro = 65536;
 constexpr size_t kRecvSlotsPlain = 64, kRecvSlotPlain = 4096;
 
+constexpr int kOn = 1;
+
 Error socket_error(const char* what, int err) {
     return Error::transport(TransportErrorCode::kInternalError,
                             std::string(what) + ": " + std::strerror(err));
@@ -74,7 +76,7 @@ bool is_gso_refusal(int err) {
 
 }  // namespace
 
-Result<UdpSocket> UdpSocket::bind(const SocketAddress& local) {
+Result<UdpSocket> UdpSocket::bind(const SocketAddress& local, bool reuse_port) {
     if (local.empty()) return socket_error("bind", EINVAL);
     const bool v6 = local.family() == SocketAddress::Family::kIpv6;
     UdpSocket s;
@@ -83,6 +85,8 @@ Result<UdpSocket> UdpSocket::bind(const SocketAddress& local) {
     s.ipv6_ = v6;
     const int fd = s.fd_;
     if (v6) set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &kOn, sizeof kOn) != 0)
+        return socket_error("SO_REUSEPORT", errno);
     raise_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
     raise_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
     // Never let ICMP shrink the path MTU: datagrams keep their size and the DF bit; a too-big

@@ -36,7 +36,8 @@ class UdpSocket {
   public:
     // Binds `local`; an IPv6 wildcard ("[::]:port") is bound dual-stack (IPV6_V6ONLY=0) so it
     // also serves IPv4. Port 0 picks a free port (see local_address()).
-    static Result<UdpSocket> bind(const SocketAddress& local);
+    // With `reuse_port`, SO_REUSEPORT first: several sockets (one per worker) share the address.
+    static Result<UdpSocket> bind(const SocketAddress& local, bool reuse_port = false);
     // "[::]:0", falling back to "0.0.0.0:0" on hosts without IPv6.
     static Result<UdpSocket> bind_any();
 

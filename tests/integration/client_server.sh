@@ -158,6 +158,41 @@ case_two_clients() {
     stop_server
 }
 
+# --workers 2: two event loops on one port (SO_REUSEPORT), every packet steered by connection ID
+# to the worker that owns its connection. 24 connections (h3 and hq-interop, 4 at a time) all
+# complete; both workers get some (a client's random first DCID picks one: all on one has odds
+# of 2^-23); and no worker sees a packet it cannot route (it would drop it or answer with a
+# stateless reset). The interop case "quiver-server --workers 2 ... rebind-addr" shows the
+# steering surviving a NAT rebinding, which the kernel's address hash alone would not.
+case_workers() {
+    make_root
+    start_server --workers 2
+    grep -q 'with 2 workers' "$WORK/server.log" || fail "no workers in the listening line"
+    mkdir -p "$WORK/w"
+    local pids=() i
+    for i in $(seq 1 24); do
+        local alpn=h3
+        ((i % 3 == 0)) && alpn=hq-interop
+        timeout "$T" "$QUIVER" client --alpn $alpn -k -s -o "$WORK/w/$i" "$(url 3m.bin)" \
+            2>"$WORK/w/$i.err" &
+        pids+=($!)
+        if ((i % 4 == 0)); then
+            for p in "${pids[@]}"; do wait "$p" || fail "a client failed (worker run $i)"; done
+            pids=()
+        fi
+    done
+    for i in $(seq 1 24); do same "$WORK/www/3m.bin" "$WORK/w/$i"; done
+    stop_server
+    local c0 c1
+    c0=$(sed -n 's/.*worker 0: \([0-9]*\) connections$/\1/p' "$WORK/server.log")
+    c1=$(sed -n 's/.*worker 1: \([0-9]*\) connections$/\1/p' "$WORK/server.log")
+    [[ -n $c0 && -n $c1 ]] || fail "no per-worker counts"
+    ((c0 + c1 == 24)) || fail "workers saw $c0 + $c1 connections, not 24"
+    ((c0 > 0 && c1 > 0)) || fail "one worker had every connection ($c0, $c1)"
+    [[ $(grep -c 'endpoint: .* 0 dropped, .* 0 stateless resets' "$WORK/server.log") == 2 ]] ||
+        fail "a worker dropped datagrams or sent stateless resets"
+}
+
 # SIGINT to the server during a download: the client learns it from the server's
 # CONNECTION_CLOSE ("closed by the peer", exit 8), not from an idle timeout. The client's
 # stdout goes to a pipe read only after a pause, which holds the download mid-way.
@@ -270,6 +305,37 @@ case_chacha20() {
     grep -q 'cipher TLS_CHACHA20_POLY1305_SHA256' "$WORK/client.err" || fail "not ChaCha20"
     same "$WORK/www/3m.bin" "$WORK/out/f"
     stop_server
+}
+
+# --qlog-dir on both ends at each --qlog-level: the traces go through each process's writer
+# thread and are complete when it exits (the connection's close is in both); `quiver qlog
+# summary` reads them; the server's trace has every packet of the 10 MiB at every level;
+# core writes less than extended, extended less than full.
+case_qlog() {
+    make_root
+    local level f bytes=() sent
+    for level in core extended full; do
+        local dir="$WORK/qlog-$level"
+        start_server --qlog-dir "$dir" --qlog-level "$level"
+        client --qlog-dir "$dir" --qlog-level "$level" -o "$WORK/out/10m-$level" "$(url 10m.bin)"
+        [[ $RC == 0 ]] || fail "client exit $RC ($level)"
+        same "$WORK/www/10m.bin" "$WORK/out/10m-$level"
+        stop_server
+        local files=("$dir"/*.sqlog)
+        [[ ${#files[@]} == 2 ]] || fail "$level: ${#files[@]} trace files, expected 2"
+        for f in "${files[@]}"; do
+            "$QUIVER" qlog summary --json "$f" >"$WORK/summary.json" 2>"$WORK/summary.err" ||
+                fail "$level: quiver qlog summary $f failed"
+            grep -q '"closed": "-"' "$WORK/summary.json" && fail "$level: $f has no close"
+            sent=$(grep -o '"packets_sent": [0-9]*' "$WORK/summary.json" | grep -o '[0-9]*$')
+            grep -q '"packets_received": 0,' "$WORK/summary.json" && fail "$level: $f received nothing"
+            # 10 MiB in 1200-byte datagrams: over 8000 packets sent by the server.
+            [[ $f != *_server.sqlog || $sent -gt 8000 ]] || fail "$level: server sent $sent packets"
+        done
+        bytes+=("$(du -sb "$dir" | cut -f1)")
+    done
+    [[ ${bytes[0]} -lt ${bytes[1]} && ${bytes[1]} -lt ${bytes[2]} ]] ||
+        fail "trace sizes core ${bytes[0]}, extended ${bytes[1]}, full ${bytes[2]}: not increasing"
 }
 
 declare -F "case_$CASE" >/dev/null || { echo "unknown case $CASE" >&2; exit 2; }

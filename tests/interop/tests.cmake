@@ -50,6 +50,18 @@ foreach(test handshake transfer longrtt chacha20 multiplexing retry resumption z
   quiver_add_interop_case(quiver quiver ${test} ${flags})
 endforeach()
 
+# quiver server --workers 2 (SO_REUSEPORT with connection-ID steering): a NAT rebinding moves
+# the client to a new 4-tuple, which the kernel's hash would send to either worker; the
+# steering program must still deliver every packet to the connection's owner.
+foreach(test rebind-addr rebind-port)
+  set(name "interop: quiver-server --workers 2 quiver-client ${test}")
+  add_test(NAME "${name}"
+           COMMAND env "SERVER_PARAMS=--workers 2" bash ${QUIVER_INTEROP_CASE}
+                   $<TARGET_FILE_DIR:quiver> quiver quiver ${test})
+  set_tests_properties("${name}" PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77 LABELS interop
+                       ENVIRONMENT "INTEROP_SKIP_CODE=77")
+endforeach()
+
 # quiver and quic-go (Debian's 0.29), both ways, on the cases quic-go supports. Left out:
 # ecn, v2, connectionmigration (quic-go 0.29 answers 127); rebind-port and rebind-addr:
 # quic-go's server keeps sending to the client's old address after a rebinding (the NAT drops

@@ -636,3 +636,46 @@ TEST_CASE(
     CHECK(e.server.connection_count() == 0);
     CHECK(e.client.connection_count() == 0);
 }
+
+// EndpointConfig::connection_id_generator (quic-go's ConnectionIDGenerator): every connection
+// ID the server issues (its first, in the handshake, and those in NEW_CONNECTION_ID) comes from
+// the generator, so the client's short-header packets carry them (RFC 9000 §5.1); IDs of the
+// wrong length are replaced by random ones, and the connection works either way.
+TEST_CASE("endpoint: the server's connection IDs come from connection_id_generator") {
+    for (const size_t generated_length : {size_t{8}, size_t{5}}) {
+        CAPTURE(generated_length);
+        auto [sc, cc] = configs();
+        uint32_t issued = 0;
+        sc.connection_id_generator = [&] {
+            std::vector<uint8_t> id{0x5e, 0x4f};  // a "server ID" a load balancer routes on
+            id.resize(generated_length, static_cast<uint8_t>(++issued));
+            return ConnectionId(id);
+        };
+        Endpoints e(sc, cc);
+        std::vector<std::vector<uint8_t>> short_dcids;
+        e.net.filter = [&](const Path& from, ByteSpan d) {
+            if (from.local != direct_server_address() && !d.empty() && (d[0] & 0x80) == 0)
+                short_dcids.emplace_back(d.begin() + 1, d.begin() + 9);  // 8-byte IDs
+            return true;
+        };
+        auto client = e.connect(0);
+        e.net.flush();
+        while (e.net.advance(e.net.now() + 100ms) && !client->is_handshake_complete()) {
+        }
+        REQUIRE(client->is_handshake_complete());
+        auto id = client->open_stream(true);
+        REQUIRE(id.ok());
+        const uint8_t b[3] = {1, 2, 3};
+        REQUIRE(client->write(*id, b, true).ok());
+        e.net.flush();
+        REQUIRE_FALSE(short_dcids.empty());
+        // The first, and the ones the server announced after the handshake.
+        CHECK(issued >= 2);
+        for (const auto& dcid : short_dcids) {
+            const bool generated = dcid[0] == 0x5e && dcid[1] == 0x4f;
+            CHECK(generated == (generated_length == 8));
+        }
+        CHECK(e.server.stats().generated_connection_ids_replaced ==
+              (generated_length == 8 ? 0 : issued));
+    }
+}

@@ -91,6 +91,13 @@ struct EndpointConfig {
     // Server: handshakes in progress at once (beyond it: CONNECTION_REFUSED). With Retry
     // holding unvalidated clients to retry_threshold, the rest is room for validated ones.
     size_t max_concurrent_handshakes = 1024;
+    // Makes our connection IDs (quic-go's ConnectionIDGenerator), e.g. to encode a server ID
+    // that a QUIC-aware load balancer routes on. Each ID must be
+    // connection.connection_id_length bytes long (short headers carry no length, RFC 9000
+    // §17.3) and unpredictable enough that an off-path attacker cannot guess another
+    // connection's (§5.1); an ID of the wrong length, or one already in use, is replaced by a
+    // random one. Null: random IDs.
+    std::function<ConnectionId()> connection_id_generator;
     // A tracer for each new connection (e.g. a qlog file named after the original DCID).
     std::function<std::shared_ptr<trace::Tracer>(Role, const ConnectionId& odcid)> tracer_factory;
 };
@@ -150,6 +157,8 @@ class Endpoint {
         uint64_t invalid_tokens = 0;          // Retry tokens refused with INVALID_TOKEN
         uint64_t handshakes_abandoned = 0;    // unvalidated past unvalidated_handshake_timeout
         uint64_t replies_rate_limited = 0;    // VN, reset or CONNECTION_CLOSE not sent
+        // connection_id_generator results of the wrong length or already in use
+        uint64_t generated_connection_ids_replaced = 0;
     };
     const Stats& stats() const;
 

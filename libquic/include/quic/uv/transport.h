@@ -35,6 +35,13 @@
 
 namespace quic::uv {
 
+// Several transports serving one address, each on its own event loop and thread (one per
+// core: `quiver server --workers N`). See TransportConfig::workers.
+struct WorkerGroup {
+    unsigned index = 0;  // this transport's place in the group, 0 .. count-1
+    unsigned count = 1;  // 1: a transport of its own (at most 64)
+};
+
 struct TransportConfig {
     // TLS contexts (server_tls to listen, client_tls to dial), the connection configuration
     // (quic-go's Config: versions, timeouts, windows, stream limits, datagrams, 0-RTT...),
@@ -42,6 +49,17 @@ struct TransportConfig {
     EndpointConfig endpoint;
     // Where tickets and tokens are kept for later dials (null: not kept).
     std::shared_ptr<SessionStore> sessions;
+    // count > 1: this transport is worker `index` of a group sharing one address
+    // (SO_REUSEPORT). A classic BPF program steers each datagram by the first byte of its
+    // Destination Connection ID (modulo count), and every connection ID a worker issues
+    // carries its index there, so each packet of a connection reaches the worker that owns
+    // it (a client's first Initial goes by its own random DCID; that worker keeps the
+    // connection). Create the group's transports in index order, 0 first, before their loops
+    // run (the kernel numbers a group's sockets in bind order), with the same
+    // endpoint.static_key (every worker must recognise the others' tokens and stateless
+    // resets) and without an endpoint.connection_id_generator (the group sets its own).
+    // Worker 0 may bind port 0; the others bind the port it got.
+    WorkerGroup workers;
 };
 
 struct DialOptions {
