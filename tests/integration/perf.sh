@@ -308,6 +308,19 @@ case_h3_duration() {
     stop_server
 }
 
+# --- qlog ---------------------------------------------------------------------------------------
+
+# --qlog-dir on both ends: a trace per connection, written by the time each command exits.
+case_qlog() {
+    start_perf_server --qlog-dir "$WORK/qlog-server"
+    pc --download 100K --connections 2 --qlog-dir "$WORK/qlog-client"
+    check_client_summary
+    stop_server
+    eq "$(find "$WORK/qlog-client" -name '*_client.sqlog' -size +0 | wc -l)" 2 "client traces"
+    eq "$(find "$WORK/qlog-server" -name '*_server.sqlog' -size +0 | wc -l)" 2 "server traces"
+    grep -q '"perf"' "$WORK"/qlog-client/*.sqlog || fail "no ALPN perf in the client's traces"
+}
+
 # --- the command line ---------------------------------------------------------------------------
 
 case_usage() {
