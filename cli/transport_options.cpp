@@ -1,6 +1,9 @@
 #include "transport_options.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <sstream>
 
 namespace quiver {
 namespace {
@@ -9,7 +12,32 @@ quic::Duration seconds(double s) {
     return std::chrono::duration_cast<quic::Duration>(std::chrono::duration<double>(s));
 }
 
+std::optional<quic::Version> parse_version(const std::string& t) {
+    if (t == "v1" || t == "1") return quic::kVersion1;
+    if (t == "v2" || t == "2") return quic::kVersion2;
+    if (t.size() > 2 && t.size() <= 10 && (t.rfind("0x", 0) == 0 || t.rfind("0X", 0) == 0)) {
+        char* end = nullptr;
+        const unsigned long v = std::strtoul(t.c_str() + 2, &end, 16);
+        if (*end == '\0' && quic::is_supported_version(static_cast<quic::Version>(v)))
+            return static_cast<quic::Version>(v);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::vector<quic::Version>> parse_versions(const std::string& text) {
+    std::vector<quic::Version> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        auto v = parse_version(item);
+        if (!v || std::find(out.begin(), out.end(), *v) != out.end()) return std::nullopt;
+        out.push_back(*v);
+    }
+    if (out.empty()) return std::nullopt;
+    return out;
+}
 
 void add_transport_options(CLI::App* app, TransportOptions& o) {
     app->add_option_function<std::string>(
@@ -27,12 +55,32 @@ void add_transport_options(CLI::App* app, TransportOptions& o) {
     app->add_option("--max-idle-timeout", o.max_idle_timeout,
                     "Idle timeout we advertise, in seconds (default 30, 0 = none; RFC 9000 §10.1)")
         ->check(CLI::Range(0.0, 86400.0));
+
+    // --- versions (RFC 9368, RFC 9369) ---
+    app->add_option_function<std::string>(
+           "--versions", [&o](const std::string& text) { o.versions = *parse_versions(text); },
+           "QUIC versions in order of preference, e.g. v2,v1 (v1, v2 or hex). Client: the first "
+           "Initial uses the first and offers the others for compatible negotiation (RFC 9368); "
+           "server: accepts them all and switches to the first the client offers. Default "
+           "v1,v2: v1 on the wire unless a peer starts in v2 (README, \"QUIC versions\")")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                return parse_versions(text) ? std::string()
+                                            : "expected a list of v1 and v2, e.g. v2,v1";
+            },
+            "VERSIONS"));
 }
 
 void apply_transport_options(const TransportOptions& o, quic::ConnectionConfig& config) {
     config.congestion_control = o.cc;
     config.handshake_timeout = seconds(o.handshake_timeout);
     config.max_idle_timeout = seconds(o.max_idle_timeout);
+    // Default v1,v2: a client starts in v1 and offers v2; a server accepts v2 and upgrades
+    // nobody. quic-go 0.29 and ngtcp2 0.12 speak only the v2 draft (0x709a50c4) and no
+    // RFC 9368 version_information, so anything else fails with them (README).
+    config.versions = o.versions.empty()
+                          ? std::vector<quic::Version>{quic::kVersion1, quic::kVersion2}
+                          : o.versions;
 }
 
 }  // namespace quiver

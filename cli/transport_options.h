@@ -4,9 +4,12 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "quic/config.h"
+#include "quic/version.h"
 
 namespace quiver {
 
@@ -14,10 +17,20 @@ struct TransportOptions {
     quic::CongestionControl cc = quic::CongestionControl::kCubic;
     double handshake_timeout = 10;  // seconds
     double max_idle_timeout = 30;   // seconds, 0 = none
+
+    // --- versions (RFC 9368, RFC 9369) ---
+    // --versions, in preference order; empty: v1,v2 (README, "QUIC versions").
+    // A client's first flight uses the first and offers them all (compatible ones) in its
+    // Version Information; a server accepts them all and upgrades to the first it shares.
+    std::vector<quic::Version> versions;
 };
 
-// Registers --cc, --handshake-timeout and --max-idle-timeout on `app`; `o` must outlive the
-// parse (it lives in the command's options).
+// "v2,v1" (also "1", "2", "0x6b3343cf") -> the versions in that order; nullopt for an empty
+// list, an unknown or unsupported version, or a repeated one.
+std::optional<std::vector<quic::Version>> parse_versions(const std::string& text);
+
+// Registers --cc, --handshake-timeout, --max-idle-timeout and --versions on `app`; `o` must outlive
+// the parse (it lives in the command's options).
 void add_transport_options(CLI::App* app, TransportOptions& o);
 // Applies them to a connection configuration.
 void apply_transport_options(const TransportOptions& o, quic::ConnectionConfig& config);

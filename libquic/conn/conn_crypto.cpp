@@ -1,6 +1,9 @@
 // TLS glue, keys per encryption level, transport parameters, resumption tickets and key
 // update (RFC 9001 §4-§6, RFC 9000 §7).
+#include <algorithm>
+
 #include "conn/connection_impl.h"
+#include "conn/version_negotiation.h"
 #include "crypto/packet_keys.h"
 
 namespace quic {
@@ -55,6 +58,10 @@ TransportParameters ConnectionImpl::local_transport_parameters() const {
         if (retry_source_cid_) tp.retry_source_connection_id = *retry_source_cid_;
         tp.stateless_reset_token = cids_.first_local().token;
     }
+    // RFC 9368 §3 (RFC 9369 §4: a v2 endpoint MUST send it).
+    tp.version_information = role_ == Role::kClient
+                                 ? client_version_information(chosen_version_, config_.versions)
+                                 : server_version_information(version_, config_.versions);
     return tp;
 }
 
@@ -68,6 +75,25 @@ Bytes ConnectionImpl::early_data_context() const {
     tp.stateless_reset_token.reset();
     auto enc = encode_transport_parameters(tp, Role::kServer);
     return enc.ok() ? std::move(enc).value() : Bytes{};
+}
+
+// RFC 9369 §5: a ticket belongs to the version of the connection that issued it (the
+// remembered Version Information names it), so the first flight goes out in that version if
+// we offer it; a ticket of a version we no longer offer is not used.
+void ConnectionImpl::adopt_ticket_version() {
+    ByteSpan session, params;
+    if (!split_ticket(resumption_ticket_, session, params)) return;
+    auto remembered = decode_transport_parameters(params, Role::kServer);
+    if (!remembered.ok() || !remembered->version_information) return;
+    const Version v = remembered->version_information->chosen_version;
+    if (v == version_) return;
+    if (is_supported_version(v) &&
+        std::find(config_.versions.begin(), config_.versions.end(), v) != config_.versions.end()) {
+        version_ = chosen_version_ = v;
+        info_.version = v;
+    } else {
+        resumption_ticket_.clear();
+    }
 }
 
 Status ConnectionImpl::restore_from_ticket() {
@@ -115,7 +141,8 @@ bool ConnectionImpl::on_secret(EncryptionLevel level, bool for_writing, uint16_t
         case EncryptionLevel::kEarlyData:
             // Client writes 0-RTT; server reads it (RFC 9001 §4.1.4). A server that does not
             // accept 0-RTT never installs the key, so 0-RTT packets are dropped.
-            zero_rtt_keys_ = make_keys(*suite, secret, version_);
+            // 0-RTT stays in the client's Chosen Version (RFC 9369 §4).
+            zero_rtt_keys_ = make_keys(*suite, secret, chosen_version_);
             return zero_rtt_keys_.valid();
         case EncryptionLevel::kHandshake: {
             PacketSpace& hs = space(PacketNumberSpaceId::kHandshake);
@@ -207,6 +234,7 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     auto decoded = decode_transport_parameters(tls_->peer_transport_parameters(), peer_role);
     if (!decoded.ok()) return std::move(decoded).error();
     TransportParameters tp = std::move(decoded).value();
+    QUIC_TRY(validate_peer_version_information(tp));
     // §7.3: authenticate the connection IDs of the handshake.
     const ConnectionId& peer_scid =
         role_ == Role::kClient ? cids_.peer_cid() : cids_.first_peer_cid();
@@ -254,15 +282,17 @@ Status ConnectionImpl::on_handshake_complete(Time now) {
                                 "the peer sent no transport parameters");
     if (tracer_) {
         tracer_->alpn_information(now, info_.alpn);
-        const std::array<Version, 1> ours{version_};
-        tracer_->version_information(now, config_.versions, ours, version_);
+        std::span<const Version> peer;
+        if (peer_params_.version_information)
+            peer = peer_params_.version_information->available_versions;
+        tracer_->version_information(now, config_.versions, peer, version_);
     }
     emit(HandshakeCompleted{});
     if (role_ == Role::kServer) {
         // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
         pending_.handshake_done = true;
         if (new_token_for_) {
-            Bytes t = new_token_for_(path_.addresses().remote);
+            Bytes t = new_token_for_(path_.addresses().remote, version_);
             if (!t.empty()) pending_.new_token = std::move(t);
         }
         confirm_handshake(now);
@@ -296,6 +326,7 @@ void ConnectionImpl::discard_space(Time now, PacketNumberSpaceId id) {
     }
     s.read = DirectionalKeys{};
     s.write = DirectionalKeys{};
+    if (id == PacketNumberSpaceId::kInitial) chosen_version_initial_read_ = DirectionalKeys{};
     s.probes_pending = 0;
     // RFC 9002 §6.4: in-flight packets of the space no longer count.
     size_t bytes = 0;
@@ -327,6 +358,11 @@ Status ConnectionImpl::initiate_key_update() {
     // §6.1: not before the previous update was acknowledged by a packet of the new phase.
     if (!one_rtt_.update_acknowledged)
         return Error::transport(TransportErrorCode::kKeyUpdateError, "previous key update pending");
+    update_write_keys();
+    return {};
+}
+
+void ConnectionImpl::update_write_keys() {
     OneRttKeys& k = one_rtt_;
     k.write_secret = next_generation_secret(k.suite, k.write_secret, version_);
     DirectionalKeys keys = make_keys(k.suite, k.write_secret, version_);
@@ -340,7 +376,6 @@ Status ConnectionImpl::initiate_key_update() {
         last_now_,
         role_ == Role::kClient ? trace::KeyKind::kOneRttClient : trace::KeyKind::kOneRttServer,
         false, trace::KeyTrigger::kLocalUpdate, ++key_generation_);
-    return {};
 }
 
 // The peer's packets switched phase and opened with read_next: rotate the read keys, and
@@ -370,6 +405,44 @@ void ConnectionImpl::roll_read_keys(Time now) {
         now, role_ == Role::kClient ? trace::KeyKind::kOneRttServer : trace::KeyKind::kOneRttClient,
         false, trace::KeyTrigger::kRemoteUpdate, key_generation_);
     k.first_pn_read_in_phase.reset();
+}
+
+// --- AEAD limits (RFC 9001 §6.6) ---------------------------------------------------------------
+
+uint64_t ConnectionImpl::confidentiality_limit() const {
+    if (config_.aead_limit_override_for_testing) return config_.aead_limit_override_for_testing;
+    return quic::confidentiality_limit(one_rtt_.suite);
+}
+
+uint64_t ConnectionImpl::integrity_limit() const {
+    if (config_.aead_limit_override_for_testing) return config_.aead_limit_override_for_testing;
+    return quic::integrity_limit(one_rtt_.suite);
+}
+
+// After each 1-RTT packet sent: update the keys well before the confidentiality limit (at
+// three quarters, so that the update has time to be acknowledged); if that is not possible and
+// the limit is reached, stop using the connection (§6.6: AEAD_LIMIT_REACHED).
+void ConnectionImpl::check_confidentiality_limit(Time now) {
+    const uint64_t limit = confidentiality_limit();
+    const uint64_t sent = one_rtt_.packets_written_in_phase;
+    if (sent >= limit - limit / 4 && handshake_confirmed_ && one_rtt_.update_acknowledged) {
+        (void)initiate_key_update();
+        return;
+    }
+    if (sent >= limit)
+        close_with_error(now, Error::transport(TransportErrorCode::kAeadLimitReached,
+                                               "confidentiality limit reached without a key "
+                                               "update (RFC 9001 §6.6)"));
+}
+
+// A packet failed authentication: true when the integrity limit is now exceeded and the
+// connection closed. Initial packets are not counted: their keys derive from a connection ID
+// anyone sees, so their failures prove nothing about the AEAD.
+bool ConnectionImpl::on_authentication_failure(Time now) {
+    if (++authentication_failures_ <= integrity_limit()) return false;
+    close_with_error(now, Error::transport(TransportErrorCode::kAeadLimitReached,
+                                           "integrity limit exceeded (RFC 9001 §6.6)"));
+    return true;
 }
 
 // Which keys open a packet of this type; for 1-RTT, by key phase and packet number (§6.3, §6.5).

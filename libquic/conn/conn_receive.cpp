@@ -2,6 +2,7 @@
 // decryption (RFC 9001 §5) -> frames (§19). Malformed packets are dropped; frames that break
 // the protocol close the connection with the RFC's error code.
 #include "conn/connection_impl.h"
+#include "conn/version_negotiation.h"
 #include "crypto/initial_secrets.h"
 #include "crypto/retry_integrity.h"
 #include "quic/overloaded.h"
@@ -85,13 +86,23 @@ void ConnectionImpl::process_packet(Time now, const Path& path, Ecn ecn, Mutable
     }
     if (!may_open(now, header, packet.size())) return;
     OpenedPacket op;
-    if (!open_packet(now, path, ecn, packet, header, op)) return;
+    if (may_switch_to(header)) {
+        if (!open_in_negotiated_version(now, path, ecn, packet, header, op)) return;
+    } else if (!open_packet(now, path, ecn, packet, header, op)) {
+        return;
+    }
     on_packet_opened(now, path, ecn, header, packet.size(), datagram_size, op);
 }
 
 // Packets dropped before any key is tried.
 bool ConnectionImpl::may_open(Time now, const PacketHeader& header, size_t size) {
-    if (header.long_header && header.version != version_) {
+    // RFC 9369 §4: a client may switch to the negotiated version; a server still reads the
+    // client's Initial and 0-RTT packets in its Chosen Version.
+    const bool other_version_ok =
+        may_switch_to(header) ||
+        (role_ == Role::kServer && header.version == chosen_version_ &&
+         (header.type == PacketType::kInitial || header.type == PacketType::kZeroRtt));
+    if (header.long_header && header.version != version_ && !other_version_ok) {
         trace_drop(now, header.type, size, trace::DropReason::kUnsupportedVersion);
         return false;
     }
@@ -122,6 +133,8 @@ bool ConnectionImpl::open_packet(Time now, const Path& path, Ecn ecn, MutableByt
         hp = one_rtt_.read_header.get();
     else if (header.type == PacketType::kZeroRtt)
         hp = zero_rtt_keys_.header.get();
+    else if (header.type == PacketType::kInitial)
+        hp = initial_read_keys(header.version).header.get();
     else
         hp = sp.read.header.get();
     if (!hp) {
@@ -145,7 +158,9 @@ bool ConnectionImpl::open_packet(Time now, const Path& path, Ecn ecn, MutableByt
     const UnprotectedHeader& uh = out.header = *unprotected;
     const uint64_t pn = out.pn =
         decode_packet_number(sp.received.largest_received(), uh.truncated_pn, uh.pn_length * 8);
-    DirectionalKeys* keys = read_keys_for(header.type, uh.key_phase, pn, out.next_phase);
+    DirectionalKeys* keys = header.type == PacketType::kInitial
+                                ? &initial_read_keys(header.version)
+                                : read_keys_for(header.type, uh.key_phase, pn, out.next_phase);
     if (!keys || !keys->packet) {
         trace_drop(now, header.type, packet.size(), trace::DropReason::kKeyUnavailable);
         return false;
@@ -158,6 +173,7 @@ bool ConnectionImpl::open_packet(Time now, const Path& path, Ecn ecn, MutableByt
     if (!plain) {
         trace_drop(now, header.type, packet.size(),
                    trace::DropReason::kPayloadDecryptError);  // RFC 9001 §5.5
+        if (header.type != PacketType::kInitial) on_authentication_failure(now);
         return false;
     }
     out.payload = ByteSpan(packet.data() + uh.header_length, *plain);
@@ -185,6 +201,17 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
     }
     if (header.type == PacketType::kOneRtt) {
         if (op.next_phase) {
+            // RFC 9001 §6.1: no key update before the handshake is confirmed. A client is
+            // confirmed once it received HANDSHAKE_DONE, so not before we sent it; a server
+            // once its handshake completed, so not before it had our Finished.
+            const bool premature =
+                role_ == Role::kServer ? !handshake_done_sent_ : !handshake_complete_;
+            if (premature) {
+                close_with_error(now, Error::transport(TransportErrorCode::kKeyUpdateError,
+                                                       "key update before the handshake is "
+                                                       "confirmed"));
+                return;
+            }
             roll_read_keys(now);
             one_rtt_.first_pn_read_in_phase = pn;
         } else if (!one_rtt_.first_pn_read_in_phase && uh.key_phase == one_rtt_.read_phase) {
@@ -234,10 +261,13 @@ void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteS
 }
 
 bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& header) {
-    // §6.2: only a client, only before any other packet from the server was processed.
-    if (role_ != Role::kClient || received_first_packet_) return false;
-    Status valid =
-        version_negotiation_is_valid(header, version_, original_dcid_, cids_.first_local().cid);
+    // §6.2: only a client, only before any other packet from the server (a Retry too) was
+    // processed; RFC 9368 §4: never for an attempt that follows a Version Negotiation packet.
+    if (role_ != Role::kClient || received_first_packet_ || retry_received_ ||
+        acted_on_version_negotiation_)
+        return false;
+    Status valid = version_negotiation_is_valid(header, chosen_version_, original_dcid_,
+                                                cids_.first_local().cid);
     if (tracer_) tracer_->version_negotiation_received(now, header.supported_versions);
     if (!valid.ok()) {
         trace_drop(now, header.type, header.packet_size, trace::DropReason::kUnexpectedPacket);
@@ -249,7 +279,9 @@ bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& he
         std::snprintf(buf, sizeof buf, "%s0x%08x", offered.empty() ? "" : " ", v);
         offered += buf;
     }
-    // No version in common that we could switch to (we speak only the one we offered).
+    // RFC 9368 §2.1: a new first flight in a version both speak.
+    if (auto next = version_after_version_negotiation(config_.versions, header.supported_versions))
+        return restart_after_version_negotiation(now, *next);
     finish_closed(CloseOrigin::kVersionMismatch,
                   Error::transport(TransportErrorCode::kVersionNegotiationError,
                                    "no shared QUIC version; the server offers " + offered));
@@ -260,7 +292,8 @@ bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& he
 bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader& header) {
     // §17.2.5.2: a client accepts at most one Retry, only before any other server packet.
     if (role_ != Role::kClient || retry_received_ || received_first_packet_) return false;
-    if (header.scid == original_dcid_ ||
+    // RFC 9369 §4: a Retry is in the Chosen Version; others are ignored.
+    if (header.scid == original_dcid_ || header.version != chosen_version_ ||
         !verify_retry_integrity(header.version, original_dcid_, packet)) {
         trace_drop(now, header.type, packet.size(), trace::DropReason::kUnexpectedPacket);
         return false;
@@ -291,15 +324,41 @@ bool ConnectionImpl::handle_retry(Time now, ByteSpan packet, const PacketHeader&
 Status ConnectionImpl::process_frames(Time now, PacketType type, ByteSpan payload,
                                       bool& ack_eliciting, bool& probing_only) {
     ByteReader r(payload);
+    bool ping_only = true;  // nothing but PING and PADDING
+    size_t path_challenges = 0;
     while (!r.empty()) {
         auto frame = parse_frame(r, type);
         if (!frame.ok()) return std::move(frame).error();
         if (is_ack_eliciting(*frame)) ack_eliciting = true;
         if (!is_probing_frame(*frame)) probing_only = false;
+        if (!std::holds_alternative<PingFrame>(*frame) &&
+            !std::holds_alternative<PaddingFrame>(*frame))
+            ping_only = false;
+        // §8.2.2: a peer validating a path sends one challenge per packet; more are only
+        // more PATH_RESPONSEs for us to queue (checklist 21).
+        if (std::holds_alternative<PathChallengeFrame>(*frame) && ++path_challenges > 1)
+            QUIC_TRY(glitches_.charge(now, "a second PATH_CHALLENGE in a packet",
+                                      to_underlying(FrameType::kPathChallenge)));
         QUIC_TRY(on_frame(now, type, *frame));
-        if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) break;
+        if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return {};
     }
+    // PTO probes and keep-alives are PING-only too, but a few per round trip; a flood of them
+    // only makes us acknowledge (checklist 20).
+    if (ping_only && ack_eliciting && handshake_confirmed_)
+        QUIC_TRY(glitches_.charge(now, "a packet with nothing but PING",
+                                  to_underlying(FrameType::kPing)));
+    // Checklist 21: a peer that keeps our congestion window full while making us queue control
+    // frames (each kind capped on its own) is cut off at the total.
+    if (queued_control_frames() > kMaxQueuedControlFrames)
+        return Error::transport(
+            TransportErrorCode::kProtocolViolation,
+            "too many control frames queued for a peer that does not take them");
     return {};
+}
+
+size_t ConnectionImpl::queued_control_frames() const {
+    return streams_.streams_with_control_frames() + pending_.retire_connection_ids.size() +
+           pending_.new_connection_ids.size();
 }
 
 Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
@@ -318,14 +377,8 @@ Status ConnectionImpl::on_frame(Time now, PacketType type, const Frame& frame) {
             [&](const MaxStreamDataFrame& f) -> Status {
                 return streams_.on_max_stream_data(now, f);
             },
-            [&](const MaxDataFrame& f) -> Status {
-                streams_.on_max_data(f);
-                return {};
-            },
-            [&](const MaxStreamsFrame& f) -> Status {
-                streams_.on_max_streams(f);
-                return {};
-            },
+            [&](const MaxDataFrame& f) -> Status { return streams_.on_max_data(now, f); },
+            [&](const MaxStreamsFrame& f) -> Status { return streams_.on_max_streams(now, f); },
             [&](const DataBlockedFrame&) -> Status { return {}; },
             [&](const StreamDataBlockedFrame& f) -> Status {
                 return streams_.on_stream_data_blocked(now, f);
@@ -378,6 +431,10 @@ void ConnectionImpl::on_peer_address_change(Time now, const Path& path, size_t d
 Status ConnectionImpl::on_crypto_frame(Time now, PacketSpace& sp, const CryptoFrame& f) {
     auto r = sp.crypto_recv.insert(f.offset, f.data, false);
     if (!r.ok()) return std::move(r).error();
+    // Checklist 9: after the handshake, CRYPTO data again is nothing but work for us.
+    if (*r == ReceiveBuffer::InsertOutcome::kDuplicate && handshake_confirmed_)
+        return glitches_.charge(now, "CRYPTO data already received",
+                                to_underlying(FrameType::kCrypto));
     if (*r != ReceiveBuffer::InsertOutcome::kAccepted) return {};
     const bool had_handshake_keys = space(PacketNumberSpaceId::kHandshake).read.valid();
     const bool had_one_rtt = has_one_rtt_read_;

@@ -3,6 +3,7 @@
 // streams, connection IDs, the path, PendingFrames), lost frames to be sent again with
 // current values (RFC 9000 §13.3).
 #include "conn/connection_impl.h"
+#include "conn/peer_durations.h"
 #include "quic/overloaded.h"
 
 namespace quic {
@@ -11,8 +12,7 @@ Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const Ack
     // §19.3: ACK Delay is scaled by the peer's ack_delay_exponent (Initial and Handshake use
     // the same field; RFC 9002 §5.3 ignores it there).
     const uint64_t exponent = peer_params_applied_ ? peer_params_.ack_delay_exponent : 3;
-    const uint64_t micros = exponent > 20 ? 0 : ack.ack_delay << exponent;
-    const Duration ack_delay = std::chrono::microseconds(micros > (1ull << 40) ? 0 : micros);
+    const Duration ack_delay = peer_ack_delay(ack.ack_delay, exponent);
     auto outcome = loss_.on_ack_received(sid, ack, ack_delay, now, recovery_context());
     if (!outcome.ok()) return std::move(outcome).error();
     stats_.ecn_ce_received += path_.ecn().on_ack(sid, ack, *outcome);

@@ -165,7 +165,8 @@ bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType ty
     } else {
         LongHeaderFields f;
         f.type = type;
-        f.version = version_;
+        // 0-RTT stays in the client's Chosen Version (RFC 9369 §4).
+        f.version = type == PacketType::kZeroRtt ? chosen_version_ : version_;
         f.dcid = cids_.peer_cid();
         f.scid = cids_.source_cid();
         if (type == PacketType::kInitial && role_ == Role::kClient) f.token = token_;
@@ -321,8 +322,10 @@ size_t ConnectionImpl::write_frames(PacketSpace& sp, PacketType type, ByteWriter
 void ConnectionImpl::write_control_frames(FrameWriter& out) {
     auto control = [](FrameType t, uint64_t a = 0) { return FrameWriter::control(t, a); };
     if (pending_.handshake_done &&
-        out.put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone)))
+        out.put(HandshakeDoneFrame{}, control(FrameType::kHandshakeDone))) {
         pending_.handshake_done = false;
+        handshake_done_sent_ = true;
+    }
     if (path_.write_frames(out)) pad_datagram_ = true;  // §8.2.1, §8.2.2
     streams_.write_flow_control_frames(out);
     cids_.write_frames(out);
@@ -357,6 +360,8 @@ void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent
         one_rtt_.packets_written_in_phase >= config_.key_update_interval_packets &&
         handshake_confirmed_ && one_rtt_.update_acknowledged)
         (void)initiate_key_update();
+    if (sp.id == PacketNumberSpaceId::kApplicationData && has_one_rtt_write_)
+        check_confidentiality_limit(now);
     loss_.on_context_changed(recovery_context(), now);
 }
 

@@ -2,6 +2,7 @@
 // (RFC 9000 §13.2), pacing, idle and handshake timeouts (§10.1), keep-alive, closing and
 // draining (§10.2), stateless reset (§10.3).
 #include "conn/connection_impl.h"
+#include "conn/peer_durations.h"
 
 namespace quic {
 
@@ -13,7 +14,7 @@ Duration ConnectionImpl::pto_duration() const {
 // §10.1: the smaller of both sides' max_idle_timeout (0 means none), and at least 3 PTOs.
 Duration ConnectionImpl::effective_idle_timeout() const {
     Duration ours = config_.max_idle_timeout;
-    Duration theirs = std::chrono::milliseconds(peer_params_.max_idle_timeout_ms);
+    Duration theirs = peer_idle_timeout(peer_params_.max_idle_timeout_ms);
     Duration t = ours;
     if (peer_params_applied_ && theirs.count() != 0)
         t = ours.count() == 0 ? theirs : std::min(ours, theirs);

@@ -175,6 +175,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       tls_context_(std::move(p.tls)),
       random_(*p.random),
       version_(p.version),
+      chosen_version_(p.version),
       original_dcid_(p.original_dcid),
       initial_dcid_for_keys_(p.initial_keys_dcid.value_or(p.original_dcid)),
       retry_source_cid_(p.retry_source_cid),
@@ -191,7 +192,8 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       // The client sends to its random original DCID until the server's SCID arrives (§7.2).
       cids_(pending_, p.local_cid, p.role == Role::kServer ? p.peer_cid : p.original_dcid,
             std::move(p.reset_token_for), std::move(p.new_connection_id)),
-      streams_(role_, config_, pending_, events_, tracer_.get()),
+      glitches_(now),
+      streams_(role_, config_, pending_, events_, glitches_, tracer_.get()),
       max_udp_payload_(config_.initial_max_udp_payload_size) {
     ReceivedPacketTracker::Config tracker;
     tracker.max_ack_delay = config_.max_ack_delay;
@@ -210,6 +212,7 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
 ConnectionImpl::~ConnectionImpl() = default;
 
 Status ConnectionImpl::start(Time now) {
+    if (role_ == Role::kClient && !resumption_ticket_.empty()) adopt_ticket_version();
     // Initial keys from the client's first DCID (RFC 9001 §5.2).
     InitialKeys keys = make_initial_keys(version_, initial_dcid_for_keys_);
     PacketSpace& initial = space(PacketNumberSpaceId::kInitial);
@@ -229,6 +232,8 @@ Status ConnectionImpl::start(Time now) {
 
     auto params = encode_transport_parameters(local_transport_parameters(), role_, &random_);
     if (!params.ok()) return std::move(params).error();
+    if (config_.transport_parameters_override_for_testing)
+        *params = config_.transport_parameters_override_for_testing(local_transport_parameters());
     QUIC_TRY(tls_->set_transport_parameters(*params));
     if (role_ == Role::kServer && config_.enable_0rtt) {
         Bytes ctx = early_data_context();
@@ -273,6 +278,7 @@ ConnectionStats ConnectionImpl::stats() const {
     ConnectionStats s = stats_;
     s.stream_bytes_sent = streams_.bytes_sent();
     s.stream_bytes_received = streams_.bytes_received();
+    s.glitches = glitches_.glitches();
     const RttEstimator& rtt = loss_.rtt();
     s.smoothed_rtt_ns = rtt.smoothed_rtt().count();
     s.min_rtt_ns = rtt.min_rtt().count();

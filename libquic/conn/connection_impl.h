@@ -8,6 +8,8 @@
 //   conn_send.cpp       packet assembly, coalescing, padding, pacing (§12.2, §13, §14), the
 //                       frames of a packet in order, CONNECTION_CLOSE datagrams
 //   conn_crypto.cpp     TLS, keys per level, transport parameters, key update (RFC 9001)
+//   conn_version.cpp    version negotiation (RFC 9368, 9369): the server's upgrade, the
+//                       client's switch and its new first flight after Version Negotiation
 //   conn_timers.cpp     loss detection, idle and handshake timeouts, closing/draining (§10)
 //   conn_trace.cpp      reporting to the tracer (qlog)
 // and the concerns:
@@ -18,6 +20,7 @@
 //   pending_frames.h    PendingFrames: the frames waiting for a packet (not stream data)
 //   event_queue.h       EventQueue: what the application polls
 //   frame_writer.h      FrameWriter: writes a frame into a packet and records it
+//   version_negotiation.*  which version to pick, Version Information and its checks
 //   limits.h            named caps on what a peer can make us hold
 //   test_access.h       tests' access to ConnectionImpl
 #pragma once
@@ -35,6 +38,7 @@
 #include "conn/connection_ids.h"
 #include "conn/event_queue.h"
 #include "conn/frame_writer.h"
+#include "conn/glitch.h"
 #include "conn/limits.h"
 #include "conn/path.h"
 #include "conn/pending_frames.h"
@@ -118,6 +122,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status send_datagram(ByteSpan data);
     size_t max_datagram_size() const;
     Status initiate_key_update();
+    // Tests: a key update without initiate_key_update's checks (a peer breaking §6.1).
+    void update_write_keys_for_testing() {
+        if (has_one_rtt_write_) update_write_keys();
+    }
     void close(Time now, uint64_t code, std::string reason);
     std::optional<Connection::CidEvent> poll_cid_event();
     bool is_stateless_reset(ByteSpan datagram) const;
@@ -135,6 +143,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     const ConnectionId& original_dcid() const { return original_dcid_; }
     const std::optional<ConnectionClosed>& close_reason() const { return close_reason_; }
     trace::Tracer* tracer() const { return tracer_.get(); }
+    // Tests: the connection ID packets to us carry (tests/sim forges packets with it).
+    const ConnectionId& source_cid_for_testing() const { return cids_.source_cid(); }
 
     // For tests (a packet encoder that needs no keys): processes `payload` as the frames of a
     // decrypted packet of `type`, with the error handling of a received packet.
@@ -146,6 +156,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     void on_handshake_data(EncryptionLevel level, ByteSpan data) override;
     void on_session_ticket(Bytes session) override;
     void on_early_data_rejected() override;
+    bool on_client_hello(ByteSpan peer_transport_parameters) override;
 
   private:
     // --- receive (conn_receive.cpp) ---
@@ -162,6 +173,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status process_frames(Time now, PacketType type, ByteSpan payload, bool& ack_eliciting,
                           bool& probing_only);
     Status on_frame(Time now, PacketType type, const Frame& frame);
+    size_t queued_control_frames() const;
     Status on_crypto_frame(Time now, PacketSpace& space, const CryptoFrame& f);
     void on_connection_close_frame(Time now, const ConnectionCloseFrame& f);
     Status on_handshake_done_frame(Time now);
@@ -208,13 +220,29 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status restore_from_ticket();
     void install_one_rtt(bool for_writing, CipherSuite suite, ByteSpan secret);
     void roll_read_keys(Time now);
+    void update_write_keys();
     DirectionalKeys* read_keys_for(PacketType type, bool key_phase, uint64_t pn,
                                    bool& is_next_phase);
+    // RFC 9001 §6.6: the AEAD limits of the negotiated suite (or the test override).
+    uint64_t confidentiality_limit() const;
+    uint64_t integrity_limit() const;
+    void check_confidentiality_limit(Time now);
+    bool on_authentication_failure(Time now);
     PacketSpace& space(PacketNumberSpaceId id) { return *spaces_[static_cast<size_t>(id)]; }
     const PacketSpace& space(PacketNumberSpaceId id) const {
         return *spaces_[static_cast<size_t>(id)];
     }
     RecoveryContext recovery_context() const;
+
+    // --- version negotiation (conn_version.cpp, RFC 9368, RFC 9369) ---
+    void adopt_ticket_version();
+    void switch_version(Version negotiated);
+    bool may_switch_to(const PacketHeader& header) const;
+    bool open_in_negotiated_version(Time now, const Path& path, Ecn ecn, MutableByteSpan packet,
+                                    const PacketHeader& header, OpenedPacket& out);
+    bool restart_after_version_negotiation(Time now, Version next);
+    Status validate_peer_version_information(const TransportParameters& tp) const;
+    DirectionalKeys& initial_read_keys(Version packet_version);
 
     // --- tracing (conn_trace.cpp): every helper returns at once without a tracer ---
     void set_state(Time now, ConnectionState next);
@@ -241,14 +269,21 @@ class ConnectionImpl final : public TlsSession::Handler {
     ConnectionConfig config_;
     std::shared_ptr<TlsContext> tls_context_;
     Random& random_;
-    Version version_;
+    Version version_;  // the negotiated version (RFC 9368 §1.2), once negotiation is done
+    // The client's Chosen Version: the version of this connection's first flight (client: of
+    // this attempt; server: of the client's Initials). 0-RTT stays in it (RFC 9369 §4).
+    Version chosen_version_;
+    bool acted_on_version_negotiation_ = false;  // client: this attempt follows a VN packet
+    // Server after an upgrade: the keys of the client's Initials in the Chosen Version, kept
+    // until a Handshake packet in the negotiated version arrives (RFC 9369 §4).
+    DirectionalKeys chosen_version_initial_read_;
     ConnectionId original_dcid_;
     ConnectionId initial_dcid_for_keys_;  // the DCID Initial keys derive from (changes on Retry)
     std::optional<ConnectionId> retry_source_cid_;
     std::string server_name_;
     Bytes token_;              // client: the token we put in our Initials
     Bytes resumption_ticket_;  // client
-    std::function<Bytes(const SocketAddress&)> new_token_for_;
+    std::function<Bytes(const SocketAddress&, Version)> new_token_for_;
     std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
 
     std::unique_ptr<TlsSession> tls_;
@@ -270,6 +305,7 @@ class ConnectionImpl final : public TlsSession::Handler {
 
     // Handshake progress.
     bool handshake_complete_ = false, handshake_confirmed_ = false;
+    bool handshake_done_sent_ = false;  // server: a client may be confirmed from then on
     bool peer_params_applied_ = false;
     TransportParameters peer_params_;
     bool received_first_packet_ = false;  // client: a server packet was processed
@@ -284,6 +320,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     EventQueue events_;
     PathState path_;  // the active path (a second one, for migration, would sit beside it)
     ConnectionIdManager cids_;
+    GlitchBudget glitches_;  // useless frames from the peer (declared before its users)
     StreamManager streams_;
 
     // The datagram being built.
@@ -314,7 +351,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::string last_cc_state_;
     std::vector<Frame> trace_frames_;  // trace_packet's, reused: no allocation per packet
     std::optional<Time> last_loss_timer_;
-    uint64_t key_generation_ = 0;  // 1-RTT key updates so far
+    uint64_t key_generation_ = 0;           // 1-RTT key updates so far
+    uint64_t authentication_failures_ = 0;  // RFC 9001 §6.6, across all keys but Initial
 
     ConnectionStats stats_;
     size_t max_udp_payload_;

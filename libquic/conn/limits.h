@@ -53,6 +53,22 @@ inline constexpr size_t kMaxNewTokenLength = 512;
 // The initial packet size floor (RFC 9000 §14.1): client Initials are padded to this.
 inline constexpr size_t kMinInitialDatagramSize = 1200;
 
+// Glitch budget (conn/glitch.h, checklist 20): useless frames a peer may send in a burst. A
+// legitimate peer's duplicates come from spurious retransmissions, at most a congestion window
+// of packets at once (~hundreds of frames); a flood of tiny useless frames is thousands per
+// second. Refilled at kGlitchRefillPerSecond, plus kGlitchRefundPerUsefulFrame for each frame
+// carrying new data, so a long lossy transfer never drains it.
+inline constexpr uint64_t kGlitchBudget = 1000;
+inline constexpr uint64_t kGlitchRefillPerSecond = 100;
+inline constexpr uint64_t kGlitchRefundPerUsefulFrame = 1;
+
+// Control frames a peer can make us queue while it keeps our congestion window full (checklist
+// 21: RESET_STREAM answering STOP_SENDING, MAX_STREAM_DATA, RETIRE_CONNECTION_ID, PATH_RESPONSE,
+// ...). Each kind has its own cap (one per stream and kind, kMaxPendingRetireConnectionIds,
+// kMaxPendingPathResponses); with a large stream limit the per-stream ones could still add up to
+// many thousands, so beyond this total the connection closes with PROTOCOL_VIOLATION.
+inline constexpr size_t kMaxQueuedControlFrames = 1024;
+
 // RFC 9000 §8.1: before address validation a server sends at most 3x what it received.
 inline constexpr uint64_t kAntiAmplificationFactor = 3;
 

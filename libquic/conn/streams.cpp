@@ -7,13 +7,14 @@
 namespace quic {
 
 StreamManager::StreamManager(Role role, const ConnectionConfig& config, PendingFrames& pending,
-                             EventQueue& events, trace::Tracer* tracer)
+                             EventQueue& events, GlitchBudget& glitches, trace::Tracer* tracer)
     : role_(role),
       stream_receive_window_(config.initial_stream_receive_window),
       max_stream_receive_window_(config.max_stream_receive_window),
       max_stream_send_buffer_(config.max_stream_send_buffer),
       pending_(pending),
       events_(events),
+      glitches_(glitches),
       tracer_(tracer),
       limits_(initiator_of(role), config.max_incoming_streams, config.max_incoming_uni_streams),
       recv_flow_(config.initial_connection_receive_window, config.max_connection_receive_window) {}
@@ -85,11 +86,14 @@ void StreamManager::on_peer_transport_parameters(const TransportParameters& tp,
     limits_.local_limits(StreamDirection::kUnidirectional)
         .on_max_streams(tp.initial_max_streams_uni);
     if (!update_open_streams) return;
-    // Streams opened before (0-RTT) take the new stream-level limits.
+    // Streams opened before (0-RTT) take the new stream-level limits: as in create_stream,
+    // bidi_remote for ours, bidi_local for the peer's (§18.2).
+    const StreamInitiator local = initiator_of(role_);
     for (auto& [id, s] : streams_) {
         if (!s->has_send) continue;
-        uint64_t limit = is_unidirectional(id) ? tp.initial_max_stream_data_uni
-                                               : tp.initial_max_stream_data_bidi_remote;
+        uint64_t limit = is_unidirectional(id)             ? tp.initial_max_stream_data_uni
+                         : is_locally_initiated(id, local) ? tp.initial_max_stream_data_bidi_remote
+                                                           : tp.initial_max_stream_data_bidi_local;
         s->send_flow.on_max_data(limit);
     }
 }
@@ -141,7 +145,7 @@ Result<size_t> StreamManager::read(Time now, Duration smoothed_rtt, StreamId id,
     if (!s || !s->has_recv)
         return Error::transport(TransportErrorCode::kStreamStateError, "no such receiving stream");
     if (s->recv_state.was_reset()) {
-        const uint64_t code = s->stop_sending_code.value_or(0);
+        const uint64_t code = s->reset_received_code.value_or(0);
         s->recv_state.on_app_read_reset();
         maybe_retire_stream(now, *s);  // may free *s
         return Error::application(code, "stream was reset by the peer");
@@ -210,11 +214,18 @@ Result<StreamRecord*> StreamManager::stream_for_frame(Time now, StreamId id, Str
     return find_stream(id);
 }
 
+namespace {
+constexpr uint64_t kStreamType = to_underlying(FrameType::kStream);
+}  // namespace
+
 Status StreamManager::on_stream_frame(Time now, const StreamFrame& f) {
     auto found = stream_for_frame(now, f.stream_id, StreamFrameKind::kStream);
     if (!found.ok()) return std::move(found).error();
     StreamRecord* s = *found;
-    if (!s) return {};  // a stream we already closed: late retransmission
+    if (f.data.empty() && !f.fin)
+        QUIC_TRY(glitches_.charge(now, "empty STREAM frame without FIN", kStreamType));
+    // A stream we already closed: a late retransmission, or a flood.
+    if (!s) return glitches_.charge(now, "STREAM frame for a closed stream", kStreamType);
     const uint64_t end = f.offset + f.data.size();
     // Flow control before buffering (§4.1): the window bounds what a peer can make us hold.
     QUIC_TRY(s->recv_flow.on_data_received(end));
@@ -227,7 +238,12 @@ Status StreamManager::on_stream_frame(Time now, const StreamFrame& f) {
         e.frame_type = to_underlying(FrameType::kStream);
         return e;
     }
-    if (*r == ReceiveBuffer::InsertOutcome::kAccepted) bytes_received_ += f.data.size();
+    if (*r == ReceiveBuffer::InsertOutcome::kAccepted) {
+        bytes_received_ += f.data.size();
+        if (!f.data.empty()) glitches_.on_useful_frame();
+    } else if (*r == ReceiveBuffer::InsertOutcome::kDuplicate && !f.data.empty()) {
+        QUIC_TRY(glitches_.charge(now, "STREAM data already received", kStreamType));
+    }
     if (f.fin) s->recv_state.on_size_known();
     if (s->recv.all_received()) s->recv_state.on_all_data_received();
     if (s->recv.readable_bytes() > 0 || s->recv.is_finished()) deliver_readable(*s);
@@ -240,7 +256,9 @@ Status StreamManager::on_reset_stream(Time now, Duration smoothed_rtt, const Res
     auto found = stream_for_frame(now, f.stream_id, StreamFrameKind::kResetStream);
     if (!found.ok()) return std::move(found).error();
     StreamRecord* s = *found;
-    if (!s) return {};
+    if (!s)
+        return glitches_.charge(now, "RESET_STREAM for a closed stream",
+                                to_underlying(FrameType::kResetStream));
     const uint64_t prev_highest = s->recv.highest_offset_received();
     QUIC_TRY(
         s->recv_state.on_reset_stream_received(f.final_size, s->recv.final_size(), prev_highest));
@@ -254,7 +272,9 @@ Status StreamManager::on_reset_stream(Time now, Duration smoothed_rtt, const Res
     s->recv.discard();
     recv_flow_.on_data_consumed(unread, now, smoothed_rtt);
     if (recv_flow_.should_send_update()) pending_.max_data = true;
-    s->stop_sending_code = f.application_error_code;
+    s->reset_received_code = f.application_error_code;
+    // §3.5: STOP_SENDING is useless once the stream is reset; one still waiting is not sent.
+    s->stop_sending_pending = false;
     events_.emit(StreamResetReceived{f.stream_id, f.application_error_code});
     deliver_readable(*s);  // a read reports the reset
     return {};
@@ -264,7 +284,9 @@ Status StreamManager::on_stop_sending(Time now, const StopSendingFrame& f) {
     auto found = stream_for_frame(now, f.stream_id, StreamFrameKind::kStopSending);
     if (!found.ok()) return std::move(found).error();
     StreamRecord* s = *found;
-    if (!s) return {};
+    if (!s)
+        return glitches_.charge(now, "STOP_SENDING for a closed stream",
+                                to_underlying(FrameType::kStopSending));
     events_.emit(StopSendingReceived{f.stream_id, f.application_error_code});
     // §3.5: answer with RESET_STREAM, carrying the same code.
     if (s->send_state.stop_sending_needs_reset())
@@ -273,12 +295,14 @@ Status StreamManager::on_stop_sending(Time now, const StopSendingFrame& f) {
 }
 
 Status StreamManager::on_max_stream_data(Time now, const MaxStreamDataFrame& f) {
+    constexpr uint64_t kType = to_underlying(FrameType::kMaxStreamData);
     auto found = stream_for_frame(now, f.stream_id, StreamFrameKind::kMaxStreamData);
     if (!found.ok()) return std::move(found).error();
     StreamRecord* s = *found;
-    if (!s) return {};
-    if (s->send_flow.on_max_data(f.maximum_stream_data) && s->send.has_pending())
-        streams_with_data_.insert(s->id);
+    if (!s) return glitches_.charge(now, "MAX_STREAM_DATA for a closed stream", kType);
+    if (!s->send_flow.on_max_data(f.maximum_stream_data))
+        return glitches_.charge(now, "MAX_STREAM_DATA that does not raise the limit", kType);
+    if (s->send.has_pending()) streams_with_data_.insert(s->id);
     return {};
 }
 
@@ -287,16 +311,23 @@ Status StreamManager::on_stream_data_blocked(Time now, const StreamDataBlockedFr
     return s.ok() ? Status{} : Status(std::move(s).error());
 }
 
-void StreamManager::on_max_data(const MaxDataFrame& f) {
-    if (send_flow_.on_max_data(f.maximum_data))
-        for (auto& [id, s] : streams_)
-            if (s->has_send && s->send.has_pending()) streams_with_data_.insert(id);
+Status StreamManager::on_max_data(Time now, const MaxDataFrame& f) {
+    if (!send_flow_.on_max_data(f.maximum_data))
+        return glitches_.charge(now, "MAX_DATA that does not raise the limit",
+                                to_underlying(FrameType::kMaxData));
+    for (auto& [id, s] : streams_)
+        if (s->has_send && s->send.has_pending()) streams_with_data_.insert(id);
+    return {};
 }
 
-void StreamManager::on_max_streams(const MaxStreamsFrame& f) {
+Status StreamManager::on_max_streams(Time now, const MaxStreamsFrame& f) {
     auto dir = f.bidirectional ? StreamDirection::kBidirectional : StreamDirection::kUnidirectional;
-    if (limits_.local_limits(dir).on_max_streams(f.maximum_streams))
-        events_.emit(StreamsAvailable{f.bidirectional});
+    if (!limits_.local_limits(dir).on_max_streams(f.maximum_streams))
+        return glitches_.charge(now, "MAX_STREAMS that does not raise the limit",
+                                to_underlying(f.bidirectional ? FrameType::kMaxStreamsBidi
+                                                              : FrameType::kMaxStreamsUni));
+    events_.emit(StreamsAvailable{f.bidirectional});
+    return {};
 }
 
 // --- acknowledged and lost ---------------------------------------------------------------------

@@ -12,6 +12,7 @@
 
 #include "conn/event_queue.h"
 #include "conn/frame_writer.h"
+#include "conn/glitch.h"
 #include "conn/pending_frames.h"
 #include "quic/config.h"
 #include "quic/frame.h"
@@ -49,8 +50,9 @@ struct StreamRecord {
     ReceiveBuffer recv;
     RecvStreamStateMachine recv_state;
     ReceiveFlowController recv_flow;
-    std::optional<uint64_t> stop_sending_code;
+    std::optional<uint64_t> stop_sending_code;  // STOP_SENDING to send (or sent): ours
     bool stop_sending_pending = false;
+    std::optional<uint64_t> reset_received_code;  // the peer's RESET_STREAM: what read() reports
     bool max_stream_data_pending = false;
     bool readable_announced = false;  // a StreamReadable is outstanding
     bool credit_returned = false;     // counted in PeerStreamLimits::on_stream_closed
@@ -71,8 +73,10 @@ class StreamManager {
   public:
     // `tracer` may be null. Connection-level frames (MAX_DATA, MAX_STREAMS, DATA_BLOCKED,
     // STREAMS_BLOCKED) wait in `pending`.
+    // Useless frames (a closed stream's, a limit that does not grow, data we already have) are
+    // charged to `glitches` (conn/glitch.h).
     StreamManager(Role role, const ConnectionConfig& config, PendingFrames& pending,
-                  EventQueue& events, trace::Tracer* tracer);
+                  EventQueue& events, GlitchBudget& glitches, trace::Tracer* tracer);
 
     // --- the application's API (Connection); `now` is the latest time the connection saw ---
     // Whether the connection is open is the caller's check.
@@ -95,8 +99,8 @@ class StreamManager {
     Status on_stop_sending(Time now, const StopSendingFrame& f);
     Status on_max_stream_data(Time now, const MaxStreamDataFrame& f);
     Status on_stream_data_blocked(Time now, const StreamDataBlockedFrame& f);
-    void on_max_data(const MaxDataFrame& f);
-    void on_max_streams(const MaxStreamsFrame& f);
+    Status on_max_data(Time now, const MaxDataFrame& f);
+    Status on_max_streams(Time now, const MaxStreamsFrame& f);
 
     // --- what our packets carried, acknowledged or lost (§13.3) ---
     void on_stream_data_acked(Time now, const SentStreamData& d);
@@ -117,6 +121,9 @@ class StreamManager {
     // (padding or more frames may follow it, §19.8). True when any was written.
     bool write_stream_frames(FrameWriter& out, bool keep_length);
 
+    // Streams with a stream control frame waiting (for the cap on queued control frames).
+    size_t streams_with_control_frames() const { return streams_with_control_.size(); }
+
     uint64_t bytes_sent() const { return bytes_sent_; }
     uint64_t bytes_received() const { return bytes_received_; }
 
@@ -131,6 +138,7 @@ class StreamManager {
     uint64_t stream_receive_window_, max_stream_receive_window_, max_stream_send_buffer_;
     PendingFrames& pending_;
     EventQueue& events_;
+    GlitchBudget& glitches_;
     trace::Tracer* tracer_;
 
     std::map<StreamId, std::unique_ptr<StreamRecord>> streams_;

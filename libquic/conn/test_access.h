@@ -14,6 +14,12 @@ struct ConnectionTestAccess {
     static void receive_frames(Connection& c, Time now, PacketType type, ByteSpan payload) {
         c.impl_->receive_frames_for_testing(now, type, payload);
     }
+    // Starts a 1-RTT key update whatever the state (to play a peer that breaks RFC 9001 §6.1).
+    static void force_key_update(Connection& c) { c.impl_->update_write_keys_for_testing(); }
+    // The connection ID the peer addresses `c` with (to forge packets to it).
+    static ConnectionId source_cid(const Connection& c) {
+        return c.impl_->source_cid_for_testing();
+    }
 };
 
 }  // namespace quic

@@ -9,8 +9,8 @@ namespace quic {
 namespace {
 
 constexpr size_t kHeaderLength = 1 + kAddressTokenNonceLength;  // kind || nonce
-// issued time + address length byte, the least any plaintext holds.
-constexpr size_t kMinPlaintextLength = 8 + 1;
+// issued time + version + address length byte, the least any plaintext holds.
+constexpr size_t kMinPlaintextLength = 8 + 4 + 1;
 constexpr size_t kMinTokenLength = kHeaderLength + kMinPlaintextLength + kAddressTokenTagLength;
 
 Error invalid_token(std::string reason) {
@@ -57,6 +57,7 @@ Bytes AddressTokenCodec::seal(const AddressToken& token, Random& random) const {
     random.fill(nonce);
     w.write_bytes(nonce);
     w.write_uint(static_cast<uint64_t>(time_to_ns(token.issued)), 8);
+    w.write_uint(token.version, 4);
     w.write_u8(static_cast<uint8_t>(token.client_address.size()));
     w.write_bytes(token.client_address);
     if (token.kind == AddressTokenKind::kRetry) {
@@ -100,10 +101,10 @@ Result<AddressToken> AddressTokenCodec::open(ByteSpan token, ByteSpan client_add
     AddressToken t;
     t.kind = *kind;
     ByteReader r(ByteSpan(plaintext).first(ciphertext_len));
-    uint64_t issued_ns = 0;
+    uint64_t issued_ns = 0, version = 0;
     uint8_t address_len = 0;
     ByteSpan address;
-    if (!r.read_uint(8, issued_ns) || !r.read_u8(address_len) ||
+    if (!r.read_uint(8, issued_ns) || !r.read_uint(4, version) || !r.read_u8(address_len) ||
         !r.read_bytes(address_len, address))
         return invalid_token("malformed token");
     if (t.kind == AddressTokenKind::kRetry &&
@@ -111,6 +112,7 @@ Result<AddressToken> AddressTokenCodec::open(ByteSpan token, ByteSpan client_add
         return invalid_token("malformed token");
     if (!r.empty()) return invalid_token("malformed token");
     t.issued = time_from_ns(static_cast<int64_t>(issued_ns));
+    t.version = static_cast<Version>(version);
     t.client_address.assign(address.begin(), address.end());
 
     // §8.1.3/§8.1.4: the token must have been issued to this client address...

@@ -24,6 +24,7 @@
 #include "quic/random.h"
 #include "quic/result.h"
 #include "quic/time.h"
+#include "quic/version.h"
 
 namespace quic {
 
@@ -37,6 +38,9 @@ struct AddressToken {
     Time issued{};
     // The client's address as the caller encodes it (family, IP, port); compared bytewise.
     Bytes client_address;
+    // The QUIC version of the connection that issued it (RFC 9369 §5: a token only validates
+    // a connection of that version; a Retry token, the version of the Retry).
+    Version version = 0;
     // Retry tokens only (§8.1.2, §7.3): the client's original Destination Connection ID and
     // the Source Connection ID of our Retry, for the original_destination_connection_id and
     // retry_source_connection_id transport parameters. Empty for NEW_TOKEN tokens.
@@ -53,7 +57,7 @@ inline constexpr size_t kMaxAddressTokenClientAddressLength = 32;
 // The longest token seal() produces. A longer token is not ours, so open() rejects it before
 // any copying or decryption: this bounds the work one Initial can make us do.
 inline constexpr size_t kMaxAddressTokenLength =
-    1 + kAddressTokenNonceLength + 8 + 1 + kMaxAddressTokenClientAddressLength + 1 +
+    1 + kAddressTokenNonceLength + 8 + 4 + 1 + kMaxAddressTokenClientAddressLength + 1 +
     kMaxConnectionIdLength + 1 + kMaxConnectionIdLength + kAddressTokenTagLength;
 // How far in the future an issue time may be: servers sharing a key may not share a clock
 // exactly. Beyond this the token is rejected as forged or from a misconfigured peer server.

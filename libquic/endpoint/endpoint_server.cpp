@@ -143,6 +143,10 @@ std::optional<Endpoint::Impl::Admission> Endpoint::Impl::check_token(Time now, c
     const Duration max_age = kind == AddressTokenKind::kRetry ? config_.retry_token_lifetime
                                                               : config_.new_token_lifetime;
     auto token = address_tokens_.open(header.token, address_bytes(path.remote), now, max_age);
+    // RFC 9369 §4, §5: a token only counts in the version it was issued for (a client must
+    // not switch versions after a Retry; a NEW_TOKEN token is for the negotiated version).
+    if (token.ok() && token->version != header.version)
+        token = Error::transport(TransportErrorCode::kInvalidToken, "token for another version");
     if (token.ok() && token->kind == AddressTokenKind::kRetry && token->retry_scid == header.dcid) {
         // §8.1.2, §7.3: the Retry proved the address; the original DCID comes from the token.
         a.validated = true;
@@ -200,10 +204,11 @@ void Endpoint::Impl::create_server_connection(Time now, const Path& path, Ecn ec
     p.address_validated = a.validated;
     p.peer_cid = header.scid;
     p.local_cid = new_connection_id();
-    p.new_token_for = [this](const SocketAddress& addr) {
+    p.new_token_for = [this](const SocketAddress& addr, Version version) {
         AddressToken t;
         t.kind = AddressTokenKind::kNewToken;
         t.issued = last_now_;
+        t.version = version;
         t.client_address = address_bytes(addr);
         return address_tokens_.seal(t, random_);
     };
@@ -232,6 +237,7 @@ void Endpoint::Impl::send_retry(Time now, const Path& path, const PacketHeader& 
     AddressToken t;
     t.kind = AddressTokenKind::kRetry;
     t.issued = now;
+    t.version = header.version;
     t.client_address = address_bytes(path.remote);
     t.original_dcid = header.dcid;
     t.retry_scid = new_connection_id();

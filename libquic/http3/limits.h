@@ -40,4 +40,14 @@ inline constexpr size_t kQpackInstructionOverhead = 64;
 // dynamic table for that stream (it still encodes, with literals and static references).
 inline constexpr size_t kMaxUnackedSectionsPerStream = 16;
 
+// Rapid reset (checklist H3 block; the HTTP/2 "rapid reset" attack, CVE-2023-44487): a client
+// that opens requests and resets them at once makes the server parse and set up each request
+// while never being limited by the concurrent-stream limit. Requests reset by the client before
+// our response was complete cost a token from a bucket of this many, refilled at
+// kRapidResetRefillPerSecond and by each response completed; beyond it the connection closes
+// with H3_EXCESSIVE_LOAD (RFC 9114 §10.5). A browser cancelling a page's worth of requests on
+// navigation stays well below.
+inline constexpr uint64_t kMaxRapidResets = 200;
+inline constexpr uint64_t kRapidResetRefillPerSecond = 20;
+
 }  // namespace quic::h3

@@ -370,6 +370,10 @@ void SessionImpl::on_reset(uint64_t id, uint64_t code) {
     RequestStream* s = find(id);
     bool fin = false;
     (void)conn_->read(id, {}, &fin);
+    // A request abandoned before our response was complete (or before we even saw it).
+    if (perspective_ == Perspective::kServer && (!s || !s->send_done) && !rapid_resets_.take(now_))
+        return fail(h3_error(H3Error::kExcessiveLoad,
+                             "too many requests reset by the client (rapid reset)"));
     if (!s) return;
     // RFC 9204 §2.2.2.2: the encoder must learn that this stream's sections are abandoned.
     decoder_.cancel_stream(id);
@@ -899,6 +903,7 @@ void SessionImpl::forget(uint64_t id) {
 void SessionImpl::maybe_finish(RequestStream& s) {
     const bool sent = s.send_done && s.pending.empty() && !s.fin_pending;
     if (!sent) return;
+    if (perspective_ == Perspective::kServer) rapid_resets_.add(1);  // a request served
     if (!s.recv_done) {
         // A server that completed its response stops reading the request (§4.1.1:
         // H3_NO_ERROR "to stop sending" the rest of a request it does not need).

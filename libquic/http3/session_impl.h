@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "http3/limits.h"
 #include "http3/qpack_decoder.h"
 #include "http3/qpack_encoder.h"
 #include "http3/stream_readers.h"
 #include "quic/http3/session.h"
+#include "util/token_bucket.h"
 
 namespace quic::h3 {
 
@@ -170,6 +172,9 @@ class SessionImpl {
     uint64_t bytes_written_ = 0;  // stream bytes handed to the connection
 
     SessionStats stats_;
+    // Server: requests the client reset before our response completed (http3/limits.h,
+    // kMaxRapidResets); empty: H3_EXCESSIVE_LOAD.
+    TokenBucket rapid_resets_{kMaxRapidResets, kRapidResetRefillPerSecond, Time{}};
 };
 
 }  // namespace quic::h3

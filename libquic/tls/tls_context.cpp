@@ -64,6 +64,7 @@ Result<std::unique_ptr<TlsContext>> TlsContext::create(TlsConfig config) {
             if (!SSL_CTX_add1_chain_cert(ctx, cfg.certificate->chain[i].get()))
                 return config_error("the certificate chain was refused");
         SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<TlsConfig*>(&cfg));
+        TlsSession::install_server_context_callbacks(ctx);
     } else {
         // Accept Ed25519 certificates too (the simulator uses them for fixed-size signatures).
         static constexpr uint16_t kVerifyPrefs[] = {

@@ -44,6 +44,18 @@ struct TlsSessionCallbacks {
         }
         return 0;  // we did not take ownership of `session`
     }
+    static ssl_select_cert_result_t select_certificate(const SSL_CLIENT_HELLO* hello) {
+        const uint8_t* data = nullptr;
+        size_t len = 0;
+        if (!SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_quic_transport_parameters,
+                                                  &data, &len)) {
+            data = nullptr;
+            len = 0;
+        }
+        return of(hello->ssl).handler_.on_client_hello(ByteSpan(data, len))
+                   ? ssl_select_cert_success
+                   : ssl_select_cert_error;
+    }
 };
 
 namespace {
@@ -115,6 +127,10 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(const TlsContext& ctx, Ha
 
 void TlsSession::install_context_callbacks(SSL_CTX* ctx) {
     SSL_CTX_sess_set_new_cb(ctx, TlsSessionCallbacks::new_session);
+}
+
+void TlsSession::install_server_context_callbacks(SSL_CTX* ctx) {
+    SSL_CTX_set_select_certificate_cb(ctx, TlsSessionCallbacks::select_certificate);
 }
 
 TlsSession::~TlsSession() {

@@ -29,6 +29,11 @@ class TlsSession {
         virtual void on_session_ticket(Bytes /*session*/) {}
         // The server rejected our 0-RTT (client): 0-RTT data must be sent again in 1-RTT.
         virtual void on_early_data_rejected() {}
+        // Server: a ClientHello arrived, with the client's quic_transport_parameters (empty if
+        // absent), before anything of ours is written: the moment a server picks the
+        // negotiated version and sets its own transport parameters (RFC 9368 §2.3). False
+        // aborts the handshake.
+        virtual bool on_client_hello(ByteSpan /*peer_transport_parameters*/) { return true; }
     };
 
     // server_name: the client's SNI and the name its certificate check uses (ignored by servers).
@@ -74,6 +79,7 @@ class TlsSession {
 
     // Called once by TlsContext::create: callbacks that live on the SSL_CTX.
     static void install_context_callbacks(SSL_CTX* ctx);
+    static void install_server_context_callbacks(SSL_CTX* ctx);
 
   private:
     TlsSession(const TlsContext& ctx, Handler& handler) : ctx_(ctx), handler_(handler) {}

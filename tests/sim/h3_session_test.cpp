@@ -974,3 +974,52 @@ TEST_CASE("h3 session: qlog traces carry the HTTP/3 events (frames, settings, st
     CHECK(files == 2);
     fs::remove_all(dir);
 }
+
+// --- rapid reset (checklist H3 block): requests opened and reset in a loop --------------------
+
+namespace {
+
+// A raw client that, once its handshake is done, opens requests and resets each at once, up to
+// `total` of them (as many per step as the server's stream limit allows).
+struct RapidResetter {
+    RawSim s;
+    size_t total;
+    size_t reset = 0;
+
+    RapidResetter(uint64_t seed, size_t n) : s(seed), total(n) {
+        RawClient* r = s.raw.get();
+        s.raw->on_handshake = [](RawClient& c) { c.open_uni(control_stream_with_settings()); };
+        s.h.sim.set_on_step(*s.h.client_endpoint, [this, r](Time t) {
+            r->step(t);
+            if (!r->handshake_done || !r->closed.empty()) return;
+            while (reset < total) {
+                auto id = r->conn->open_stream(true);
+                if (!id) break;
+                (void)r->conn->write(*id, headers_frame(*id, good_request("/")), false);
+                REQUIRE(r->conn->reset_stream(*id, to_underlying(H3Error::kRequestCancelled)));
+                ++reset;
+            }
+        });
+    }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "h3 session: rapid reset: a client resetting requests in a loop is closed with "
+    "H3_EXCESSIVE_LOAD") {
+    RapidResetter r(330, 100'000);
+    auto code = r.s.run_until_closed();
+    REQUIRE(code);
+    CHECK(h3_error_name(*code) == h3_error_name(to_underlying(H3Error::kExcessiveLoad)));
+    MESSAGE("closed after " << r.reset << " resets");
+    CHECK(r.reset < 10 * h3::kMaxRapidResets);
+}
+
+TEST_CASE("h3 session: rapid reset: a client cancelling a hundred requests stays connected") {
+    RapidResetter r(331, h3::kMaxRapidResets / 2);
+    RunResult run = r.s.h.sim.run_for(3s);
+    INFO(run.message);
+    CHECK(r.reset == h3::kMaxRapidResets / 2);
+    CHECK(r.s.raw->closed.empty());
+}

@@ -12,6 +12,8 @@
 
 namespace quic {
 
+struct TransportParameters;
+
 using namespace std::chrono_literals;
 
 enum class CongestionControl { kNewReno, kCubic, kBbr };
@@ -73,6 +75,16 @@ struct ConnectionConfig {
     uint64_t key_update_interval_packets = 0;
     // Skip a packet number now and then to detect optimistic ACKs (RFC 9000 §21.4).
     bool skip_packet_numbers = true;
+
+    // --- For tests and fuzzers only (docs/hardening.md): never set these in an application. ---
+    // Given the transport parameters we would send, returns the bytes of the extension to send
+    // instead, so that a test can play a peer that sends invalid or hostile ones.
+    std::function<std::vector<uint8_t>(const TransportParameters& ours)>
+        transport_parameters_override_for_testing;
+    // Replaces the AEAD confidentiality and integrity limits of RFC 9001 §6.6 (packets per key,
+    // forged packets per connection) with this lower value (0 = the RFC's), so that a test can
+    // reach them in a few packets.
+    uint64_t aead_limit_override_for_testing = 0;
 };
 
 }  // namespace quic

@@ -65,8 +65,9 @@ class Connection {
         std::function<ConnectionId()> new_connection_id;
         // Receives the connection's events (qlog); null: nothing is traced or formatted.
         std::shared_ptr<trace::Tracer> tracer;
-        // Server: mints NEW_TOKEN tokens for the client's address (RFC 9000 §8.1.3); may be empty.
-        std::function<Bytes(const SocketAddress&)> new_token_for;
+        // Server: mints NEW_TOKEN tokens for the client's address (RFC 9000 §8.1.3) and the
+        // connection's negotiated version (RFC 9369 §5); may be empty.
+        std::function<Bytes(const SocketAddress&, Version)> new_token_for;
         // Called after the application acted on the connection (streams, datagrams, close, key
         // update), so that the endpoint polls it for datagrams and re-reads its timer without
         // polling every connection; may be empty.

@@ -40,6 +40,9 @@ struct ConnectionStats {
     uint64_t stream_bytes_sent = 0, stream_bytes_received = 0;
     uint64_t pto_count = 0;
     uint64_t key_updates = 0;
+    // Useless frames the peer sent (duplicates, frames for closed streams, limits that do not
+    // grow...): charged to a budget that closes the connection when spent (docs/hardening.md).
+    uint64_t glitches = 0;
     int64_t smoothed_rtt_ns = 0, min_rtt_ns = 0, latest_rtt_ns = 0;
     uint64_t congestion_window = 0, bytes_in_flight = 0;
     int64_t handshake_duration_ns = 0;
