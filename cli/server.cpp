@@ -3,8 +3,6 @@
 // close every connection with an application CONNECTION_CLOSE (code 0, "server shutting down")
 // before exiting 0.
 #include <limits.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -24,6 +22,7 @@
 #include "quic/http3/error.h"
 #include "quic/random.h"
 #include "quic/uv/transport.h"
+#include "server_certificate.h"
 #include "server_workers.h"
 #include "transport_options.h"
 #include "uv_handles.h"
@@ -48,34 +47,10 @@ int fail(const std::string& message) {
     return 1;
 }
 
-// --cert/--key, or a self-signed certificate for this host, whose fingerprint is printed so
-// that a client can pin it.
-quic::Result<quic::CertifiedKey> certificate(const ServerOptions& o) {
-    if (!o.cert.empty()) return quic::load_certified_key(o.cert, o.key);
-    std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
-    char host[HOST_NAME_MAX + 1] = "";
-    if (gethostname(host, sizeof host) == 0 && *host && std::string(host) != "localhost")
-        names.push_back(host);
-    auto ck = quic::make_self_signed(quic::KeyType::kEcdsaP256, names);
-    if (ck.ok())
-        std::fprintf(stderr, "quiver server: self-signed certificate, SHA-256 %s\n",
-                     quic::certificate_fingerprint(*ck->chain[0]).c_str());
-    return ck;
-}
-
-// One file descriptor per file being sent: allow as many as the hard limit permits.
-void raise_fd_limit() {
-    rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-        r.rlim_cur = r.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &r);
-    }
-}
-
 // The transport's configuration: TLS (h3 and hq-interop by ALPN), address validation, 0-RTT,
 // the transport and qlog options.
 quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o, QlogSession& qlog) {
-    auto ck = certificate(o);
+    auto ck = server_certificate(o.cert, o.key, "quiver server");
     if (!ck.ok()) return ck.error();
     std::string error;
     quic::TlsConfig tls;

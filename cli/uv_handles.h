@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <cmath>
 #include <csignal>
 #include <functional>
 #include <utility>
@@ -27,6 +28,22 @@ void close_handle(H* h) {
 template <class H, class... Args>
 void run_data(H* h, Args...) {
     (*static_cast<std::function<void()>*>(h->data))();
+}
+
+// Seconds as a libuv timer's milliseconds.
+inline uint64_t ms_of(double seconds) {
+    return static_cast<uint64_t>(std::llround(seconds * 1000));
+}
+
+// A timer calling `fn` (owned by the caller, living as long as the timer) after `ms`, and
+// then every `repeat_ms` when that is not 0. Close it with close_handle.
+inline uv_timer_t* start_timer(uv_loop_t* loop, std::function<void()>& fn, uint64_t ms,
+                               uint64_t repeat_ms = 0) {
+    auto* t = new_handle<uv_timer_t>();
+    uv_timer_init(loop, t);
+    t->data = &fn;
+    uv_timer_start(t, run_data<uv_timer_t>, ms, repeat_ms);
+    return t;
 }
 
 // SIGINT and SIGTERM through libuv (no global state): `on_signal` runs on the loop for each.
