@@ -19,5 +19,6 @@ int run_selected(const CommandTable& commands);
 // One file per command.
 Command register_client(CLI::App& app);
 Command register_server(CLI::App& app);
+Command register_replay(CLI::App& app);
 
 }  // namespace quiver
