@@ -101,6 +101,7 @@ void print_json(const ReplayOptions& o, const replay::Script& s, const replay::R
     j["clause"] = s.clause;
     j["requires"] = s.requires_;
     j["pass"] = failures.empty();
+    j["performed"] = run && run->performed_all();
     j["failures"] = failures;
     nlohmann::json reactions = nlohmann::json::array();
     if (run)

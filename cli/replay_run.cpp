@@ -372,14 +372,19 @@ std::vector<std::string> Run::responses() const {
     return out;
 }
 
+void Run::action_failed(std::string why) {
+    performed_all_ = false;
+    failures_.push_back(std::move(why));
+}
+
 // --- sending --------------------------------------------------------------------------------
 
 Run::Local* Run::open_uni(const std::string& label, uint64_t type,
                           std::optional<uint64_t> push_id) {
     auto s = conn_->open_uni_stream();
     if (!s.ok()) {
-        failures_.push_back(o_.script_name + ": cannot open unidirectional stream '" + label +
-                            "': " + s.error().to_string());
+        action_failed(o_.script_name + ": cannot open unidirectional stream '" + label +
+                      "': " + s.error().to_string());
         return nullptr;
     }
     auto l = std::make_unique<Local>();
@@ -397,14 +402,14 @@ Run::Local* Run::open_uni(const std::string& label, uint64_t type,
 Run::Local* Run::local(const std::string& label, const Action& a, bool open_bidi) {
     if (auto it = locals_.find(label); it != locals_.end()) return it->second.get();
     if (!open_bidi) {
-        failures_.push_back(o_.script_name + " line " + std::to_string(a.line) + ": no stream '" +
-                            label + "'");
+        action_failed(o_.script_name + " line " + std::to_string(a.line) + ": no stream '" + label +
+                      "'");
         return nullptr;
     }
     auto s = conn_->open_stream();
     if (!s.ok()) {
-        failures_.push_back(o_.script_name + " line " + std::to_string(a.line) +
-                            ": cannot open stream '" + label + "': " + s.error().to_string());
+        action_failed(o_.script_name + " line " + std::to_string(a.line) +
+                      ": cannot open stream '" + label + "': " + s.error().to_string());
         return nullptr;
     }
     auto l = std::make_unique<Local>();
@@ -492,8 +497,8 @@ bool Run::perform(const Action& a) {
         }
         case K::kUniStream: {
             if (locals_.count(a.stream)) {
-                failures_.push_back(o_.script_name + " line " + std::to_string(a.line) +
-                                    ": stream '" + a.stream + "' exists already");
+                action_failed(o_.script_name + " line " + std::to_string(a.line) + ": stream '" +
+                              a.stream + "' exists already");
                 return false;
             }
             Local* s = open_uni(a.stream, a.stream_type, a.push_id);
@@ -535,8 +540,8 @@ bool Run::perform(const Action& a) {
         case K::kDatagram: {
             auto st = conn_->send_datagram(a.bytes);
             if (!st.ok())
-                failures_.push_back(o_.script_name + " line " + std::to_string(a.line) +
-                                    ": cannot send the datagram: " + st.error().to_string());
+                action_failed(o_.script_name + " line " + std::to_string(a.line) +
+                              ": cannot send the datagram: " + st.error().to_string());
             return st.ok();
         }
         case K::kWait:

@@ -62,6 +62,9 @@ class Run {
 
     const std::vector<std::string>& failures() const { return failures_; }
     const std::vector<Reaction>& reactions() const { return reactions_; }
+    // False when an action could not be performed here (a stream limit of the server, a
+    // datagram it does not take): the expectations then say little about the server.
+    bool performed_all() const { return performed_all_; }
     // One line per request stream: status, fields and body size, or what happened instead.
     std::vector<std::string> responses() const;
 
@@ -75,6 +78,7 @@ class Run {
     bool holds(const Expectation& e, bool final) const;
     void fail_expect(const Action& a, const char* why);
     void finish();
+    void action_failed(std::string why);
     void arm(double ms);
 
     Local* local(const std::string& label, const Action& a, bool open_bidi);
@@ -101,7 +105,7 @@ class Run {
     std::vector<std::string> failures_;
     std::optional<quic::Error> closed_;
     size_t next_ = 0;
-    bool waiting_expect_ = false, finished_ = false;
+    bool waiting_expect_ = false, finished_ = false, performed_all_ = true;
     quic::Time started_{}, expect_deadline_{};
     std::optional<quic::Time> wait_until_;
     uv_timer_t* timer_ = nullptr;
