@@ -17,6 +17,8 @@ namespace wire = quic::h3::wire;
 using quic::h3::Field;
 
 constexpr size_t kReadChunk = 16 * 1024;
+// After the last action, how long response bodies still arriving are waited for.
+constexpr quic::Duration kDrainTimeout = std::chrono::seconds(10);
 // What we keep of a peer's stream header before its type is known: one varint (RFC 9000 §16).
 constexpr size_t kMaxVarint = 8;
 
@@ -274,7 +276,20 @@ void Run::step() {
         if (!closed_) perform(a);
         ++next_;
     }
+    // Responses whose body is still arriving are printed whole: wait for them, a while.
+    const quic::Time now = quic::uv::clock_now();
+    if (!closed_ && bodies_in_progress()) {
+        if (!drain_deadline_) drain_deadline_ = now + kDrainTimeout;
+        if (now < *drain_deadline_) return arm(millis_until(now, *drain_deadline_));
+    }
     finish();
+}
+
+bool Run::bodies_in_progress() const {
+    return std::any_of(locals_.begin(), locals_.end(), [](const auto& l) {
+        const Local& s = *l.second;
+        return s.bidi && s.status && !s.fin_received && !s.reset_code && !s.reader_failed;
+    });
 }
 
 void Run::finish() {
@@ -565,6 +580,8 @@ void Run::watch_bidi(Local& s) {
                     !p->reset_code) {
                     p->reset_code = n.error().code;
                     record(Reaction{Reaction::Kind::kStreamReset, p->label, 0, {}, n.error().code});
+                    if (drain_deadline_ && !finished_)
+                        uv_timer_start(timer_, run_data<uv_timer_t>, 0, 0);
                 }
                 return;
             }
@@ -586,6 +603,8 @@ void Run::watch_bidi(Local& s) {
             if (fin) {
                 p->fin_received = true;
                 vlog("< %s: FIN", p->label.c_str());
+                if (drain_deadline_ && !finished_)
+                    uv_timer_start(timer_, run_data<uv_timer_t>, 0, 0);
                 return;
             }
             if (*n == 0) return;

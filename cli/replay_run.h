@@ -78,6 +78,7 @@ class Run {
     bool holds(const Expectation& e, bool final) const;
     void fail_expect(const Action& a, const char* why);
     void finish();
+    bool bodies_in_progress() const;
     void action_failed(std::string why);
     void arm(double ms);
 
@@ -107,7 +108,7 @@ class Run {
     size_t next_ = 0;
     bool waiting_expect_ = false, finished_ = false, performed_all_ = true;
     quic::Time started_{}, expect_deadline_{};
-    std::optional<quic::Time> wait_until_;
+    std::optional<quic::Time> wait_until_, drain_deadline_;
     uv_timer_t* timer_ = nullptr;
     std::function<void()> on_timer_;
 };
