@@ -12,6 +12,7 @@
 #include "keylog.h"
 #include "qlog_option.h"
 #include "quic/uv/transport.h"
+#include "replay_qlog.h"
 #include "replay_run.h"
 #include "replay_script.h"
 #include "transport_options.h"
@@ -28,6 +29,7 @@ constexpr std::streamsize kMaxScriptBytes = 64 * 1024 * 1024;
 
 struct ReplayOptions {
     std::string file, connect, authority, sni, timing = "recorded", alpn = "h3", cacert, keylog;
+    std::string path = "/";  // for requests rebuilt from another stack's trace
     bool insecure = false, verbose = false, json = false;
     double timeout = 0;
     TransportOptions transport;
@@ -115,7 +117,15 @@ int run_replay(const ReplayOptions& o) {
     std::string error;
     auto text = read_file(o.file, error);
     if (!text) return fail(kUsage, error);
-    auto script = replay::parse_script(*text, o.file, error);
+    std::optional<replay::Script> script;
+    if (replay::looks_like_qlog(*text)) {
+        // Another stack's client trace: the requests it shows, and what it lacks.
+        std::vector<std::string> notes;
+        script = replay::script_from_qlog(*text, o.file, o.path, notes, error);
+        for (const std::string& n : notes) std::fprintf(stderr, "* %s\n", n.c_str());
+    } else {
+        script = replay::parse_script(*text, o.file, error);
+    }
     if (!script) return fail(kUsage, error);
     std::string host;
     uint16_t port = 0;
@@ -196,7 +206,9 @@ Command register_replay(CLI::App& app) {
         "The script format is in docs/replay.md.\n"
         "Exit codes: 0 every expectation held; 1 an expectation failed (one line each on stderr)\n"
         "or the connection could not be made; 2 usage error or a malformed script.");
-    sub->add_option("file", o->file, "The script (one JSON object per line)")->required();
+    sub->add_option("file", o->file,
+                    "The script (one JSON object per line), or a quic-go / ngtcp2 client qlog")
+        ->required();
     sub->add_option("--connect", o->connect, "HOST:PORT of the server")->required();
     sub->add_option("--authority", o->authority,
                     "Replaces {authority} in field values (default: HOST:PORT of --connect)");
@@ -205,6 +217,9 @@ Command register_replay(CLI::App& app) {
                     "recorded: perform actions at their 'time'; asap: one after the other")
         ->check(CLI::IsMember({"recorded", "asap"}));
     sub->add_option("--alpn", o->alpn, "Application protocol to offer (default h3)");
+    sub->add_option("--path", o->path,
+                    "FILE is a quic-go or ngtcp2 client qlog without HTTP/3 events: request this "
+                    "path on each of its request streams (default /)");
     sub->add_flag("-k,--insecure", o->insecure, "Do not verify the server's certificate");
     sub->add_option("--cacert", o->cacert, "Verify the server with the CAs in FILE (PEM)")
         ->check(CLI::ExistingFile);

@@ -5,6 +5,7 @@
 #include <cstdarg>
 #include <utility>
 
+#include "quic/connection.h"
 #include "quic/http3/error.h"
 #include "quic/uv/clock.h"
 #include "quic/uv/stream.h"
@@ -175,6 +176,17 @@ Run::Run(const Script& script, RunOptions options, uv_loop_t* loop, std::functio
 
 Run::~Run() {
     close_handle(timer_);
+    // The streams and the connection may outlive us (the transport closes after we are
+    // gone): their callbacks must not reach us then.
+    for (auto& [label, l] : locals_) {
+        l->stream->on_readable({});
+        l->stream->on_writable({});
+    }
+    for (auto& p : peers_) p->stream->on_readable({});
+    if (conn_) {
+        conn_->on_stream({});
+        conn_->on_uni_stream({});
+    }
 }
 
 void Run::vlog(const char* fmt, ...) const {
@@ -559,10 +571,43 @@ bool Run::perform(const Action& a) {
                               ": cannot send the datagram: " + st.error().to_string());
             return st.ok();
         }
+        case K::kQuicFrame:
+            return inject(a);
         case K::kWait:
         case K::kExpect:
             return true;
     }
+    return true;
+}
+
+// RFC 9000 §19: the frame a quic_frame action describes, handed to the core as it is.
+bool Run::inject(const Action& a) {
+    uint64_t id = a.stream_id.value_or(0);
+    if (!a.stream.empty()) {
+        Local* s = local(a.stream, a, false);
+        if (!s) return false;
+        id = s->stream->id();
+    }
+    const std::string& t = a.quic_type;
+    quic::Frame f = quic::PingFrame{};
+    if (t == "MAX_DATA") f = quic::MaxDataFrame{a.maximum};
+    if (t == "MAX_STREAM_DATA") f = quic::MaxStreamDataFrame{id, a.maximum};
+    if (t == "MAX_STREAMS") f = quic::MaxStreamsFrame{a.bidirectional, a.maximum};
+    if (t == "DATA_BLOCKED") f = quic::DataBlockedFrame{a.maximum};
+    if (t == "STREAM_DATA_BLOCKED") f = quic::StreamDataBlockedFrame{id, a.maximum};
+    if (t == "STREAMS_BLOCKED") f = quic::StreamsBlockedFrame{a.bidirectional, a.maximum};
+    if (t == "STREAM") f = quic::StreamFrame{id, a.offset, a.bytes, a.fin, true};
+    if (t == "RESET_STREAM") f = quic::ResetStreamFrame{id, a.code, a.final_size};
+    if (t == "STOP_SENDING") f = quic::StopSendingFrame{id, a.code};
+    if (t == "RETIRE_CONNECTION_ID") f = quic::RetireConnectionIdFrame{a.id};
+    vlog("> QUIC %s", t.c_str());
+    auto st = conn_->core().inject_frame(f);
+    if (!st.ok()) {
+        action_failed(o_.script_name + " line " + std::to_string(a.line) + ": cannot inject " + t +
+                      ": " + st.error().to_string());
+        return false;
+    }
+    conn_->flush();
     return true;
 }
 

@@ -85,6 +85,7 @@ class Run {
     Local* local(const std::string& label, const Action& a, bool open_bidi);
     Local* open_uni(const std::string& label, uint64_t type, std::optional<uint64_t> push_id);
     void send(Local& s, const quic::Bytes& bytes, bool fin);
+    bool inject(const Action& a);
     void pump(Local& s);
     void watch_bidi(Local& s);
     void on_response_frames(Local& s, std::vector<quic::h3::wire::ReceivedFrame>& frames);

@@ -395,6 +395,38 @@ bool parse_action_fields(Record& r, const std::string& name, Action& a) {
         a.kind = K::kDatagram;
         return r.only({"action", "time", "hex", "text", "size"}) && r.bytes(a.bytes);
     }
+    if (name == "quic_frame") {
+        a.kind = K::kQuicFrame;
+        if (!r.only({"action", "time", "type", "stream", "stream_id", "bidi", "maximum", "offset",
+                     "final_size", "sequence", "code", "hex", "text", "size", "fin"}) ||
+            !r.string("type", a.quic_type, true) || !r.string("stream", a.stream) ||
+            !r.optional_integer("stream_id", a.stream_id) || !r.boolean("bidi", a.bidirectional) ||
+            !r.integer("maximum", a.maximum) || !r.integer("offset", a.offset) ||
+            !r.integer("final_size", a.final_size) || !r.integer("sequence", a.id) ||
+            !r.code("code", a.code) || !r.bytes(a.bytes) || !r.boolean("fin", a.fin))
+            return false;
+        static constexpr const char* kTypes[] = {"PING",
+                                                 "MAX_DATA",
+                                                 "MAX_STREAM_DATA",
+                                                 "MAX_STREAMS",
+                                                 "DATA_BLOCKED",
+                                                 "STREAM_DATA_BLOCKED",
+                                                 "STREAMS_BLOCKED",
+                                                 "STREAM",
+                                                 "RESET_STREAM",
+                                                 "STOP_SENDING",
+                                                 "RETIRE_CONNECTION_ID"};
+        if (std::none_of(std::begin(kTypes), std::end(kTypes),
+                         [&](const char* t) { return a.quic_type == t; }))
+            return r.fail("field 'type': '" + a.quic_type +
+                          "' cannot be injected (docs/replay.md lists the types)");
+        const bool needs_stream = a.quic_type == "MAX_STREAM_DATA" ||
+                                  a.quic_type == "STREAM_DATA_BLOCKED" || a.quic_type == "STREAM" ||
+                                  a.quic_type == "RESET_STREAM" || a.quic_type == "STOP_SENDING";
+        if (needs_stream && a.stream.empty() && !a.stream_id)
+            return r.fail("a " + a.quic_type + " frame needs 'stream' or 'stream_id'");
+        return true;
+    }
     if (name == "wait") {
         a.kind = K::kWait;
         return r.only({"action", "time", "ms"}) && r.number("ms", a.ms, kMaxWaitMs, true);

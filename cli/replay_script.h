@@ -53,6 +53,7 @@ struct Action {
         kGoaway,       // GOAWAY on our control stream
         kSettings,     // SETTINGS on our control stream
         kDatagram,     // a QUIC DATAGRAM (RFC 9221)
+        kQuicFrame,    // a transport frame injected as it is (quic::Connection::inject_frame)
         kWait,         // pause
         kExpect,       // wait until one of the expectations holds, or fail at the timeout
     };
@@ -76,6 +77,12 @@ struct Action {
     double timeout_ms = 2000;         // expect
     std::vector<Expectation> any_of;  // expect
     std::string elided;               // data: what a recording left out (docs/replay.md)
+    // quic_frame: the frame's type (its RFC 9000 name) and fields. `stream` (a label) or
+    // `stream_id` names its stream.
+    std::string quic_type;
+    std::optional<uint64_t> stream_id;
+    bool bidirectional = true;
+    uint64_t maximum = 0, offset = 0, final_size = 0;
 };
 
 struct Script {

@@ -32,6 +32,7 @@ TEST_CASE("replay script: a header and every action") {
         "{\"action\": \"goaway\", \"id\": 0}\n"
         "{\"action\": \"settings\", \"settings\": [[6, 1], [6, 2]]}\n"
         "{\"action\": \"datagram\", \"size\": 3}\n"
+        "{\"action\": \"quic_frame\", \"type\": \"MAX_STREAMS\", \"bidi\": false, \"maximum\": 9}\n"
         "{\"action\": \"wait\", \"ms\": 10}\n"
         "{\"action\": \"expect\", \"timeout_ms\": 500, \"any_of\": [{\"connection_close\": "
         "[\"H3_FRAME_UNEXPECTED\", \"0x105\"]}, {\"stream_reset\": {\"stream\": \"a\"}}, "
@@ -42,7 +43,7 @@ TEST_CASE("replay script: a header and every action") {
     REQUIRE_MESSAGE(s, error);
     CHECK(s->title == "t");
     CHECK(s->settings.size() == 1);
-    REQUIRE(s->actions.size() == 15);
+    REQUIRE(s->actions.size() == 16);
     const Action& h = s->actions[0];
     CHECK(h.kind == Action::Kind::kHeaders);
     CHECK(h.line == 3);
@@ -57,12 +58,15 @@ TEST_CASE("replay script: a header and every action") {
     CHECK(s->actions[7].code == quic::h3::to_underlying(quic::h3::H3Error::kRequestCancelled));
     CHECK(s->actions[10].settings.size() == 2);
     CHECK(s->actions[11].bytes.size() == 3);
-    const Action& e = s->actions[13];
+    CHECK(s->actions[12].quic_type == "MAX_STREAMS");
+    CHECK(!s->actions[12].bidirectional);
+    CHECK(s->actions[12].maximum == 9);
+    const Action& e = s->actions[14];
     REQUIRE(e.any_of.size() == 3);
     CHECK(e.any_of[0].codes.size() == 2);
     CHECK(e.any_of[2].statuses == std::vector<int>{200, 4});
-    CHECK(s->actions[14].kind == Action::Kind::kFin);
-    CHECK(s->actions[14].time_ms == 30);
+    CHECK(s->actions[15].kind == Action::Kind::kFin);
+    CHECK(s->actions[15].time_ms == 30);
 }
 
 TEST_CASE("replay script: malformed scripts name the line and the field, never crash") {
@@ -141,6 +145,10 @@ TEST_CASE("replay script: malformed scripts name the line and the field, never c
         {"{\"replay\": 2}", "s.json line 1: header: 'replay' must be 1"},
         {"{\"replay\": 1, \"control_streams\": \"yes\"}",
          "s.json line 1: header: field 'control_streams' must be true or false"},
+        {"{\"action\": \"quic_frame\", \"type\": \"ACK\"}",
+         "s.json line 1: action 'quic_frame': field 'type': 'ACK' cannot be injected"},
+        {"{\"action\": \"quic_frame\", \"type\": \"STREAM\"}",
+         "s.json line 1: action 'quic_frame': a STREAM frame needs 'stream' or 'stream_id'"},
         {"{\"action\": \"wait\", \"ms\": 1, \"time\": -5}",
          "s.json line 1: action 'wait': field 'time' must be a number"},
     };
