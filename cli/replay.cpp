@@ -31,7 +31,7 @@ struct ReplayOptions {
     std::string file, connect, authority, sni, timing = "recorded", alpn = "h3", cacert, keylog;
     std::string path = "/";  // for requests rebuilt from another stack's trace
     bool insecure = false, verbose = false, json = false;
-    double timeout = 0;
+    double timeout = 0, linger = 10;
     TransportOptions transport;
     QlogOptions qlog;
 };
@@ -143,6 +143,7 @@ int run_replay(const ReplayOptions& o) {
                                                          : host + ":" + std::to_string(port);
     ro.script_name = o.file;
     ro.verbose = o.verbose ? stderr : nullptr;
+    ro.linger_ms = o.linger * 1000;
 
     Loop loop;
     auto transport = quic::uv::Transport::create(
@@ -228,6 +229,10 @@ Command register_replay(CLI::App& app) {
                   "Print one JSON object: pass, failures, the server's reactions, responses");
     sub->add_option("--timeout", o->timeout, "Give up after SECONDS in all (default: none)")
         ->check(CLI::NonNegativeNumber);
+    sub->add_option("--linger", o->linger,
+                    "After the last action, wait this long at most for responses still due "
+                    "(default 10 s)")
+        ->check(CLI::Range(0.0, 600.0));
     sub->add_flag("-v,--verbose", o->verbose, "Frames and actions, both ways, on stderr");
     add_transport_options(sub, o->transport);
     add_qlog_options(sub, o->qlog);

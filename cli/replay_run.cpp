@@ -18,8 +18,6 @@ namespace wire = quic::h3::wire;
 using quic::h3::Field;
 
 constexpr size_t kReadChunk = 16 * 1024;
-// After the last action, how long response bodies still arriving are waited for.
-constexpr quic::Duration kDrainTimeout = std::chrono::seconds(10);
 // What we keep of a peer's stream header before its type is known: one varint (RFC 9000 §16).
 constexpr size_t kMaxVarint = 8;
 
@@ -288,10 +286,10 @@ void Run::step() {
         if (!closed_) perform(a);
         ++next_;
     }
-    // Responses whose body is still arriving are printed whole: wait for them, a while.
+    // Responses still to come or still arriving are printed whole: wait for them, a while.
     const quic::Time now = quic::uv::clock_now();
     if (!closed_ && bodies_in_progress()) {
-        if (!drain_deadline_) drain_deadline_ = now + kDrainTimeout;
+        if (!drain_deadline_) drain_deadline_ = now + millis(o_.linger_ms);
         if (now < *drain_deadline_) return arm(millis_until(now, *drain_deadline_));
     }
     finish();
@@ -300,7 +298,9 @@ void Run::step() {
 bool Run::bodies_in_progress() const {
     return std::any_of(locals_.begin(), locals_.end(), [](const auto& l) {
         const Local& s = *l.second;
-        return s.bidi && s.status && !s.fin_received && !s.reset_code && !s.reader_failed;
+        // A request sent whole (or a response started) whose response has not ended.
+        return s.bidi && (s.status || s.fin_sent) && !s.fin_received && !s.reset_code &&
+               !s.reader_failed && !s.stopped;
     });
 }
 

@@ -26,6 +26,7 @@ struct RunOptions {
     std::string authority;        // replaces "{authority}" in field values
     std::string script_name;      // for failure lines
     FILE* verbose = nullptr;      // -v: frames and actions, as they happen
+    double linger_ms = 10000;     // after the last action: responses still due, at most this
 };
 
 // What the server did, in the order seen.

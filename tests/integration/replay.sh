@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quiver replay (docs/replay.md) on loopback against `quiver server`: expectations that hold
 # and fail (exit 0 / 1, one line per failed expectation), malformed scripts (exit 2, the line
-# and the field), and `quiver client --record` replayed with the same responses.
+# and the field), `quiver client --record` replayed with the same responses, and an ngtcp2
+# client qlog replayed.
 #
 #   replay.sh QUIVER CASE     (CASE: one of the functions named case_* below)
 set -euo pipefail
@@ -130,6 +131,18 @@ case_record_replay() {
     expect_rc 0 "replay of the POST"
     # The server echoes the body size it received: the elided bytes went as 'x'.
     has "$WORK/replay.out" "^s0: 200"
+    stop_server
+}
+
+# Another stack's client trace (ngtcp2's, tests/data/qlog/): its request, with the path
+# given, and what the trace lacks said on stderr.
+case_qlog_trace() {
+    start_server
+    replay "$(dirname "${BASH_SOURCE[0]}")/../data/qlog/ngtcp2-0.12_client.sqlog" --path /hello.txt
+    expect_rc 0 "replay of a trace"
+    has "$WORK/replay.out" "^s0: 200, .*body 14 bytes$"
+    has "$WORK/replay.err" "the trace has no HTTP/3 events: methods, paths and fields are not in it"
+    has "$WORK/replay.err" "request bodies are not in the trace"
     stop_server
 }
 
