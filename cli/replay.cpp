@@ -175,7 +175,9 @@ int run_replay(const ReplayOptions& o) {
     });
     uv_timer_t* deadline = nullptr;
     std::function<void()> on_deadline = [&] {
-        failures.push_back("timeout after " + std::to_string(o.timeout) + " s");
+        char line[64];
+        std::snprintf(line, sizeof line, "timeout after %g s", o.timeout);
+        failures.push_back(line);
         stop();
     };
     if (o.timeout > 0) {
