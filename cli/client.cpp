@@ -20,6 +20,7 @@
 #include "qlog_option.h"
 #include "quic/uv/transport.h"
 #include "reexec.h"
+#include "replay_record.h"
 #include "session_file.h"
 #include "transport_options.h"
 #include "url.h"
@@ -76,6 +77,8 @@ struct ClientOptions {
     std::string method, data_binary;
     bool head = false, include = false, silent = false, fail_on_error = false, json = false;
     uint64_t key_update = 0;
+    std::string record;                  // --record FILE (h3)
+    uint64_t record_max_body = 1 << 20;  // --record-max-body
     TransportOptions transport;
     double timeout = 0;
 };
@@ -352,6 +355,7 @@ class ClientRun {
   private:
     void adopt(std::shared_ptr<quic::uv::Connection> c) {
         conn_ = std::move(c);
+        if (fetch_.recorder()) fetch_.recorder()->start(quic::uv::clock_now());
         conn_->on_closed([this](const quic::Error& e) { closed(e); });
         const bool h3 = o_.alpn == kH3Alpn;
         protocol_ = h3 ? make_h3_fetch(fetch_, conn_) : make_hq_fetch(fetch_, conn_);
@@ -477,8 +481,8 @@ std::optional<RequestOptions> checked_request_options(const ClientOptions& o, st
         return ro;
     }
     if (!o.headers.empty() || !o.data.empty() || !o.data_binary.empty() || !o.method.empty() ||
-        o.head || o.include || o.fail_on_error) {
-        error = "-H, -X, -d, --data-binary, -I, -i and -f need --alpn h3";
+        o.head || o.include || o.fail_on_error || !o.record.empty()) {
+        error = "-H, -X, -d, --data-binary, -I, -i, -f and --record need --alpn h3";
         return std::nullopt;
     }
     return RequestOptions{};
@@ -499,6 +503,14 @@ int run_client(const ClientOptions& o) {
         o.alpn == kH3Alpn && !o.silent && !o.verbose && !body_to_stdout && isatty(STDERR_FILENO);
     Fetch fetch(fetch_requests(o, *urls), outputs, *ro, progress, o.verbose ? stderr : nullptr);
     if (std::string e = fetch.open_body(); !e.empty()) return fail(kReadError, e);
+    std::unique_ptr<replay::Recorder> recorder;
+    if (!o.record.empty()) {
+        std::string title = "quiver client";
+        for (const std::string& u : o.urls) title += " " + u;
+        recorder = replay::Recorder::open(o.record, o.record_max_body, title, error);
+        if (!recorder) return fail(kWriteError, error);
+        fetch.set_recorder(recorder.get());
+    }
 
     auto remote = resolve((*urls)[0].host, (*urls)[0].port, error);
     if (!remote) return fail(kCannotResolve, "cannot resolve " + (*urls)[0].host + ": " + error);
@@ -580,6 +592,12 @@ Command register_client(CLI::App& app) {
     sub->add_option("--cacert", o->cacert, "Verify the server with the CAs in FILE (PEM)")
         ->check(CLI::ExistingFile);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
+    sub->add_option("--record", o->record,
+                    "Write the requests as sent (fields, body, FIN, resets, times) and the "
+                    "response statuses to FILE, a script for quiver replay (docs/replay.md)");
+    sub->add_option("--record-max-body", o->record_max_body,
+                    "Request body bytes --record keeps per request; beyond, it notes how many "
+                    "were left out (default 1048576)");
     add_transport_options(sub, o->transport);
     add_client_transport_options(sub, o->transport);
     sub->add_option("--timeout", o->timeout, "Give up after SECONDS in all (default: none)")

@@ -24,7 +24,7 @@ CommandTable register_commands(CLI::App& app) {
     t.push_back(register_server(app));
     t.push_back(register_qlog(app));
     t.push_back(register_perf(app));
-    t.push_back(not_built_yet(app, "replay", "Replay a recorded qlog against a server"));
+    t.push_back(register_replay(app));
     return t;
 }
 

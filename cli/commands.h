@@ -20,5 +20,6 @@ int run_selected(const CommandTable& commands);
 Command register_client(CLI::App& app);
 Command register_server(CLI::App& app);
 Command register_perf(CLI::App& app);
+Command register_replay(CLI::App& app);
 
 }  // namespace quiver

@@ -22,6 +22,10 @@
 
 namespace quiver {
 
+namespace replay {
+class Recorder;
+}
+
 struct FetchRequest {
     std::string url;        // as given, for messages and --json
     std::string authority;  // host[:port]
@@ -101,6 +105,10 @@ class Fetch {
     uint64_t bytes_received() const { return bytes_; }
     std::vector<FetchResult> results() const;
 
+    // --record: where the protocol writes what it sends (null: not recording).
+    void set_recorder(replay::Recorder* r) { recorder_ = r; }
+    replay::Recorder* recorder() const { return recorder_; }
+
     // -v: a line on stderr ("* ", "> ", "< " prefixes as curl's).
     void vlog(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
     bool verbose() const { return verbose_ != nullptr; }
@@ -130,6 +138,7 @@ class Fetch {
     FetchFailure failure_kind_ = FetchFailure::kNone;
     std::string failure_;
     std::function<void()> on_finished_;
+    replay::Recorder* recorder_ = nullptr;
     quic::Time progress_start_{}, progress_drawn_{};
     bool progress_started_ = false, progress_shown_ = false;
 };

@@ -7,6 +7,7 @@
 #include "quic/http3/client.h"
 #include "quic/http3/error.h"
 #include "quic/uv/clock.h"
+#include "replay_record.h"
 
 namespace quiver {
 namespace {
@@ -70,8 +71,9 @@ class H3Fetch final : public FetchProtocol {
                 continue;
             }
             std::shared_ptr<quic::h3::ClientStream> stream = std::move(s).value();
+            record_request(i, req, !o.has_body);
             if (!fetch_.sent(i, clock_now(), fields)) {
-                stream->cancel();
+                cancel(i, *stream);
                 continue;
             }
             watch(i, *stream);
@@ -82,6 +84,7 @@ class H3Fetch final : public FetchProtocol {
 
     void watch(size_t i, quic::h3::ClientStream& s) {
         s.on_response([this, i](quic::h3::ClientStream&, const quic::h3::Response& r) {
+            if (auto* rec = fetch_.recorder()) rec->response(i, clock_now(), r.status);
             fetch_.response(i, clock_now(), r.status, r.fields);
         });
         s.on_interim([this](quic::h3::ClientStream&, const quic::h3::Response& r) {
@@ -112,7 +115,7 @@ class H3Fetch final : public FetchProtocol {
             bool fin = false;
             auto n = s.read_body(buf_, &fin);
             if (!n.ok() || *n == 0) return;
-            if (!fetch_.body(i, clock_now(), {buf_.data(), *n})) return s.cancel();
+            if (!fetch_.body(i, clock_now(), {buf_.data(), *n})) return cancel(i, s);
             if (fin) return;
         }
     }
@@ -122,7 +125,7 @@ class H3Fetch final : public FetchProtocol {
         while (!fetch_.ended(i) && !body_done_[i]) {
             auto chunk = fetch_.body_chunk(sent, file_buf_);
             if (!chunk.ok()) {
-                s.cancel();
+                cancel(i, s);
                 return fetch_.end(i, clock_now(), false, chunk.error().reason);
             }
             const bool last = sent + chunk->size() == fetch_.body_size();
@@ -131,9 +134,28 @@ class H3Fetch final : public FetchProtocol {
             if (!n.ok()) return;  // the stream is gone: on_complete says why
             sent += *n;
             fetch_.uploaded(i, *n);
+            if (auto* rec = fetch_.recorder(); rec && (*n > 0 || last))
+                rec->data(i, clock_now(), chunk->first(*n), last && *n == chunk->size());
             if (*n < chunk->size()) return;  // on_writable resumes
             if (last) body_done_[i] = true;
         }
+    }
+
+    // --record: the header section exactly as quic::h3::Client sends it (pseudo-fields first).
+    void record_request(size_t i, const quic::h3::Request& req, bool fin) {
+        auto* rec = fetch_.recorder();
+        if (!rec) return;
+        std::vector<Field> sent = {{":method", req.method},
+                                   {":scheme", req.scheme},
+                                   {":authority", req.authority},
+                                   {":path", req.path}};
+        sent.insert(sent.end(), req.fields.begin(), req.fields.end());
+        rec->headers(i, clock_now(), sent, fin);
+    }
+    void cancel(size_t i, quic::h3::ClientStream& s) {
+        const uint64_t code = quic::h3::to_underlying(quic::h3::H3Error::kRequestCancelled);
+        if (auto* rec = fetch_.recorder()) rec->reset(i, clock_now(), code);
+        s.cancel(code);
     }
 
     Fetch& fetch_;

@@ -355,6 +355,14 @@ size_t ConnectionImpl::write_frames(PacketSpace& sp, PacketType type, ByteWriter
         while (!pending_.datagrams.empty() &&
                out.put(DatagramFrame{pending_.datagrams.front(), true}, SentDatagram{}))
             pending_.datagrams.pop_front();
+        // Injected frames (Connection::inject_frame) go as they are and are never resent: they
+        // are recorded like a datagram, which neither acknowledgment nor loss acts on.
+        while (type == PacketType::kOneRtt && !pending_.injected.empty() &&
+               pending_.injected.front().size() <= w.remaining()) {
+            w.write_bytes(pending_.injected.front());
+            sent.frames.push_back(SentDatagram{});
+            pending_.injected.pop_front();
+        }
         // A datagram that may be padded must not end with a STREAM frame without Length: the
         // padding would become stream data (§19.8).
         const bool keep_length = may_be_padded_ || pad_datagram_ || type == PacketType::kZeroRtt;

@@ -122,6 +122,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     Status reset_stream(StreamId id, uint64_t code);
     Status stop_sending(StreamId id, uint64_t code);
     Status send_datagram(ByteSpan data);
+    Status inject_frame(const Frame& frame);
     size_t max_datagram_size() const;
     Status initiate_key_update();
     // Tests: a key update without initiate_key_update's checks (a peer breaking §6.1).

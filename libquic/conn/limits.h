@@ -30,6 +30,12 @@ inline constexpr size_t kMaxPendingPathResponses = 4;
 // dropped when the receiver is overwhelmed). The oldest is dropped beyond this.
 inline constexpr size_t kMaxQueuedDatagrams = 256;
 
+// Frames a test tool injected (Connection::inject_frame) waiting for a packet, and the size of
+// one: the application's own queue, bounded so that a script cannot grow it without end, and
+// small enough that a frame always fits a packet.
+inline constexpr size_t kMaxInjectedFrames = 16;
+inline constexpr size_t kMaxInjectedFrameSize = 1024;
+
 // NEW_TOKEN tokens and session tickets not yet polled: a client needs only the latest, and a
 // peer could send them without end.
 inline constexpr size_t kMaxQueuedTokenEvents = 8;

@@ -42,13 +42,17 @@ struct PendingFrames {
     // CONNECTION_CLOSE (§19.19): to send in the closing state (§10.2.1), rate-limited; the
     // error is ConnectionImpl's local_close_.
     bool connection_close = false;
+    // Frames a test tool injected (Connection::inject_frame), encoded, sent once as they are
+    // (at most kMaxInjectedFrames).
+    std::deque<Bytes> injected;
 
     // Any of the frames above that go in 1-RTT packets (all but CONNECTION_CLOSE, which has
     // a datagram of its own).
     bool any_application_frames() const {
         return handshake_done || max_data || data_blocked || max_streams[0] || max_streams[1] ||
                streams_blocked[0] || streams_blocked[1] || new_token ||
-               !new_connection_ids.empty() || !retire_connection_ids.empty() || !datagrams.empty();
+               !new_connection_ids.empty() || !retire_connection_ids.empty() ||
+               !datagrams.empty() || !injected.empty();
     }
 };
 

@@ -17,6 +17,7 @@
 #include "quic/connection_id.h"
 #include "quic/connection_info.h"
 #include "quic/events.h"
+#include "quic/frame.h"
 #include "quic/random.h"
 #include "quic/result.h"
 #include "quic/tls_context.h"
@@ -108,6 +109,14 @@ class Connection {
     // RFC 9221: fails when the peer does not accept datagrams or this one is too large.
     Status send_datagram(ByteSpan data);
     size_t max_datagram_size() const;
+    // For test tools (quiver replay): sends a transport frame exactly as given, once, in the
+    // next 1-RTT packet. It is never retransmitted, and our own state does not follow it (a
+    // MAX_STREAMS sent this way does not change the limit we enforce). Only frames a test of
+    // the peer can sensibly inject: PING, MAX_DATA, MAX_STREAM_DATA, MAX_STREAMS, DATA_BLOCKED,
+    // STREAM_DATA_BLOCKED, STREAMS_BLOCKED, STREAM, RESET_STREAM, STOP_SENDING and
+    // RETIRE_CONNECTION_ID; others, a frame above 1024 bytes, or more than 16 waiting
+    // (conn/limits.h) fail with kInvalidArgument.
+    Status inject_frame(const Frame& frame);
     // RFC 9001 §6: starts a key update (fails before the handshake is confirmed or while the
     // previous update is unacknowledged).
     Status initiate_key_update();
