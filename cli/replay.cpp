@@ -73,7 +73,7 @@ bool split_host_port(const std::string& s, std::string& host, uint16_t& port) {
     return true;
 }
 
-quic::Result<quic::uv::TransportConfig> replay_config(const ReplayOptions& o) {
+quic::Result<quic::uv::TransportConfig> replay_config(const ReplayOptions& o, QlogSession& qlog) {
     std::string error;
     quic::TlsConfig tls;
     tls.alpn = {o.alpn};
@@ -90,7 +90,7 @@ quic::Result<quic::uv::TransportConfig> replay_config(const ReplayOptions& o) {
     apply_transport_options(o.transport, config.endpoint.connection);
     // A script may send datagrams (RFC 9221); the server decides whether it takes them.
     config.endpoint.connection.max_datagram_frame_size = 65535;
-    if (std::string e = apply_qlog_options(o.qlog, config.endpoint); !e.empty())
+    if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
     return config;
 }
@@ -133,7 +133,8 @@ int run_replay(const ReplayOptions& o) {
         return fail(kUsage, "--connect wants HOST:PORT, not '" + o.connect + "'");
     auto remote = resolve(host, port, error);
     if (!remote) return fail(kFailure, "cannot resolve " + host + ": " + error);
-    auto config = replay_config(o);
+    QlogSession qlog;  // outlives the transport: its traces are written when it ends
+    auto config = replay_config(o, qlog);
     if (!config.ok()) return fail(kFailure, config.error().to_string());
 
     replay::RunOptions ro;
