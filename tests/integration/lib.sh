@@ -26,3 +26,42 @@ stop_server() {
     SERVER_PID=
     [[ $rc == 0 ]] || fail "the server exited with $rc after SIGTERM"
 }
+
+# Captures with tshark whose start and end are proven, not guessed: on a busy machine dumpcap
+# can start late or lag behind, and a fixed pause then loses the start or the tail (or all)
+# of a transfer. A barrier datagram to the discard port (9) on lo must show up in tshark's
+# live output (-l -P): everything sent before it was captured (lo keeps order).
+#   capture_start PCAP FILTER [COMMAND PREFIX...]   e.g. ip netns exec NS
+#   capture_stop
+CAPTURE_PID=
+CAPTURE_PREFIX=()
+capture_start() {
+    local pcap=$1 filter=$2
+    shift 2
+    CAPTURE_PREFIX=("$@")
+    : >"$WORK/capture.out"
+    : >"$WORK/tshark.log"
+    "${CAPTURE_PREFIX[@]}" tshark -i lo -B 64 -l -P -f "($filter) or udp dst port 9" -w "$pcap" \
+        >"$WORK/capture.out" 2>"$WORK/tshark.log" &
+    CAPTURE_PID=$!
+    capture_barrier
+}
+
+capture_barrier() {
+    local before
+    before=$(wc -l <"$WORK/capture.out")
+    for _ in $(seq 1 100); do
+        kill -0 "$CAPTURE_PID" 2>/dev/null || fail "tshark stopped: $(tail -n 3 "$WORK/tshark.log")"
+        "${CAPTURE_PREFIX[@]}" bash -c 'echo barrier >/dev/udp/127.0.0.1/9' 2>/dev/null || true
+        sleep 0.1
+        (($(wc -l <"$WORK/capture.out") > before)) && return 0
+    done
+    fail "tshark did not capture its barrier datagram"
+}
+
+capture_stop() {
+    capture_barrier
+    kill -INT "$CAPTURE_PID"
+    wait "$CAPTURE_PID" || true
+    CAPTURE_PID=
+}

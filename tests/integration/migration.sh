@@ -21,12 +21,11 @@ WORK=$(mktemp -d /tmp/quiver-mig.XXXXXX)
 NS=quiver-mig-$$
 SERVER_PID=
 PORT=
-TSHARK_PID=
 T=30
 
 cleanup() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -KILL "$SERVER_PID"; fi
-    if [[ -n $TSHARK_PID ]] && kill -0 "$TSHARK_PID" 2>/dev/null; then kill -KILL "$TSHARK_PID"; fi
+    if [[ -n $CAPTURE_PID ]] && kill -0 "$CAPTURE_PID" 2>/dev/null; then kill -KILL "$CAPTURE_PID"; fi
     ip netns del "$NS" 2>/dev/null || true
     [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
 }
@@ -52,26 +51,6 @@ ip netns exec "$NS" ethtool -K lo tx-udp-segmentation off >/dev/null 2>&1 ||
 QUIVER=$WORK/quiver
 printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$BINARY" >"$QUIVER"
 chmod +x "$QUIVER"
-
-# capture_start FILTER: tshark on lo into $WORK/cap.pcap, once it is capturing.
-capture_start() {
-    : >"$WORK/tshark.log"
-    ip netns exec "$NS" tshark -i lo -B 64 -f "$1" -w "$WORK/cap.pcap" >"$WORK/tshark.log" 2>&1 &
-    TSHARK_PID=$!
-    for _ in $(seq 1 100); do
-        grep -q "Capturing on" "$WORK/tshark.log" && return 0
-        kill -0 "$TSHARK_PID" 2>/dev/null || fail "tshark did not start"
-        sleep 0.05
-    done
-    fail "tshark did not start capturing"
-}
-
-capture_stop() {
-    sleep 0.3  # the last datagrams reach the capture
-    kill -INT "$TSHARK_PID"
-    wait "$TSHARK_PID" || true
-    TSHARK_PID=
-}
 
 # One line per datagram: src port, dst port, short-header DCID, PATH_CHALLENGE data,
 # PATH_RESPONSE data (empty when absent), UDP length.
@@ -135,7 +114,7 @@ case_preferred_address() {
     mkdir -p "$WORK/www" "$WORK/out"
     head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/www/4m.bin"
     local listen=4433 preferred=4434  # the namespace is ours: any port is free
-    capture_start "udp port $listen or udp port $preferred"
+    capture_start "$WORK/cap.pcap" "udp port $listen or udp port $preferred" ip netns exec "$NS"
     start_server --listen "127.0.0.1:$listen" --preferred-address "127.0.0.1:$preferred"
     client --output-dir "$WORK/out" "https://127.0.0.1:$listen/4m.bin"
     [[ $RC == 0 ]] || fail "client exit $RC"
@@ -153,7 +132,7 @@ case_migrate_after() {
     mkdir -p "$WORK/www" "$WORK/out"
     head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/www/4m.bin"
     local listen=4433
-    capture_start "udp port $listen"
+    capture_start "$WORK/cap.pcap" "udp port $listen" ip netns exec "$NS"
     start_server --listen "127.0.0.1:$listen"
     client --migrate-after $((1024 * 1024)) --output-dir "$WORK/out" "https://127.0.0.1:$listen/4m.bin"
     [[ $RC == 0 ]] || fail "client exit $RC"

@@ -12,14 +12,13 @@ CASE=$2
 WORK=$(mktemp -d /tmp/quiver-versions.XXXXXX)
 SERVER_PID=
 PORT=
-TSHARK_PID=
 T=30
 V1=0x00000001
 V2=0x6b3343cf
 
 cleanup() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -KILL "$SERVER_PID"; fi
-    if [[ -n $TSHARK_PID ]] && kill -0 "$TSHARK_PID" 2>/dev/null; then kill "$TSHARK_PID"; fi
+    if [[ -n $CAPTURE_PID ]] && kill -0 "$CAPTURE_PID" 2>/dev/null; then kill "$CAPTURE_PID"; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -47,25 +46,8 @@ client() {
 
 same() { cmp -s "$1" "$2" || fail "$2 differs from $1"; }
 
-# capture_start: tshark on lo for the server's port; returns once it is capturing.
-capture_start() {
-    command -v tshark >/dev/null || { echo "SKIP: no tshark"; exit 77; }
-    : >"$WORK/tshark.log"
-    tshark -i lo -f "udp port $PORT" -w "$WORK/cap.pcapng" 2>"$WORK/tshark.log" &
-    TSHARK_PID=$!
-    for _ in $(seq 1 100); do
-        grep -q "Capturing on" "$WORK/tshark.log" && return 0
-        sleep 0.05
-    done
-    fail "tshark did not start"
-}
-
-capture_stop() {
-    sleep 0.3  # the last datagrams reach the capture
-    kill -INT "$TSHARK_PID"
-    wait "$TSHARK_PID" || true
-    TSHARK_PID=
-}
+# capture_start / capture_stop (lib.sh): tshark on lo for the server's port.
+need_tshark() { command -v tshark >/dev/null || { echo "SKIP: no tshark"; exit 77; }; }
 
 # packets: one line per QUIC packet: "<src port> <version or -> <info>", decrypted.
 packets() {
@@ -91,7 +73,8 @@ check_reported_version() {
 case_v2_upgrade() {
     make_root
     start_server --versions v2,v1
-    capture_start
+    need_tshark
+    capture_start "$WORK/cap.pcapng" "udp port $PORT"
     SSLKEYLOGFILE="$WORK/keys.txt" client --json --qlog-dir "$WORK/qlog" \
         -o "$WORK/out/f" "https://127.0.0.1:$PORT/f.bin"
     [[ $RC == 0 ]] || fail "client exit $RC"
@@ -100,6 +83,7 @@ case_v2_upgrade() {
     check_reported_version $V2
     grep -q "version $V2" "$WORK/server.log" || fail "the server does not say v2"
     packets >"$WORK/packets.txt"
+    [[ -s $WORK/packets.txt ]] || fail "nothing captured or decoded"
     local first
     first=$(grep -v "^$PORT " "$WORK/packets.txt" | head -n 1)
     [[ $first == *" $V1 Initial"* ]] || fail "the first client packet is not a v1 Initial: $first"
