@@ -269,7 +269,14 @@ bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, By
         if (data_allowed && config_.pacing && sp.id == PacketNumberSpaceId::kApplicationData)
             data_allowed = pacer_.next_send_time(now, max_udp_payload_) <= now;
     }
-    if (!ack_due && !(want_data && data_allowed)) return false;
+    // §8.2.1, §9.3: a new path's PATH_CHALLENGE (and a PATH_RESPONSE) go out with the next
+    // packet even when the congestion window is full, so that the first packet on a new
+    // 4-tuple carries the challenge; they are a few bytes, and the path's anti-amplification
+    // limit still holds.
+    const bool path_frames_only = !(want_data && data_allowed) &&
+                                  sp.id == PacketNumberSpaceId::kApplicationData &&
+                                  type == PacketType::kOneRtt && path_.has_frames_to_send();
+    if (!ack_due && !(want_data && data_allowed) && !path_frames_only) return false;
 
     uint64_t pn = sp.next_packet_number;
     // RFC 9000 §21.4: now and then skip a number so that an ACK for it exposes a peer that
@@ -299,7 +306,12 @@ bool ConnectionImpl::build_packet(Time now, PacketSpace& sp, PacketType type, By
         }
     }
     const size_t after_ack = w.size();
-    if (want_data && data_allowed) write_frames(sp, type, w, plan.sent, true);
+    if (want_data && data_allowed) {
+        write_frames(sp, type, w, plan.sent, true);
+    } else if (path_frames_only) {
+        FrameWriter out(w, plan.sent);
+        if (path_.write_frames(out, now + pto_duration())) pad_datagram_ = true;
+    }
     bool eliciting = w.size() > after_ack;
     if (!eliciting && (probe || sp.ping_pending)) {
         encode_frame(w, PingFrame{});

@@ -152,7 +152,8 @@ void echo(uv::Connection& conn, size_t size, std::shared_ptr<std::string> into,
     std::string sent(size, 'x');
     for (size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>('a' + i % 26);
     auto stream = conn.open_stream().value();
-    stream->on_readable([into, stream, done](uv::Stream& st) { read_all(st, *into, done); });
+    // The callback gets the stream; capturing it would keep it alive forever (a cycle).
+    stream->on_readable([into, done](uv::Stream& st) { read_all(st, *into, done); });
     REQUIRE(stream->write_all(bytes_of(sent), true).ok());
 }
 

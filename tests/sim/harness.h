@@ -122,6 +122,11 @@ class Simulation {
     // Wakes the applications at t even if no datagram or timer is due then.
     void wake_at(Time t);
 
+    // One more local address for a client (its own, not behind its NAT): for active
+    // migration (RFC 9000 §9.2, Connection::migrate).
+    void add_client_address(const Endpoint& client, SocketAddress address) {
+        network_.add_client_address(node_of(client).id, address);
+    }
     // NAT rebinding for a client (by default the first one).
     void add_rebinding(Rebinding r, const Endpoint* client = nullptr);
     void set_rebinding_rule(RebindingRule rule, const Endpoint* client = nullptr);

@@ -87,6 +87,17 @@ class ServerTap final : public SimNode {
     EndpointNode inner_;
 };
 
+// A connection ID as hex text (set keys).
+std::string id_text(const uint8_t* p, size_t n) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (size_t k = 0; k < n; ++k) {
+        out.push_back(kHex[p[k] >> 4]);
+        out.push_back(kHex[p[k] & 0xf]);
+    }
+    return out;
+}
+
 // The DCID of a short-header packet (our connection IDs are 8 bytes: ConnectionConfig).
 std::optional<Bytes> short_header_dcid(const Bytes& d) {
     if (d.size() < 9 || (d[0] & 0x80)) return std::nullopt;
@@ -141,10 +152,11 @@ struct Run {
 };
 
 // Short-header DCIDs the server received, by the local address they arrived on.
-std::map<std::string, std::set<Bytes>> dcids_by_local(const ServerTap& tap) {
-    std::map<std::string, std::set<Bytes>> out;
+std::map<std::string, std::set<std::string>> dcids_by_local(const ServerTap& tap) {
+    std::map<std::string, std::set<std::string>> out;
     for (const auto& s : tap.seen)
-        if (auto d = short_header_dcid(s.bytes)) out[s.path.local.to_string()].insert(*d);
+        if (auto d = short_header_dcid(s.bytes))
+            out[s.path.local.to_string()].insert(id_text(d->data(), d->size()));
     return out;
 }
 
@@ -162,14 +174,14 @@ void check_moved_to_preferred(Run& r, const Setup& s) {
     const auto& old_ids = by_local[original.to_string()];
     const auto& new_ids = by_local[kPreferred.to_string()];
     REQUIRE(!new_ids.empty());
-    for (const Bytes& id : new_ids) CHECK(old_ids.count(id) == 0);
+    for (const std::string& id : new_ids) CHECK(old_ids.count(id) == 0);
 
     // §8.2, §9.3: the client's first packet there is a PATH_CHALLENGE (probing only); the
     // server answers with PATH_RESPONSE and challenges the new 4-tuple in that same first
     // packet; the client answers that challenge.
     const auto& pk = s.client_trace->packets;
     auto first_new = std::find_if(pk.begin(), pk.end(), [&](const PathTracer::Packet& p) {
-        return p.sent && new_ids.count(Bytes(p.dcid.data(), p.dcid.data() + p.dcid.size()));
+        return p.sent && new_ids.count(id_text(p.dcid.data(), p.dcid.size()));
     });
     REQUIRE(first_new != pk.end());
     CHECK(first_new->challenge);
@@ -336,4 +348,113 @@ TEST_CASE("migration: probes from 100 new addresses are bounded (adversarial che
         INFO(entry.first);
         CHECK(entry.second <= kAntiAmplificationFactor * kProbeSize);
     }
+}
+
+namespace {
+
+const SocketAddress kClientSecond = *SocketAddress::parse("10.0.0.7:40000");
+
+// The client asks to move to kClientSecond once `after` bytes arrived (RFC 9000 §9.2).
+void migrate_client_after(Run& r, uint64_t after, bool& asked) {
+    r.sim.add_client_address(r.client, kClientSecond);
+    r.sim.set_on_step(r.client, [&r, after, &asked](Time now) {
+        r.app_client.step(now);
+        if (asked || r.app_client.bytes_received() < after || !r.app_client.connection()) return;
+        asked = true;
+        REQUIRE(r.app_client.connection()->migrate(now, kClientSecond).ok());
+    });
+}
+
+}  // namespace
+
+TEST_CASE("migration: the client moves to a new local address on request (§9.2)") {
+    Setup s = make_setup();
+    s.server.connection.preferred_address_ipv4.reset();
+    Run r(351, s, 2 << 20);
+    bool asked = false;
+    migrate_client_after(r, 512 << 10, asked);
+    INFO("seed 351");
+    RunResult res = r.until_done();
+    INFO(r.sim.describe());
+    REQUIRE_MESSAGE(res.done(), res.message);
+    REQUIRE(r.app_client.done());
+    REQUIRE(asked);
+    const ConnectionStats cs = r.app_client.connection()->stats();
+    CHECK(cs.paths_probed == 1);
+    CHECK(cs.path_migrations == 1);
+    CHECK(r.app_client.connection()->path().local == kClientSecond);
+    auto server = r.server_connection();
+    CHECK(server->path().remote == kClientSecond);
+    CHECK(server->stats().path_migrations == 1);
+    // §9.5: a connection ID never used from the old address; the first packet from the new
+    // one is a PATH_CHALLENGE, and the server's first packet there answers and challenges.
+    std::set<std::string> old_ids, new_ids;
+    for (const auto& seen : r.tap.seen) {
+        auto d = short_header_dcid(seen.bytes);
+        if (!d) continue;
+        if (seen.path.remote == kClientSecond)
+            new_ids.insert(id_text(d->data(), d->size()));
+        else
+            old_ids.insert(id_text(d->data(), d->size()));
+    }
+    REQUIRE(!new_ids.empty());
+    for (const std::string& id : new_ids) CHECK(old_ids.count(id) == 0);
+    const auto& pk = s.client_trace->packets;
+    auto first_new = std::find_if(pk.begin(), pk.end(), [&](const PathTracer::Packet& p) {
+        return p.sent && new_ids.count(id_text(p.dcid.data(), p.dcid.size()));
+    });
+    REQUIRE(first_new != pk.end());
+    CHECK(first_new->challenge);
+    CHECK(first_new->probing_only);
+    auto answer = std::find_if(first_new, pk.end(),
+                               [](const PathTracer::Packet& p) { return !p.sent && p.response; });
+    REQUIRE(answer != pk.end());
+    CHECK(answer->challenge);
+}
+
+TEST_CASE("migration: to a new local address under 10% loss with bursts") {
+    for (uint64_t seed : {361, 362, 363}) {
+        Setup s = make_setup();
+        s.server.connection.preferred_address_ipv4.reset();
+        s.link.loss = 0.10;
+        s.link.max_burst_loss = 3;
+        Run r(seed, s, 1 << 20);
+        bool asked = false;
+        migrate_client_after(r, 256 << 10, asked);
+        INFO("seed " << seed);
+        RunResult res = r.until_done(120s);
+        INFO(r.sim.describe());
+        REQUIRE_MESSAGE(res.done(), res.message);
+        REQUIRE(r.app_client.done());
+        CHECK(asked);
+        CHECK(r.app_client.connection()->path().local == kClientSecond);
+        CHECK(r.server_connection()->path().remote == kClientSecond);
+    }
+}
+
+TEST_CASE("migration: a new local address that fails validation: the client stays (§9.3.2)") {
+    Setup s = make_setup();
+    s.server.connection.preferred_address_ipv4.reset();
+    Run r(371, s, 4 << 20);
+    bool asked = false;
+    migrate_client_after(r, 256 << 10, asked);
+    size_t blocked = 0;
+    r.tap.hook = [&](Time now, const Path& p, Ecn ecn, MutableByteSpan d, Endpoint& e) {
+        if (p.remote == kClientSecond) {
+            ++blocked;  // that network does not reach the server
+            return;
+        }
+        e.on_datagram(now, p, ecn, d);
+    };
+    INFO("seed 371");
+    RunResult res = r.until_done();
+    INFO(r.sim.describe());
+    REQUIRE_MESSAGE(res.done(), res.message);
+    REQUIRE(r.app_client.done());
+    REQUIRE(asked);
+    CHECK(blocked > 0);
+    const ConnectionStats cs = r.app_client.connection()->stats();
+    CHECK(cs.path_validation_failures == 1);
+    CHECK(cs.path_migrations == 0);
+    CHECK(r.app_client.connection()->path().local == r.sim.address(r.client));
 }

@@ -185,15 +185,21 @@ Network::Network(uint64_t seed, LinkConfig client_to_server, LinkConfig server_t
 }
 
 NodeId Network::add_client(SocketAddress address) {
-    nodes_.push_back(Node{address, true, {}, std::nullopt});
+    nodes_.push_back(Node{address, true, {}, std::nullopt, {}});
     return static_cast<NodeId>(nodes_.size() - 1);
 }
 
 NodeId Network::add_server(SocketAddress address) {
     if (server_) throw std::logic_error("sim::Network: only one server node");
-    nodes_.push_back(Node{address, false, {}, std::nullopt});
+    nodes_.push_back(Node{address, false, {}, std::nullopt, {}});
     server_ = static_cast<NodeId>(nodes_.size() - 1);
     return *server_;
+}
+
+void Network::add_client_address(NodeId client, SocketAddress address) {
+    auto& n = nodes_.at(client);
+    if (!n.client) throw std::logic_error("sim::Network: an extra address for a non-client node");
+    n.more.push_back(address);
 }
 
 void Network::add_rebinding(NodeId client, Rebinding r) {
@@ -246,8 +252,12 @@ SocketAddress Network::external_address(NodeId client, Time t) const {
 }
 
 std::optional<NodeId> Network::client_for(const SocketAddress& external, Time t) const {
-    for (NodeId id = 0; id < nodes_.size(); ++id)
-        if (nodes_[id].client && external_address(id, t) == external) return id;
+    for (NodeId id = 0; id < nodes_.size(); ++id) {
+        if (!nodes_[id].client) continue;
+        if (external_address(id, t) == external) return id;
+        for (const SocketAddress& a : nodes_[id].more)
+            if (a == external) return id;
+    }
     return std::nullopt;
 }
 
@@ -277,7 +287,9 @@ void Network::send(Time now, NodeId node, Datagram datagram) {
     if (n.client) {
         // The NAT in front of the client: the server sees the current external address.
         d = Direction::kClientToServer;
-        datagram.from = external_address(node, now);
+        const bool from_more =
+            std::find(n.more.begin(), n.more.end(), datagram.from) != n.more.end();
+        if (!from_more) datagram.from = external_address(node, now);
     } else {
         d = Direction::kServerToClient;
         if (datagram.from.empty()) datagram.from = n.address;
@@ -317,7 +329,10 @@ std::optional<Network::Delivery> Network::pop_due(Time now) {
         l.stats().bytes_delivered += f.datagram.bytes.size();
         record(at, f.direction, TraceKind::kDelivered, std::nullopt, f);
         Delivery del{*target, std::move(f.datagram)};
-        if (f.direction == Direction::kServerToClient) del.datagram.to = nodes_[*target].address;
+        const auto& more = nodes_[*target].more;
+        if (f.direction == Direction::kServerToClient &&
+            std::find(more.begin(), more.end(), del.datagram.to) == more.end())
+            del.datagram.to = nodes_[*target].address;
         return del;
     }
     return std::nullopt;

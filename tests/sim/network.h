@@ -204,6 +204,10 @@ class Network {
     SocketAddress address(NodeId node) const { return nodes_.at(node).address; }
     bool is_client(NodeId node) const { return nodes_.at(node).client; }
 
+    // One more local address of a client (a second interface or socket: active migration,
+    // RFC 9000 §9.2). Datagrams it sends from there leave with that address (no NAT), and
+    // datagrams to it reach it.
+    void add_client_address(NodeId client, SocketAddress address);
     void add_rebinding(NodeId client, Rebinding r);
     void set_rebinding_rule(NodeId client, RebindingRule rule);
     // The address the server sees for this client at time t.
@@ -240,6 +244,7 @@ class Network {
         bool client = false;
         std::vector<Rebinding> rebindings;  // sorted by time
         std::optional<RebindingRule> rule;
+        std::vector<SocketAddress> more;  // add_client_address
     };
     struct InFlight {
         Direction direction;
