@@ -891,6 +891,17 @@ void QlogTracer::timer_updated(Time t, tr::TimerKind kind, std::optional<Time> d
     });
 }
 
+// Quic events draft mtu_updated (qlog 0.3: recovery:mtu_updated).
+void QlogTracer::mtu_updated(Time t, size_t old, size_t now, bool done) {
+    QLOG_GUARDED({
+        ordered_json data;
+        data["old"] = old;
+        data["new"] = now;
+        if (done) data["done"] = true;
+        impl_->event(t, "quic:mtu_updated", "recovery:mtu_updated", std::move(data));
+    });
+}
+
 // Quic events draft §6.1 key_updated; qlog 0.3 security:key_updated ("generation").
 void QlogTracer::key_updated(Time t, tr::KeyKind kind, uint64_t generation, tr::KeyTrigger why) {
     QLOG_GUARDED({

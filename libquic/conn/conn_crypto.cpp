@@ -229,9 +229,10 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     peer_params_applied_ = true;
     if (tracer_) tracer_->parameters_set(now, false, tp);
     streams_.on_peer_transport_parameters(tp, true);
-    // §14: the peer's max_udp_payload_size caps what we send; we stay at our initial size
-    // until path MTU discovery exists.
+    // §14: the peer's max_udp_payload_size caps what we send, and what DPLPMTUD probes.
     max_udp_payload_ = std::min<uint64_t>(max_udp_payload_, tp.max_udp_payload_size);
+    pmtud_.lower_ceiling(static_cast<size_t>(
+        std::min<uint64_t>(tp.max_udp_payload_size, config_.max_udp_payload_size)));
     if (tp.stateless_reset_token) cids_.set_first_peer_reset_token(*tp.stateless_reset_token);
     info_.datagrams_supported = config_.max_datagram_frame_size > 0 && tp.max_datagram_frame_size &&
                                 *tp.max_datagram_frame_size > 0;
@@ -282,6 +283,8 @@ void ConnectionImpl::confirm_handshake(Time now) {
     discard_space(now, PacketNumberSpaceId::kHandshake);
     emit(HandshakeConfirmed{});
     loss_.on_context_changed(recovery_context(), now);
+    // RFC 9000 §14.3: DPLPMTUD probes are 1-RTT packets the peer acknowledges.
+    if (config_.enable_pmtud) pmtud_.start(now);
 }
 
 void ConnectionImpl::discard_space(Time now, PacketNumberSpaceId id) {

@@ -42,6 +42,7 @@ std::optional<Time> ConnectionImpl::next_timeout() const {
     take(loss_.loss_detection_timer());
     take(keep_alive_at_);
     take(one_rtt_.discard_previous_at);
+    if (handshake_confirmed_) take(pmtud_.next_timeout());  // DPLPMTUD's raise timer
     // ACK deadlines count only when an ACK could be sent: keys for the space, and room under
     // the anti-amplification limit (otherwise a deadline in the past would spin the loop).
     const auto budget = amplification_budget();
