@@ -377,11 +377,12 @@ size_t UdpSocket::send_batch(std::span<const OutDatagram> datagrams,
         return send(datagrams.first(run_sizes[0]));
     }
     // The first message failed. GSO refused: remember, and send that run one by one.
-    if (run_sizes[0] > 1 && is_gso_refusal(err)) {
-        // Once GSO has worked, a refusal is about this run (segments larger than the
-        // interface's MTU give EINVAL): send it one by one, each too-big one then failing
-        // with EMSGSIZE for DPLPMTUD to hear, and keep GSO.
-        const bool keep = gso_worked_;
+    if (run_sizes[0] > 1 && (is_gso_refusal(err) || err == EMSGSIZE)) {
+        // A run whose segments are larger than the interface's MTU fails whole (EMSGSIZE, or
+        // EINVAL on some kernels) and queues no error: send it one by one, so that only the
+        // too-big datagram (a DPLPMTUD probe) fails, with its MTU on the error queue. GSO
+        // stays on unless it never worked.
+        const bool keep = gso_worked_ || err == EMSGSIZE;
         gso_ = false;
         const size_t sent = send(datagrams.first(run_sizes[0]));
         gso_ = keep;
