@@ -43,6 +43,8 @@ class PmtuTracer final : public trace::Tracer {
     void congestion_state_updated(Time, std::string_view, std::string_view state) override {
         states.emplace_back(state);
     }
+    std::vector<size_t> datagrams;  // DATAGRAM frames received (RFC 9221)
+    void datagram_received(Time, size_t size) override { datagrams.push_back(size); }
     size_t final_mtu() const { return updates.empty() ? 1200 : updates.back().new_size; }
     uint64_t min_cwnd_after(Time t) const {
         uint64_t m = UINT64_MAX;
@@ -210,4 +212,54 @@ TEST_CASE("pmtud: a forged ICMP MTU below 1200 is ignored; a plausible one lower
     REQUIRE(plausible);
     CHECK(tracer->final_mtu() == 1300);
     CHECK(sim.network().stats(Direction::kServerToClient).largest_delivered == kCeiling);
+}
+
+TEST_CASE("pmtud: a DATAGRAM queued for the larger PMTU is dropped when the PMTU falls") {
+    // RFC 9221 §5 lets a sender drop datagrams; one that no longer fits must not stay queued
+    // (it would block every later one).
+    auto tls = make_sim_tls();
+    REQUIRE(tls.ok());
+    EndpointConfig sc, cc;
+    sc.server_tls = tls->server;
+    cc.client_tls = tls->client;
+    sc.connection.max_datagram_frame_size = 65535;
+    cc.connection.max_datagram_frame_size = 65535;
+    auto tracer = std::make_shared<PmtuTracer>();
+    sc.tracer_factory = [tracer](Role, const ConnectionId&) { return tracer; };
+    Simulation sim(15, LinkConfig{}, LinkConfig{});
+    Endpoint& server_ep = sim.add_server(sc);
+    Endpoint& client_ep = sim.add_client(cc);
+    FileTransferServer server(server_ep);
+    FileTransferClient client(client_ep, sim.client_path(client_ep), ConnectOptions{"server"},
+                              {1 << 20});
+    std::optional<Time> shrunk_at;
+    size_t big = 0, small_left = 3;
+    sim.set_on_step(server_ep, [&](Time t) { server.step(t); });
+    sim.set_on_step(client_ep, [&](Time t) {
+        client.step(t);
+        const auto& conn = client.connection();
+        if (!conn) return;
+        if (!shrunk_at && conn->stats().pmtu == kCeiling) {
+            // Queued and the PMTU falls before the connection is polled again.
+            big = conn->max_datagram_size();
+            REQUIRE(big > 1300);
+            CHECK(conn->send_datagram(Bytes(big, 0xdd)).ok());
+            client_ep.on_packet_too_big(t, sim.server_address(), 1300);
+            shrunk_at = t;
+            CHECK(conn->max_datagram_size() < 1300);
+        } else if (shrunk_at && small_left > 0 && conn->send_datagram(Bytes(100, 0x11)).ok()) {
+            --small_left;
+        }
+    });
+    const RunResult run = sim.run_until([&] { return client.finished(); }, 60s);
+    INFO(sim.describe());
+    REQUIRE(run.done());
+    CHECK(client.done());
+    REQUIRE(shrunk_at);
+    CHECK(small_left == 0);
+    // The small ones sent after the fall arrived; the large one never did.
+    CHECK(tracer->datagrams == std::vector<size_t>{100, 100, 100});
+    // Nothing larger than the new PMTU left the client after the fall.
+    for (const TraceEvent& e : sim.network().trace())
+        if (e.direction == Direction::kClientToServer && e.time > *shrunk_at) CHECK(e.size <= 1300);
 }
