@@ -235,6 +235,7 @@ nlohmann::json stats_json(const quic::uv::Connection& conn, const Url& url, doub
     j["min_rtt_ms"] = ms(st.min_rtt_ns);
     j["pto_count"] = st.pto_count;
     j["key_updates"] = st.key_updates;
+    j["pmtu"] = st.pmtu;
     protocol.add_json(j);
     if (h3) {
         nlohmann::json requests = nlohmann::json::array();

@@ -49,15 +49,18 @@ std::string describe(const quic::uv::SocketStats& s) {
 }
 
 std::string describe(const quic::ConnectionStats& s) {
-    char buf[384];
+    char buf[512];
     std::snprintf(buf, sizeof buf,
                   "packets sent %llu received %llu lost %llu dropped %llu, bytes sent %llu "
-                  "received %llu, PTOs %llu, key updates %llu, srtt %.3f ms, cwnd %llu",
+                  "received %llu, PTOs %llu, key updates %llu, srtt %.3f ms, cwnd %llu, "
+                  "pmtu %llu (%llu probes, %llu black holes), spin bit %s",
                   (unsigned long long)s.packets_sent, (unsigned long long)s.packets_received,
                   (unsigned long long)s.packets_lost, (unsigned long long)s.packets_dropped,
                   (unsigned long long)s.bytes_sent, (unsigned long long)s.bytes_received,
                   (unsigned long long)s.pto_count, (unsigned long long)s.key_updates,
-                  s.smoothed_rtt_ns / 1e6, (unsigned long long)s.congestion_window);
+                  s.smoothed_rtt_ns / 1e6, (unsigned long long)s.congestion_window,
+                  (unsigned long long)s.pmtu, (unsigned long long)s.pmtu_probes_sent,
+                  (unsigned long long)s.pmtu_black_holes, s.spin_bit ? "on" : "off");
     std::string out = buf;
     // Paths (RFC 9000 §9), only when something happened on them.
     if (s.paths_probed || s.path_migrations) {

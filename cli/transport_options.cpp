@@ -69,6 +69,16 @@ void add_transport_options(CLI::App* app, TransportOptions& o) {
                                             : "expected a list of v1 and v2, e.g. v2,v1";
             },
             "VERSIONS"));
+
+    // Path MTU and the spin bit (RFC 9000 §14.3, §17.4).
+    app->add_option("--max-udp-payload", o.max_udp_payload,
+                    "Largest UDP payload to send: DPLPMTUD probes from 1200 up to BYTES, and it "
+                    "is the max_udp_payload_size we advertise (default 1452: a 1500-byte IPv6 "
+                    "packet; 1200 turns path MTU discovery off)")
+        ->check(CLI::Range(uint64_t{1200}, uint64_t{65527}));
+    app->add_flag("--no-spin", o.no_spin,
+                  "Never spin the latency spin bit (RFC 9000 §17.4; by default it spins, except "
+                  "on a random 1 in 16 connections)");
 }
 
 void add_server_transport_options(CLI::App* app, TransportOptions& o) {
@@ -119,6 +129,9 @@ void apply_transport_options(const TransportOptions& o, quic::ConnectionConfig& 
         else
             config.preferred_address_ipv6 = a;
     }
+    config.max_udp_payload_size = o.max_udp_payload;
+    config.enable_pmtud = o.max_udp_payload > config.initial_max_udp_payload_size;
+    config.spin_bit = !o.no_spin;
 }
 
 }  // namespace quiver

@@ -31,13 +31,17 @@ struct TransportOptions {
     // Client: --migrate-after BYTES: move to a new local port once this many response bytes
     // arrived (RFC 9000 §9.2; 0 = never).
     uint64_t migrate_after = 0;
+    // DPLPMTUD's ceiling and the max_udp_payload_size we advertise (RFC 9000 §14.3, §18.2).
+    uint64_t max_udp_payload = 1452;
+    bool no_spin = false;  // never spin the latency spin bit (RFC 9000 §17.4)
 };
 
 // "v2,v1" (also "1", "2", "0x6b3343cf") -> the versions in that order; nullopt for an empty
 // list, an unknown or unsupported version, or a repeated one.
 std::optional<std::vector<quic::Version>> parse_versions(const std::string& text);
 
-// Registers --cc, --handshake-timeout, --max-idle-timeout and --versions on `app`; `o` must outlive
+// Registers --cc, --handshake-timeout, --max-idle-timeout, --versions, --max-udp-payload
+// and --no-spin on `app`; `o` must outlive
 // the parse (it lives in the command's options).
 void add_transport_options(CLI::App* app, TransportOptions& o);
 // Registers the options only a server has (--preferred-address), or only a client has

@@ -1117,6 +1117,19 @@ void QlogTracer::timer_updated(Time t, tr::TimerKind kind, std::optional<Time> d
     });
 }
 
+// Quic events draft mtu_updated (qlog 0.3: recovery:mtu_updated).
+void QlogTracer::mtu_updated(Time t, size_t old, size_t now, bool done) {
+    QLOG_GUARDED({
+        Impl& m = *impl_;
+        if (!m.begin_event(t, "quic:mtu_updated", "recovery:mtu_updated")) return;
+        JsonOut j(m.buffer);
+        j.key("old").number(old);
+        j.key("new").number(now);
+        if (done) j.key("done").boolean(true);
+        m.end_event(t);
+    });
+}
+
 // Quic events draft §6.1 key_updated; qlog 0.3 security:key_updated ("generation").
 void QlogTracer::key_updated(Time t, tr::KeyKind kind, uint64_t generation, tr::KeyTrigger why) {
     QLOG_GUARDED({

@@ -95,6 +95,7 @@ class QlogTracer final : public quic::trace::Tracer {
     void congestion_state_updated(quic::Time, std::string_view, std::string_view) override;
     void packet_lost(quic::Time, quic::PacketType, uint64_t, quic::trace::LossTrigger) override;
     void timer_updated(quic::Time, quic::trace::TimerKind, std::optional<quic::Time>) override;
+    void mtu_updated(quic::Time, size_t, size_t, bool) override;
 
     void key_updated(quic::Time, quic::trace::KeyKind, uint64_t, quic::trace::KeyTrigger) override;
     void key_discarded(quic::Time, quic::trace::KeyKind, uint64_t) override;

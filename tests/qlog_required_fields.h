@@ -32,6 +32,7 @@ inline const std::map<std::string, std::vector<std::string>> kRequiredEventField
     {"quic:key_discarded", {"/key_type"}},
     {"quic:stream_state_updated", {"/stream_id", "/new", "/stream_side"}},
     {"quic:udp_datagrams_received", {/* ours: */ "/count", "/raw"}},
+    {"quic:mtu_updated", {"/new"}},
 };
 
 // The draft's required fields per frame type (§8.13), plus the ones this writer promises.

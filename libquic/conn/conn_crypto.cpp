@@ -259,9 +259,10 @@ Status ConnectionImpl::apply_peer_transport_parameters(Time now) {
     peer_params_applied_ = true;
     if (tracer_) tracer_->parameters_set(now, false, tp);
     streams_.on_peer_transport_parameters(tp, true);
-    // §14: the peer's max_udp_payload_size caps what we send; we stay at our initial size
-    // until path MTU discovery exists.
+    // §14: the peer's max_udp_payload_size caps what we send, and what DPLPMTUD probes.
     max_udp_payload_ = std::min<uint64_t>(max_udp_payload_, tp.max_udp_payload_size);
+    pmtud_.lower_ceiling(static_cast<size_t>(
+        std::min<uint64_t>(tp.max_udp_payload_size, config_.max_udp_payload_size)));
     if (tp.stateless_reset_token) cids_.set_first_peer_reset_token(*tp.stateless_reset_token);
     if (tp.preferred_address) {
         // §18.2: a server using a zero-length connection ID must not offer one.
@@ -324,6 +325,8 @@ void ConnectionImpl::confirm_handshake(Time now) {
     emit(HandshakeConfirmed{});
     loss_.on_context_changed(recovery_context(), now);
     probe_preferred_address(now);  // §9.6.1: a client moves only once confirmed
+    // RFC 9000 §14.3: DPLPMTUD probes are 1-RTT packets the peer acknowledges.
+    if (config_.enable_pmtud) pmtud_.start(now);
 }
 
 void ConnectionImpl::discard_space(Time now, PacketNumberSpaceId id) {

@@ -247,6 +247,9 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
     }
     if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
     if (!sp.discarded) sp.received.on_packet_received(pn, ack_eliciting, ecn, now);
+    // §17.4: the spin value follows the peer's packet with the largest number.
+    if (header.type == PacketType::kOneRtt && is_largest)
+        spin_.on_largest_received((header.first_byte & kSpinBitMask) != 0);
     // §9.3: a non-probing packet with the largest packet number from a new 4-tuple moves the
     // connection there (a NAT rebinding, or a client migrating). Only servers follow (§9).
     if (role_ == Role::kServer && header.type == PacketType::kOneRtt && is_largest &&

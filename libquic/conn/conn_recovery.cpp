@@ -32,16 +32,23 @@ Status ConnectionImpl::on_ack_frame(Time now, PacketNumberSpaceId sid, const Ack
 void ConnectionImpl::apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumberSpaceId sid) {
     std::vector<AckedPacketInfo> acked;
     acked.reserve(outcome.acked.size());
+    const bool app = sid == PacketNumberSpaceId::kApplicationData;
+    bool pmtu_changed = false;
+    // RFC 9000 §14.4: DPLPMTUD probes are outside congestion control (see on_packet_sent).
     for (const SentPacket& p : outcome.acked) {
         on_packet_acked(now, sid, p);
-        if (p.in_flight) acked.push_back({p.packet_number, p.sent_bytes, p.time_sent, p.delivery});
+        if (app) pmtud_on_acked(now, p, pmtu_changed);
+        if (p.in_flight && !p.is_pmtu_probe)
+            acked.push_back({p.packet_number, p.sent_bytes, p.time_sent, p.delivery});
     }
     std::vector<LostPacketInfo> lost;
     for (const SentPacket& p : outcome.lost) {
         on_packet_lost(sid, p);
+        if (app) pmtud_on_lost(now, p, pmtu_changed);
+        if (p.is_pmtu_probe) continue;  // a probe's loss is not a lost packet of the flow
+        stats_.packets_lost++;
         if (p.in_flight) lost.push_back({p.packet_number, p.sent_bytes, p.time_sent, p.delivery});
     }
-    stats_.packets_lost += outcome.lost.size();
     const RttEstimator& rtt = loss_.rtt();
     RttSnapshot snap{rtt.smoothed_rtt(), rtt.min_rtt(), rtt.latest_rtt(), rtt.has_sample()};
     if (!lost.empty()) cc_->on_packets_lost(lost, now, outcome.persistent_congestion);
@@ -52,7 +59,50 @@ void ConnectionImpl::apply_ack_outcome(Time now, AckOutcome& outcome, PacketNumb
     // validated our address.
     if (sid == PacketNumberSpaceId::kHandshake && !outcome.acked.empty())
         peer_address_validated_ = true;
+    if (pmtu_changed || (pmtud_.search_complete() && !pmtu_search_done_traced_))
+        on_pmtu_changed(now);
     update_pacer(now);
+}
+
+void ConnectionImpl::pmtud_on_acked(Time now, const SentPacket& p, bool& changed) {
+    if (p.is_pmtu_probe)
+        changed |= pmtud_.on_probe_acked(now, p.sent_bytes);
+    else
+        changed |= pmtud_.on_packet_acked(p.packet_number, p.sent_bytes);
+}
+
+void ConnectionImpl::pmtud_on_lost(Time now, const SentPacket& p, bool& changed) {
+    if (p.is_pmtu_probe)
+        changed |= pmtud_.on_probe_lost(now, p.sent_bytes);
+    else
+        changed |= pmtud_.on_packet_lost(now, p.packet_number, p.sent_bytes);
+}
+
+// The PLPMTU changed: datagrams are built at the new size, and congestion control and pacing
+// count in it (RFC 9002 §7.2: the windows are in multiples of max_datagram_size).
+// The search ending without a change is reported once too (qlog's "done").
+void ConnectionImpl::on_pmtu_changed(Time now) {
+    const size_t old = max_udp_payload_;
+    max_udp_payload_ = pmtud_.current();
+    const bool done = pmtud_.search_complete();
+    if (max_udp_payload_ == old && (!done || pmtu_search_done_traced_)) return;
+    pmtu_search_done_traced_ = done;
+    if (max_udp_payload_ != old) cc_->set_max_datagram_size(max_udp_payload_);
+    // RFC 9221 §5: DATAGRAM frames queued for the larger size no longer fit; they are dropped
+    // rather than left to block the queue.
+    if (max_udp_payload_ < old)
+        std::erase_if(pending_.datagrams,
+                      [&](const Bytes& d) { return d.size() > max_datagram_size(); });
+    if (tracer_) tracer_->mtu_updated(now, old, max_udp_payload_, done);
+}
+
+void ConnectionImpl::on_packet_too_big(Time now, size_t max_udp_payload) {
+    last_now_ = now;
+    if (state_ != ConnectionState::kEstablished) return;
+    if (pmtud_.on_packet_too_big(now, max_udp_payload)) {
+        on_pmtu_changed(now);
+        update_pacer(now);
+    }
 }
 
 void ConnectionImpl::on_packet_acked(Time now, PacketNumberSpaceId sid, const SentPacket& p) {

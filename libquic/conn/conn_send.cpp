@@ -66,9 +66,16 @@ std::optional<Transmit> ConnectionImpl::poll_transmit(Time now, MutableByteSpan 
     if (pending_.connection_close) return build_close_datagram(now, buffer);
     // A candidate path's PATH_CHALLENGE or PATH_RESPONSE goes first, on its own path.
     if (auto t = poll_probe_transmit(now, buffer)) return t;
+    // A DPLPMTUD probe (RFC 9000 §14.4) on the active path.
+    if (auto probe = build_pmtu_probe(now, buffer)) return probe;
 
     size_t max = std::min(buffer.size(), current_max_udp_payload());
     if (auto budget = amplification_budget()) max = std::min(max, *budget);
+    // RFC 8899 §4.3: a PTO may be the only sign that the path stopped carrying datagrams of
+    // the PLPMTU (a black hole); its probes are of the base size, so that they get through and
+    // their ACK reveals the larger packets as lost (PmtuDiscovery's black-hole detection).
+    if (space(PacketNumberSpaceId::kApplicationData).probes_pending > 0)
+        max = std::min(max, PmtuDiscovery::kBase);
     if (max < kMinUsefulDatagram) return std::nullopt;
 
     ByteWriter dw(buffer.first(max));
@@ -202,8 +209,8 @@ bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType ty
     size_t pn_offset = 0;
     bool ok = false;
     if (type == PacketType::kOneRtt) {
-        ok = write_short_header(dw, sending_dcid(), one_rtt_.write_phase, false, plan.pn_length,
-                                truncated, &pn_offset);
+        ok = write_short_header(dw, sending_dcid(), one_rtt_.write_phase, spin_.value(),
+                                plan.pn_length, truncated, &pn_offset);
         plan.packet = one_rtt_.write_packet.get();
         plan.header = one_rtt_.write_header.get();
     } else {
@@ -410,10 +417,13 @@ void ConnectionImpl::on_packet_sent(Time now, PacketSpace& sp, SentPacket&& sent
             one_rtt_.first_pn_written_in_phase = sent.packet_number;
         one_rtt_.packets_written_in_phase++;
     }
-    sent.delivery = cc_->on_packet_sent(now, bytes, in_flight);  // comes back with the ACK
+    // RFC 9000 §14.4: a DPLPMTUD probe is not congestion controlled: the controller neither
+    // counts it in flight nor hears of its fate (loss detection still tracks it).
+    const bool probe = sent.is_pmtu_probe;
+    sent.delivery = cc_->on_packet_sent(now, bytes, in_flight && !probe);  // back with the ACK
     loss_.on_packet_sent(sp.id, std::move(sent), now);
     if (eliciting) {
-        if (config_.pacing && sp.id == PacketNumberSpaceId::kApplicationData)
+        if (config_.pacing && sp.id == PacketNumberSpaceId::kApplicationData && !probe)
             pacer_.on_packet_sent(now, bytes);
         // §10.1: the idle timer restarts on the first ack-eliciting packet after receiving.
         if (!ack_eliciting_since_last_receive_) reset_idle_timer(now);
@@ -487,6 +497,38 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
     stats_.packets_sent += plans.size();
     path_.on_datagram_sent(total);
     return Transmit{path_.addresses(), path_.ecn().codepoint(), total, 0};
+}
+
+// A DPLPMTUD probe (RFC 9000 §14.4, RFC 8899 §4.1): a 1-RTT packet of exactly the probed
+// size holding PING and PADDING only, so that its loss loses no data. Sent when the search
+// asks for one, outside congestion control (on_packet_sent).
+std::optional<Transmit> ConnectionImpl::build_pmtu_probe(Time now, MutableByteSpan buffer) {
+    if (!handshake_confirmed_ || !has_one_rtt_write_ || state_ != ConnectionState::kEstablished)
+        return std::nullopt;
+    const std::optional<size_t> size = pmtud_.probe_due(now);
+    if (!size || *size > buffer.size()) return std::nullopt;
+    PacketSpace& sp = space(PacketNumberSpaceId::kApplicationData);
+    ByteWriter dw(buffer.first(*size));
+    PacketPlan plan;
+    if (!write_header(dw, sp, PacketType::kOneRtt, sp.next_packet_number, plan))
+        return std::nullopt;
+    if (dw.remaining() < kTagLength + kMinPnAndPayload) return std::nullopt;
+    encode_frame(dw, PingFrame{});
+    dw.write_zeros(dw.remaining() - kTagLength);  // PADDING up to the probed size
+    plan.end = dw.size();
+    dw.write_zeros(kTagLength);
+    plan.sent.packet_number = plan.pn;
+    plan.sent.time_sent = now;
+    plan.sent.ack_eliciting = true;
+    plan.sent.in_flight = true;
+    plan.sent.is_pmtu_probe = true;
+    plan.sent.frames.push_back(SentControlFrame{to_underlying(FrameType::kPing), 0, 0});
+    sp.next_packet_number = plan.pn + 1;
+    pmtud_.on_probe_sent(now, *size);
+    stats_.pmtu_probes_sent++;
+    std::vector<PacketPlan> plans;
+    plans.push_back(std::move(plan));
+    return seal_datagram(now, buffer, plans, false, path_);
 }
 
 void ConnectionImpl::update_pacer(Time now) {

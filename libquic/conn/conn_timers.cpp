@@ -44,6 +44,7 @@ std::optional<Time> ConnectionImpl::next_timeout() const {
     take(keep_alive_at_);
     take(one_rtt_.discard_previous_at);
     take(next_path_timeout());
+    if (handshake_confirmed_) take(pmtud_.next_timeout());  // DPLPMTUD's raise timer
     // ACK deadlines count only when an ACK could be sent: keys for the space, and room under
     // the anti-amplification limit (otherwise a deadline in the past would spin the loop).
     const auto budget = amplification_budget();

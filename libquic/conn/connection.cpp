@@ -175,6 +175,11 @@ Status Connection::migrate(Time now, const SocketAddress& new_local) {
     return impl_->migrate(now, new_local);
 }
 
+void Connection::on_packet_too_big(Time now, size_t max_udp_payload) {
+    impl_->on_packet_too_big(now, max_udp_payload);
+    woken();
+}
+
 // --- construction --------------------------------------------------------------------------
 
 ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
@@ -197,6 +202,8 @@ ConnectionImpl::ConnectionImpl(Time now, Connection::Params p)
       loss_(config_.initial_rtt),
       pacer_(),
       path_(p.path, p.role == Role::kClient || p.address_validated, config_.enable_ecn),
+      pmtud_(config_.enable_pmtud ? static_cast<size_t>(config_.max_udp_payload_size) : 0),
+      spin_(role_, config_.spin_bit, random_),
       // The client sends to its random original DCID until the server's SCID arrives (§7.2).
       cids_(pending_, p.local_cid, p.role == Role::kServer ? p.peer_cid : p.original_dcid,
             std::move(p.reset_token_for), std::move(p.new_connection_id)),
@@ -314,6 +321,9 @@ ConnectionStats ConnectionImpl::stats() const {
     s.bytes_in_flight = cc_->bytes_in_flight();
     s.pto_count = loss_.pto_count();
     s.ecn = path_.ecn().state_name();
+    s.pmtu = max_udp_payload_;
+    s.pmtu_black_holes = pmtud_.black_holes();
+    s.spin_bit = spin_.enabled();
     if (handshake_completed_at_)
         s.handshake_duration_ns = (*handshake_completed_at_ - created_).count();
     return s;

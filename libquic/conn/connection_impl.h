@@ -17,6 +17,9 @@
 // and the concerns:
 //   streams.*           StreamManager: streams, stream limits, flow control (§2-§4)
 //   connection_ids.*    ConnectionIdManager: ours and the peer's, reset tokens (§5.1, §10.3)
+//   pmtud.*             PmtuDiscovery: DPLPMTUD's search and black-hole detection (§14.3,
+//                       RFC 8899); conn_send.cpp sends its probes
+//   spin_bit.h          SpinBit: the latency spin bit (§17.4)
 //   path.*, ecn.*       PathState: a path, its validation, anti-amplification, ECN (§8, §9,
 //                       §13.4)
 //   pending_frames.h    PendingFrames: the frames waiting for a packet (not stream data)
@@ -44,6 +47,8 @@
 #include "conn/limits.h"
 #include "conn/path.h"
 #include "conn/pending_frames.h"
+#include "conn/pmtud.h"
+#include "conn/spin_bit.h"
 #include "conn/streams.h"
 #include "crypto/cipher_suite.h"
 #include "crypto/packet_protection.h"
@@ -137,6 +142,9 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool address_validated() const { return path_.validated(); }
     void abandon(Time now);
     Status migrate(Time now, const SocketAddress& new_local);
+    // The path cannot carry datagrams larger than max_udp_payload (ICMP packet too big,
+    // EMSGSIZE): DPLPMTUD validates and applies it (RFC 9000 §14.2.1, RFC 8899 §4.6).
+    void on_packet_too_big(Time now, size_t max_udp_payload);
 
     ConnectionState state() const { return state_; }
     bool handshake_complete() const { return handshake_complete_; }
@@ -216,6 +224,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     void on_packet_acked(Time now, PacketNumberSpaceId space, const SentPacket& p);
     void on_packet_lost(PacketNumberSpaceId space, const SentPacket& p);
     void on_control_frame_lost(const SentControlFrame& c);
+    // DPLPMTUD (RFC 9000 §14.3): what became of an application packet, and a new PLPMTU.
+    void pmtud_on_acked(Time now, const SentPacket& p, bool& changed);
+    void pmtud_on_lost(Time now, const SentPacket& p, bool& changed);
+    void on_pmtu_changed(Time now);
 
     // --- send (conn_send.cpp) ---
     struct PacketPlan;
@@ -236,6 +248,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::optional<size_t> amplification_budget() const;
     void on_packet_sent(Time now, PacketSpace& space, SentPacket&& sent);
     std::optional<Transmit> build_close_datagram(Time now, MutableByteSpan buffer);
+    std::optional<Transmit> build_pmtu_probe(Time now, MutableByteSpan buffer);
 
     // --- crypto (conn_crypto.cpp) ---
     Status feed_tls(Time now);
@@ -356,6 +369,9 @@ class ConnectionImpl final : public TlsSession::Handler {
     PathState* tx_path_ = nullptr;  // the candidate a probe datagram is built for
     std::optional<PreferredAddress> preferred_address_;  // server: ours, in our parameters
     bool preferred_address_probed_ = false;              // client
+    PmtuDiscovery pmtud_;
+    bool pmtu_search_done_traced_ = false;  // mtu_updated "done" reported for this search
+    SpinBit spin_;
     ConnectionIdManager cids_;
     GlitchBudget glitches_;  // useless frames from the peer (declared before its users)
     StreamManager streams_;

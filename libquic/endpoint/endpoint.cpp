@@ -200,6 +200,22 @@ void Endpoint::Impl::on_timeout(Time now) {
     }
 }
 
+void Endpoint::Impl::on_packet_too_big(Time now, const SocketAddress& remote,
+                                       size_t max_udp_payload) {
+    last_now_ = now;
+    for (uint32_t i = 0; i < slots_.size(); ++i) {
+        const SlotRef ref{i, slots_[i].generation};
+        Slot* s = live(ref);
+        if (!s) continue;
+        const SocketAddress& to = s->conn->path().remote;
+        if (!(remote.port() == 0 ? to.same_ip(remote) : to == remote)) continue;
+        std::shared_ptr<Connection> conn = s->conn;
+        conn->on_packet_too_big(now, max_udp_payload);
+        mark_ready(ref);
+        sync(ref);
+    }
+}
+
 // --- the facade --------------------------------------------------------------------------------
 
 Endpoint::Endpoint(EndpointConfig config, Random& random)
@@ -216,6 +232,9 @@ std::optional<Time> Endpoint::next_timeout() const {
 }
 void Endpoint::on_timeout(Time now) {
     impl_->on_timeout(now);
+}
+void Endpoint::on_packet_too_big(Time now, const SocketAddress& remote, size_t max_udp_payload) {
+    impl_->on_packet_too_big(now, remote, max_udp_payload);
 }
 Result<std::shared_ptr<Connection>> Endpoint::connect(Time now, const Path& path,
                                                       const ConnectOptions& options) {

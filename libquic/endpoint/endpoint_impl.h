@@ -34,6 +34,7 @@ class Endpoint::Impl {
     std::optional<Transmit> poll_transmit(Time now, MutableByteSpan buffer);
     std::optional<Time> next_timeout() const;
     void on_timeout(Time now);
+    void on_packet_too_big(Time now, const SocketAddress& remote, size_t max_udp_payload);
     Result<std::shared_ptr<Connection>> connect(Time now, const Path& path,
                                                 const ConnectOptions& options);
     std::shared_ptr<Connection> accept();

@@ -117,6 +117,7 @@ void Transport::Impl::forget_closed() {
 // listens there, fail now rather than at the handshake timeout. After any reply, ICMP is
 // ignored (it is easy to forge; RFC 9000 §14.2.1 asks for care).
 void Transport::Impl::on_icmp_error(const UdpSocket::IcmpError& e) {
+    if (e.error == EMSGSIZE) return on_packet_too_big(e);
     if (e.error != ECONNREFUSED && e.error != EHOSTUNREACH && e.error != ENETUNREACH) return;
     auto live = connections;
     for (auto& c : live) {
@@ -130,6 +131,16 @@ void Transport::Impl::on_icmp_error(const UdpSocket::IcmpError& e) {
         d.fail(Error::of_kind(ErrorKind::kUnreachable,
                               std::string(what) + " from " + e.to.to_string()));
     }
+}
+
+// ICMP packet too big (IPv6), fragmentation needed (IPv4), or EMSGSIZE from our own stack
+// (IP_PMTUDISC_PROBE: a datagram larger than the interface's MTU): the MTU less the IP and
+// UDP headers is the largest UDP payload that path carries. The connections' DPLPMTUD decides
+// what to believe (RFC 9000 §14.2.1; an MTU below 1280 gives less than 1200 and is ignored).
+void Transport::Impl::on_packet_too_big(const UdpSocket::IcmpError& e) {
+    const size_t headers = e.to.family() == SocketAddress::Family::kIpv4 ? 20 + 8 : 40 + 8;
+    if (e.mtu <= headers) return;
+    endpoint->on_packet_too_big(clock_now(), e.to, e.mtu - headers);
 }
 
 void Transport::Impl::post(std::function<void()> fn) {

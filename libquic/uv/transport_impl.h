@@ -26,6 +26,7 @@ struct Transport::Impl {
     // --- the driver's wakeups ---
     void on_activity(Time now);
     void on_icmp_error(const UdpSocket::IcmpError& e);
+    void on_packet_too_big(const UdpSocket::IcmpError& e);
     // Flush what the endpoint has to send and re-arm the timer (after calls outside a
     // wakeup); a no-op during one, whose end flushes.
     void wake();

@@ -134,6 +134,7 @@ UdpSocket& UdpSocket::operator=(UdpSocket&& o) noexcept {
         fd_ = std::exchange(o.fd_, -1);
         ipv6_ = o.ipv6_;
         gso_ = o.gso_;
+        gso_worked_ = o.gso_worked_;
         gro_ = o.gro_;
         tos_cmsg_ok_ = o.tos_cmsg_ok_;
         errors_pending_ = o.errors_pending_;
@@ -363,7 +364,10 @@ size_t UdpSocket::send_batch(std::span<const OutDatagram> datagrams,
         size_t datagrams_sent = 0;
         for (int m = 0; m < n; ++m) {
             datagrams_sent += run_sizes[m];
-            if (run_sizes[m] > 1) ++stats_.gso_batches;
+            if (run_sizes[m] > 1) {
+                ++stats_.gso_batches;
+                gso_worked_ = true;
+            }
         }
         stats_.datagrams_sent += datagrams_sent;
         return datagrams_sent;
@@ -377,10 +381,20 @@ size_t UdpSocket::send_batch(std::span<const OutDatagram> datagrams,
         return send(datagrams.first(run_sizes[0]));
     }
     // The first message failed. GSO refused: remember, and send that run one by one.
-    if (run_sizes[0] > 1 && is_gso_refusal(err)) {
+    if (run_sizes[0] > 1 && (is_gso_refusal(err) || err == EMSGSIZE)) {
+        // A run whose segments are larger than the interface's MTU fails whole (EMSGSIZE, or
+        // EINVAL on some kernels) and queues no error: send it one by one, so that only the
+        // too-big datagram (a DPLPMTUD probe) fails, with its MTU on the error queue. GSO
+        // stays on unless it never worked.
+        const bool keep = gso_worked_ || err == EMSGSIZE;
         gso_ = false;
-        return send(datagrams.first(run_sizes[0]));
+        const size_t sent = send(datagrams.first(run_sizes[0]));
+        gso_ = keep;
+        return sent;
     }
+    // IP_PMTUDISC_PROBE: larger than the interface's MTU. IP_RECVERR queued the MTU on the
+    // error queue (drain_errors reports it); the datagram is dropped, as a router would.
+    if (err == EMSGSIZE) errors_pending_ = true;
     // An IP_TOS cmsg refused on an IPv6 socket: send IPv4 datagrams unmarked from now on.
     const OutDatagram& d = datagrams[0];
     if (err == EINVAL && ipv6_ && tos_cmsg_ok_ && d.ecn != Ecn::kNotEct &&

@@ -97,6 +97,7 @@ class UdpSocket {
     bool ipv6_ = false;  // an AF_INET6 socket: IPv4 peers are written as ::ffff:a.b.c.d
     bool gso_ = false;
     bool gro_ = false;
+    bool gso_worked_ = false;      // a GSO send succeeded: a later refusal concerns one run
     bool tos_cmsg_ok_ = true;      // some kernels refuse IP_TOS cmsgs on IPv6 sockets
     bool errors_pending_ = false;  // receive() met an ICMP error; the error queue has it
     SocketAddress local_;

@@ -41,6 +41,8 @@ const char* drop_reason_name(DropReason r) {
             return "custom";
         case DropReason::kNat:
             return "nat";
+        case DropReason::kMtu:
+            return "mtu";
     }
     return "?";
 }
@@ -64,11 +66,11 @@ std::string LinkStats::to_string() const {
     std::snprintf(buf, sizeof buf,
                   "offered %" PRIu64 " (%" PRIu64 " B), delivered %" PRIu64 " (%" PRIu64
                   " B), dropped queue %" PRIu64 " loss %" PRIu64 " blackhole %" PRIu64
-                  " custom %" PRIu64 " nat %" PRIu64 ", corrupted %" PRIu64 ", duplicated %" PRIu64
-                  ", reordered %" PRIu64 ", max queue %zu",
+                  " custom %" PRIu64 " nat %" PRIu64 " mtu %" PRIu64 ", corrupted %" PRIu64
+                  ", duplicated %" PRIu64 ", reordered %" PRIu64 ", max queue %zu, largest %zu B",
                   offered, bytes_offered, delivered, bytes_delivered, dropped_queue, dropped_loss,
-                  dropped_blackhole, dropped_custom, dropped_nat, corrupted, duplicated, reordered,
-                  max_queue);
+                  dropped_blackhole, dropped_custom, dropped_nat, dropped_mtu, corrupted,
+                  duplicated, reordered, max_queue, largest_delivered);
     return buf;
 }
 
@@ -90,6 +92,13 @@ std::string TraceEvent::to_string() const {
 // --- Link ------------------------------------------------------------------------------------
 
 Link::Link(LinkConfig config, uint64_t seed) : config_(std::move(config)), random_(seed) {}
+
+size_t Link::mtu_at(Time now) const {
+    size_t mtu = config_.mtu;
+    for (const auto& [from, m] : config_.mtu_changes)
+        if (now >= from) mtu = m;
+    return mtu;
+}
 
 Duration Link::serialisation_time(size_t bytes) const {
     if (config_.rate_bps == 0) return Duration(0);
@@ -128,6 +137,10 @@ Link::Outcome Link::offer(Time now, Datagram datagram) {
         out.dropped = r;
         return out;
     };
+    const size_t ip_udp_headers =
+        datagram.to.family() == SocketAddress::Family::kIpv6 ? 40 + 8 : 20 + 8;
+    if (const size_t mtu = mtu_at(now); mtu && datagram.bytes.size() + ip_udp_headers > mtu)
+        return drop(DropReason::kMtu, stats_.dropped_mtu);
     for (const auto& [start, end] : config_.blackholes)
         if (now >= start && now < end)
             return drop(DropReason::kBlackhole, stats_.dropped_blackhole);
@@ -327,6 +340,8 @@ std::optional<Network::Delivery> Network::pop_due(Time now) {
         }
         ++l.stats().delivered;
         l.stats().bytes_delivered += f.datagram.bytes.size();
+        l.stats().largest_delivered =
+            std::max(l.stats().largest_delivered, f.datagram.bytes.size());
         record(at, f.direction, TraceKind::kDelivered, std::nullopt, f);
         Delivery del{*target, std::move(f.datagram)};
         const auto& more = nodes_[*target].more;

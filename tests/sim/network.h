@@ -87,6 +87,13 @@ struct LinkConfig {
     double corrupt = 0;    // probability one random byte is changed
     // Everything offered in [start, end) is dropped (interop "blackhole": 5 s → 7 s).
     std::vector<std::pair<Time, Time>> blackholes;
+    // The link MTU: the largest IP packet it carries. A datagram whose UDP payload plus IP
+    // and UDP headers (28 bytes for IPv4, 48 for IPv6) is larger is dropped, as a router
+    // drops a packet with DF set that it cannot forward (no ICMP: a PMTU black hole unless the
+    // sender searches, RFC 8899). 1500: Ethernet. 0 = unlimited.
+    size_t mtu = 1500;
+    // From each time on, the MTU is the given one (sorted by time): a route change.
+    std::vector<std::pair<Time, size_t>> mtu_changes;
     // Custom drops: index counts the datagrams offered on this link from 1 (like the runner's
     // drop lists: "client packets 2-7"), and the bytes are as sent.
     std::function<bool(uint64_t index, ByteSpan bytes)> drop_if;
@@ -96,19 +103,22 @@ struct LinkConfig {
 // amplificationlimit test.
 std::function<bool(uint64_t, ByteSpan)> drop_indexes(uint64_t first, uint64_t last);
 
-enum class DropReason : uint8_t { kQueue, kLoss, kBlackhole, kCustom, kNat };
+enum class DropReason : uint8_t { kQueue, kLoss, kBlackhole, kCustom, kNat, kMtu };
 const char* drop_reason_name(DropReason r);
 
 struct LinkStats {
     uint64_t offered = 0, delivered = 0;
     uint64_t dropped_queue = 0, dropped_loss = 0, dropped_blackhole = 0, dropped_custom = 0;
-    uint64_t dropped_nat = 0;  // arrived for a client address its NAT no longer maps
+    uint64_t dropped_nat = 0;      // arrived for a client address its NAT no longer maps
+    uint64_t dropped_mtu = 0;      // larger than the link MTU
+    size_t largest_delivered = 0;  // the largest datagram (UDP payload) delivered
     uint64_t corrupted = 0, duplicated = 0, reordered = 0;
     uint64_t bytes_offered = 0, bytes_delivered = 0;
     size_t max_queue = 0;  // the most datagrams ever waiting behind the one being serialised
 
     uint64_t dropped() const {
-        return dropped_queue + dropped_loss + dropped_blackhole + dropped_custom + dropped_nat;
+        return dropped_queue + dropped_loss + dropped_blackhole + dropped_custom + dropped_nat +
+               dropped_mtu;
     }
     std::string to_string() const;
 };
@@ -119,9 +129,9 @@ struct Datagram {
     Bytes bytes;
 };
 
-// One direction of the path. Offered datagrams pass, in this order: blackhole windows,
-// drop_if, random loss (with the burst cap), the drop-tail queue; survivors may be corrupted,
-// duplicated (the copy also goes through the queue) and delayed extra (reordering).
+// One direction of the path. Offered datagrams pass, in this order: the MTU, blackhole
+// windows, drop_if, random loss (with the burst cap), the drop-tail queue; survivors may be
+// corrupted, duplicated (the copy also goes through the queue) and delayed extra (reordering).
 class Link {
   public:
     Link(LinkConfig config, uint64_t seed);
@@ -137,6 +147,9 @@ class Link {
     };
     // A datagram handed to the link at `now` (calls must not go back in time).
     Outcome offer(Time now, Datagram datagram);
+
+    // The link MTU at `now` (0 = unlimited).
+    size_t mtu_at(Time now) const;
 
     // How long n bytes occupy the link: n * 8 / rate seconds.
     Duration serialisation_time(size_t bytes) const;

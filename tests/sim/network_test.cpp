@@ -210,6 +210,35 @@ TEST_CASE("network: blackhole drops everything sent in [start, end)") {
     CHECK(n.net.stats(Direction::kServerToClient).offered == 0);
 }
 
+TEST_CASE("network: datagrams larger than the link MTU are dropped; the MTU can change") {
+    LinkConfig cfg;
+    cfg.mtu = 1400;                          // IPv4 addresses: 28 bytes of IP and UDP headers
+    cfg.mtu_changes = {{at_ms(100), 1280}};  // a route change at 100 ms
+    TwoNodes n(4, cfg);
+    n.net.send(at_ms(0), n.client, datagram(1372, 1));  // 1400 on the wire: passes
+    n.net.send(at_ms(1), n.client, datagram(1373, 2));  // 1401: dropped
+    n.net.send(at_ms(100), n.client, datagram(1252, 3));
+    n.net.send(at_ms(101), n.client, datagram(1253, 4));
+    auto a = drain(n.net);
+    REQUIRE(a.size() == 2);
+    CHECK(tag_of(a[0].delivery.datagram) == 1);
+    CHECK(tag_of(a[1].delivery.datagram) == 3);
+    const LinkStats& st = n.net.stats(Direction::kClientToServer);
+    CHECK(st.dropped_mtu == 2);
+    CHECK(st.largest_delivered == 1372);
+    size_t drops = 0;
+    for (const auto& e : n.net.trace())
+        if (e.kind == TraceKind::kDropped && e.drop_reason == DropReason::kMtu) ++drops;
+    CHECK(drops == 2);
+    // The default is Ethernet's 1500; 0 means unlimited.
+    CHECK(LinkConfig{}.mtu == 1500);
+    LinkConfig unlimited;
+    unlimited.mtu = 0;
+    TwoNodes u(4, unlimited);
+    u.net.send(at_ms(0), u.client, datagram(9000, 1));
+    CHECK(drain(u.net).size() == 1);
+}
+
 TEST_CASE("network: custom drops count datagrams from 1") {
     LinkConfig cfg;
     cfg.drop_if = drop_indexes(2, 7);  // interop amplificationlimit: client packets 2-7

@@ -236,6 +236,7 @@ void drive_every_method(tr::Tracer& t) {
     t.packet_lost(at_ms(21), quic::PacketType::kOneRtt, 4, tr::LossTrigger::kReorderingThreshold);
     t.timer_updated(at_ms(21), tr::TimerKind::kLossTimeout, std::nullopt);
     t.timer_updated(at_ms(21), tr::TimerKind::kIdle, at_ms(30021));
+    t.mtu_updated(at_ms(22), 1200, 1452, true);
     t.key_updated(at_ms(30), tr::KeyKind::kOneRttClient, 1, tr::KeyTrigger::kLocalUpdate);
     t.key_discarded(at_ms(31), tr::KeyKind::kOneRttClient, 0);
     t.connection_state_updated(at_ms(40), quic::ConnectionState::kEstablished,

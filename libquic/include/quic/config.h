@@ -75,9 +75,19 @@ struct ConnectionConfig {
     // ACK counts; marking stops if validation fails.
     bool enable_ecn = true;
 
-    // The UDP payload size we start with and the max_udp_payload_size we advertise.
+    // The UDP payload size we start with, and the max_udp_payload_size we advertise, which is
+    // also the ceiling DPLPMTUD probes up to (RFC 9000 §14.3; the peer's max_udp_payload_size
+    // lowers it). 1452 is the payload of a 1500-byte IPv6 packet (1500 - 40 - 8): the largest
+    // that the common Ethernet-sized path carries for IPv6 and IPv4 alike, so one search
+    // usually ends with a single probe; tunnels and PPPoE links are found by the search.
     size_t initial_max_udp_payload_size = 1200;
-    uint64_t max_udp_payload_size = 1472;
+    uint64_t max_udp_payload_size = 1452;
+    // DPLPMTUD (RFC 8899, RFC 9000 §14.3): probe for larger datagrams once the handshake is
+    // confirmed. Off: datagrams stay at initial_max_udp_payload_size.
+    bool enable_pmtud = true;
+    // The latency spin bit (RFC 9000 §17.4); even when on, a random 1 in 16 connections do
+    // not spin, as the RFC requires.
+    bool spin_bit = true;
 
     // RFC 9001 §6: start a key update after this many packets with one key (0 = never).
     uint64_t key_update_interval_packets = 0;

@@ -166,6 +166,11 @@ class Connection {
     // The endpoint gives up on a handshake (a client that never proved its address): closed at
     // once, nothing sent, reported as a handshake timeout.
     void abandon(Time now);
+    // The path cannot carry UDP payloads larger than max_udp_payload (an ICMP packet too big
+    // or fragmentation needed with its MTU, less the IP and UDP headers; EMSGSIZE on send).
+    // DPLPMTUD checks the claim (ignored below 1200, RFC 9000 §14.2.1) and lowers the size of
+    // what the connection sends.
+    void on_packet_too_big(Time now, size_t max_udp_payload);
 
     // The connection's tracer (null when not traced), for layers above (HTTP/3).
     trace::Tracer* tracer() const;

@@ -48,6 +48,11 @@ struct ConnectionStats {
     int64_t smoothed_rtt_ns = 0, min_rtt_ns = 0, latest_rtt_ns = 0;
     uint64_t congestion_window = 0, bytes_in_flight = 0;
     int64_t handshake_duration_ns = 0;
+    // The largest UDP payload we send now: DPLPMTUD's PLPMTU (RFC 9000 §14.3, RFC 8899), 1200
+    // until a probe confirmed more. Probes sent, and black holes that sent it back to 1200.
+    uint64_t pmtu = 0;
+    uint64_t pmtu_probes_sent = 0, pmtu_black_holes = 0;
+    bool spin_bit = false;  // this connection spins the latency spin bit (RFC 9000 §17.4)
 };
 
 }  // namespace quic

@@ -127,6 +127,13 @@ class Endpoint {
     // The next datagram to send, written into `buffer` (at least 1200 bytes, 64 KiB lets a
     // connection hand out several segments for one GSO send), or nullopt when nothing is due.
     std::optional<Transmit> poll_transmit(Time now, MutableByteSpan buffer);
+    // The path to `remote` cannot carry UDP payloads larger than max_udp_payload: an ICMP
+    // packet too big (IPv6) or fragmentation needed (IPv4) with its MTU less the IP and UDP
+    // headers, or EMSGSIZE from the local stack. Handed to the connections sending to that
+    // address (every port when remote's port is 0, as a local error reports it), whose
+    // DPLPMTUD checks it (RFC 9000 §14.2.1: ignored below 1200). Scans the connections: ICMP
+    // is rare, and the I/O layer reads a bounded batch per wakeup.
+    void on_packet_too_big(Time now, const SocketAddress& remote, size_t max_udp_payload);
     // When on_timeout must be called next; nullopt when nothing waits on time.
     std::optional<Time> next_timeout() const;
     // Time has reached (or passed) next_timeout().

@@ -110,6 +110,9 @@ class Tracer {
     virtual void congestion_state_updated(Time, std::string_view /*old*/, std::string_view) {}
     virtual void packet_lost(Time, PacketType, uint64_t /*pn*/, LossTrigger) {}
     virtual void timer_updated(Time, TimerKind, std::optional<Time> /*deadline*/) {}
+    // DPLPMTUD changed the largest UDP payload we send (qlog quic:mtu_updated); done: the
+    // search is over.
+    virtual void mtu_updated(Time, size_t /*old*/, size_t /*new*/, bool /*done*/) {}
 
     virtual void key_updated(Time, KeyKind, uint64_t /*generation*/, KeyTrigger) {}
     virtual void key_discarded(Time, KeyKind, uint64_t /*generation*/) {}
