@@ -523,11 +523,8 @@ int run_client(const ClientOptions& o) {
     const auto* store = static_cast<FileSessionStore*>(config->sessions.get());
     const bool has_ticket = store && store->has_ticket();
     Loop loop;
-    auto transport = quic::uv::Transport::create(
-        loop.get(),
-        *quic::SocketAddress::parse(
-            remote->family() == quic::SocketAddress::Family::kIpv4 ? "0.0.0.0:0" : "[::]:0"),
-        std::move(config).value());
+    auto transport = quic::uv::Transport::create(loop.get(), local_wildcard_for(*remote),
+                                                 std::move(config).value());
     if (!transport.ok()) return fail(kFailure, transport.error().to_string());
     quic::uv::Transport& t = **transport;
     fetch.vlog("* connecting to %s from %s%s (GSO %s, GRO %s)", remote->to_string().c_str(),

@@ -5,6 +5,7 @@
 #include "keylog.h"
 #include "quic/overloaded.h"
 #include "quic/uv/clock.h"
+#include "url.h"
 
 namespace quiver {
 
@@ -99,10 +100,7 @@ quic::Result<std::unique_ptr<quic::uv::Transport>> make_client_transport(
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);
     config.sessions = std::move(sessions);
-    const auto local = remote.family() == quic::SocketAddress::Family::kIpv4
-                           ? *quic::SocketAddress::parse("0.0.0.0:0")
-                           : *quic::SocketAddress::parse("[::]:0");
-    return quic::uv::Transport::create(loop, local, std::move(config));
+    return quic::uv::Transport::create(loop, local_wildcard_for(remote), std::move(config));
 }
 
 // --- PerfConnection ------------------------------------------------------------------------------

@@ -147,11 +147,8 @@ int run_replay(const ReplayOptions& o) {
     ro.linger_ms = o.linger * 1000;
 
     Loop loop;
-    auto transport = quic::uv::Transport::create(
-        loop.get(),
-        *quic::SocketAddress::parse(
-            remote->family() == quic::SocketAddress::Family::kIpv4 ? "0.0.0.0:0" : "[::]:0"),
-        std::move(config).value());
+    auto transport = quic::uv::Transport::create(loop.get(), local_wildcard_for(*remote),
+                                                 std::move(config).value());
     if (!transport.ok()) return fail(kFailure, transport.error().to_string());
     quic::uv::Transport& t = **transport;
     std::vector<std::string> failures;

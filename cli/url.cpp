@@ -89,4 +89,9 @@ std::optional<quic::SocketAddress> resolve(const std::string& host, uint16_t por
     return out;
 }
 
+quic::SocketAddress local_wildcard_for(const quic::SocketAddress& remote) {
+    return *quic::SocketAddress::parse(
+        remote.family() == quic::SocketAddress::Family::kIpv4 ? "0.0.0.0:0" : "[::]:0");
+}
+
 }  // namespace quiver

@@ -24,4 +24,7 @@ std::optional<Url> parse_url(std::string_view text, std::string& error);
 std::optional<quic::SocketAddress> resolve(const std::string& host, uint16_t port,
                                            std::string& error);
 
+// The local address a client binds to reach `remote`: the wildcard of its family, any port.
+quic::SocketAddress local_wildcard_for(const quic::SocketAddress& remote);
+
 }  // namespace quiver

@@ -325,8 +325,6 @@ void ConnectionImpl::confirm_handshake(Time now) {
     emit(HandshakeConfirmed{});
     loss_.on_context_changed(recovery_context(), now);
     probe_preferred_address(now);  // §9.6.1: a client moves only once confirmed
-    // RFC 9000 §14.3: DPLPMTUD probes are 1-RTT packets the peer acknowledges.
-    if (config_.enable_pmtud) pmtud_.start(now);
 }
 
 void ConnectionImpl::discard_space(Time now, PacketNumberSpaceId id) {

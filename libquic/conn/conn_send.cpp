@@ -505,6 +505,17 @@ std::optional<Transmit> ConnectionImpl::build_close_datagram(Time now, MutableBy
 std::optional<Transmit> ConnectionImpl::build_pmtu_probe(Time now, MutableByteSpan buffer) {
     if (!handshake_confirmed_ || !has_one_rtt_write_ || state_ != ConnectionState::kEstablished)
         return std::nullopt;
+    // RFC 9000 §14.3: probes are 1-RTT packets the peer acknowledges, so the search waits for
+    // the handshake to be confirmed; and it pays only for a sender with data to carry (RFC 8899
+    // §5.1.1 leaves when to probe to the sender): ConnectionConfig::pmtud_start_after_bytes.
+    if (!pmtud_.started()) {
+        if (!config_.enable_pmtud || streams_.bytes_sent() < config_.pmtud_start_after_bytes)
+            return std::nullopt;
+        pmtud_.start(now);
+    }
+    // Only on a validated path: a probe is not worth spending an unvalidated path's
+    // anti-amplification allowance on (§8.1, §9.3).
+    if (!path_.validated()) return std::nullopt;
     const std::optional<size_t> size = pmtud_.probe_due(now);
     if (!size || *size > buffer.size()) return std::nullopt;
     PacketSpace& sp = space(PacketNumberSpaceId::kApplicationData);

@@ -81,14 +81,28 @@ void ConnectionImpl::promote(Time now, std::deque<PathState>::iterator it) {
         loss_.rtt().reset(config_.initial_rtt);
         cc_ = make_congestion_controller(to_algorithm(config_.congestion_control), max_udp_payload_,
                                          random_);
+        restart_pmtud(now);
     }
     if (next.peer_cid()) {
         cids_.use_peer_cid(next.peer_cid()->sequence_number);
         next.set_peer_cid(std::nullopt);
+        spin_.on_connection_id_changed();  // §17.4
     }
     if (path_.validated()) fallback_path_.emplace(std::move(path_));
     path_ = std::move(next);
     loss_.on_context_changed(recovery_context(), now);
+}
+
+// The path MTU belongs to the path (RFC 9000 §14.3): on a new network path, datagrams go back
+// to 1200 bytes and DPLPMTUD searches again, within our and the peer's limits.
+void ConnectionImpl::restart_pmtud(Time now) {
+    pmtud_ =
+        PmtuDiscovery(config_.enable_pmtud ? static_cast<size_t>(config_.max_udp_payload_size) : 0);
+    if (peer_params_applied_)
+        pmtud_.lower_ceiling(static_cast<size_t>(
+            std::min<uint64_t>(peer_params_.max_udp_payload_size, config_.max_udp_payload_size)));
+    pmtu_search_done_traced_ = false;
+    on_pmtu_changed(now);
 }
 
 // §9.3: a non-probing packet with the largest packet number from a new 4-tuple moves a server

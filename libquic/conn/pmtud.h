@@ -46,6 +46,7 @@ class PmtuDiscovery {
     // acknowledges): the search starts.
     void start(Time now);
     bool enabled() const { return started_ && ceiling_ > kBase; }
+    bool started() const { return started_; }
     // The peer's max_udp_payload_size, or a validated packet-too-big: nothing larger is tried.
     void lower_ceiling(size_t ceiling);
 

@@ -104,10 +104,10 @@ TEST_CASE("pmtud: the PMTU is found on links with an MTU of 1280+28, 1400 and 15
         CHECK(found + kGranularity > path);
         REQUIRE(!r.server->updates.empty());
         CHECK(r.server->updates.back().done);
-        // The client searched too (its probes cross the same MTU; it sends little else, so its
-        // search may still be on when the transfer ends).
-        CHECK(r.outcome.client_stats->pmtu <= path);
-        CHECK(r.outcome.client_stats->pmtu > 1200);
+        // The client sent its request and ACKs only, under kPmtudMinStreamBytes: it never
+        // probed (a search would cost it more than it saves).
+        CHECK(r.outcome.client_stats->pmtu == 1200);
+        CHECK(r.outcome.client_stats->pmtu_probes_sent == 0);
         // The data went in datagrams of that size.
         CHECK(r.outcome.server_to_client.largest_delivered == found);
         // Only probes were too large for the link: one for a 1500-byte link, MAX_PROBES (3)
@@ -224,6 +224,7 @@ TEST_CASE("pmtud: a DATAGRAM queued for the larger PMTU is dropped when the PMTU
     cc.client_tls = tls->client;
     sc.connection.max_datagram_frame_size = 65535;
     cc.connection.max_datagram_frame_size = 65535;
+    cc.connection.pmtud_start_after_bytes = 0;  // this client sends no stream data, yet probes
     auto tracer = std::make_shared<PmtuTracer>();
     sc.tracer_factory = [tracer](Role, const ConnectionId&) { return tracer; };
     Simulation sim(15, LinkConfig{}, LinkConfig{});
