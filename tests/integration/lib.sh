@@ -65,3 +65,21 @@ capture_stop() {
     wait "$CAPTURE_PID" || true
     CAPTURE_PID=
 }
+
+# private_netns NAME: a network namespace of the test's own (the caller deletes $NS at exit)
+# whose lo has UDP segmentation offload off, so that a capture there sees each GSO segment as
+# the datagram it is (tshark cannot read a 64 KiB super-packet); $QUIVER then runs in it (exec:
+# the PID stays quiver's, for start_server's signals). Capture with
+# `capture_start PCAP FILTER ip netns exec "$NS"`.
+private_netns() {
+    NS=$1
+    [[ $(id -u) == 0 ]] || fail "needs root (a network namespace)"
+    ip netns add "$NS" || fail "cannot create network namespace $NS"
+    ip -n "$NS" link set lo up
+    ip netns exec "$NS" ethtool -K lo tx-udp-segmentation off >/dev/null 2>&1 ||
+        fail "cannot turn UDP segmentation offload off on the namespace's lo"
+    local binary=$QUIVER
+    QUIVER=$WORK/quiver-in-netns
+    printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$binary" >"$QUIVER"
+    chmod +x "$QUIVER"
+}

@@ -42,15 +42,8 @@ fail() {
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v tshark >/dev/null || fail "tshark is not installed"
-[[ $(id -u) == 0 ]] || fail "needs root (a network namespace)"
-ip netns add "$NS" || fail "cannot create network namespace $NS"
-ip -n "$NS" link set lo up
-ip netns exec "$NS" ethtool -K lo tx-udp-segmentation off >/dev/null 2>&1 ||
-    fail "cannot turn UDP segmentation offload off on the namespace's lo"
-# quiver in the namespace (exec: the PID is quiver's, for start_server's signals).
-QUIVER=$WORK/quiver
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$BINARY" >"$QUIVER"
-chmod +x "$QUIVER"
+QUIVER=$BINARY
+private_netns "$NS"
 
 # One line per datagram: src port, dst port, short-header DCID, PATH_CHALLENGE data,
 # PATH_RESPONSE data (empty when absent), UDP length.

@@ -56,6 +56,10 @@ fail() {
     exit 1
 }
 
+# capture_start/capture_stop (lib.sh: a capture with a proven start and end) for lo; this
+# script's own start_server, stop_server and client, defined below, take the namespace.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 in_ns() {
     local ns=$1
     shift
@@ -194,9 +198,9 @@ case_loopback() {
     in_ns "$NS-client" ip link set lo up
     no_offload "$NS-client" lo
     start_server "$NS-client" 127.0.0.1 --max-udp-payload 1452
-    capture "$NS-client" lo
+    capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
     client "$NS-client" "https://127.0.0.1:$PORT/3m.bin" --max-udp-payload 1452
-    stop_capture
+    capture_stop
     stop_server
     local max large
     max=$(server_payloads | sort -n | tail -1)
@@ -212,9 +216,9 @@ case_loopback() {
 
     # --max-udp-payload 1200: no probing, nothing larger than 1200 bytes.
     start_server "$NS-client" 127.0.0.1 --max-udp-payload 1200
-    capture "$NS-client" lo
+    capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
     client "$NS-client" "https://127.0.0.1:$PORT/3m.bin" --max-udp-payload 1200
-    stop_capture
+    capture_stop
     stop_server
     max=$(server_payloads | sort -n | tail -1)
     [[ $max == 1200 ]] || fail "with --max-udp-payload 1200 the largest datagram is $max"

@@ -3,8 +3,9 @@
 #
 #   versions.sh QUIVER CASE     (CASE: one of the functions named case_* below)
 #
-# The wire is read with tshark (decrypting with the client's SSLKEYLOGFILE): a capture on lo
-# filtered to the server's port, so other traffic on the machine does not matter.
+# The wire is read with tshark (decrypting with the client's SSLKEYLOGFILE): a capture on the lo
+# of a namespace of the test's own (private_netns in lib.sh: GSO off, so that tshark sees each
+# datagram), filtered to the server's port.
 set -euo pipefail
 
 QUIVER=$(realpath "$1")
@@ -19,6 +20,7 @@ V2=0x6b3343cf
 cleanup() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -KILL "$SERVER_PID"; fi
     if [[ -n $CAPTURE_PID ]] && kill -0 "$CAPTURE_PID" 2>/dev/null; then kill "$CAPTURE_PID"; fi
+    if [[ -n ${NS:-} ]]; then ip netns del "$NS" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -71,10 +73,11 @@ check_reported_version() {
 # server upgrading (--versions v2,v1): its every packet in v2, so are the client's after that;
 # tshark decrypts them all (Handshake CRYPTO and 1-RTT STREAM frames) with the key log.
 case_v2_upgrade() {
+    need_tshark
+    private_netns "quiver-ver-$$"  # no GSO on its lo: tshark reads every datagram
     make_root
     start_server --versions v2,v1
-    need_tshark
-    capture_start "$WORK/cap.pcapng" "udp port $PORT"
+    capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS"
     SSLKEYLOGFILE="$WORK/keys.txt" client --json --qlog-dir "$WORK/qlog" \
         -o "$WORK/out/f" "https://127.0.0.1:$PORT/f.bin"
     [[ $RC == 0 ]] || fail "client exit $RC"
