@@ -124,13 +124,15 @@ void ConnectionImpl::on_loss_detection_timeout(Time now) {
         // is outstanding is resent (here: marked lost so the probe carries it).
         for (size_t i = 0; i < spaces_.size(); ++i) {
             if (!out.probe_spaces[i] || spaces_[i]->discarded) continue;
-            spaces_[i]->probes_pending = std::max<unsigned>(out.probe_datagrams, 1);
             // Resend CRYPTO data in Initial/Handshake probes: the flight may be lost.
             if (i != static_cast<size_t>(PacketNumberSpaceId::kApplicationData)) {
                 PacketSpace& sp = *spaces_[i];
                 if (sp.crypto_send.bytes_unacked() > 0)
                     sp.crypto_send.on_lost(0, sp.crypto_send.sent_offset(), false);
+            } else {
+                resend_in_probe(*spaces_[i]);  // before probes_pending counts as data
             }
+            spaces_[i]->probes_pending = std::max<unsigned>(out.probe_datagrams, 1);
         }
         // Anti-deadlock (§6.2.2.1): the client probes with Handshake if it has the keys,
         // else with an Initial.
@@ -213,6 +215,19 @@ void ConnectionImpl::on_stateless_reset(Time now) {
     (void)now;
     finish_closed(CloseOrigin::kStatelessReset,
                   Error::transport(TransportErrorCode::kNoError, "stateless reset received"));
+}
+
+// RFC 9002 §6.2.4: a probe carries new data when there is some, else it may resend what is
+// outstanding. A PING alone only asks for an ACK, which a lossy path can lose as well; the
+// stream data of the oldest packet in flight lets one probe that gets through deliver it
+// (a response whose only packet was lost would otherwise wait for an ACK round trip per
+// backed-off PTO, longer than the idle timeout on a 30 % loss path).
+void ConnectionImpl::resend_in_probe(PacketSpace& sp) {
+    if (has_data_to_send(sp)) return;
+    const SentPacket* p = loss_.oldest_ack_eliciting_in_flight(sp.id);
+    if (!p) return;
+    for (const SentFrame& f : p->frames)
+        if (const auto* d = std::get_if<SentStreamData>(&f)) streams_.on_stream_data_lost(*d);
 }
 
 }  // namespace quic

@@ -145,7 +145,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     // The path cannot carry datagrams larger than max_udp_payload (ICMP packet too big,
     // EMSGSIZE): DPLPMTUD validates and applies it (RFC 9000 §14.2.1, RFC 8899 §4.6).
     void on_packet_too_big(Time now, size_t max_udp_payload);
-    void restart_pmtud(Time now);  // a new network path (migration.cpp)
+    void restart_pmtud(Time now);           // a new network path (migration.cpp)
+    void resend_in_probe(PacketSpace& sp);  // PTO: stream data of the oldest packet in flight
 
     ConnectionState state() const { return state_; }
     bool handshake_complete() const { return handshake_complete_; }

@@ -419,6 +419,14 @@ bool LossDetector::has_ack_eliciting_in_flight(PacketNumberSpaceId id) const {
     return space(id).ack_eliciting_in_flight > 0;
 }
 
+const SentPacket* LossDetector::oldest_ack_eliciting_in_flight(PacketNumberSpaceId id) const {
+    const Space& s = space(id);
+    if (s.ack_eliciting_in_flight == 0) return nullptr;
+    for (const auto& [pn, p] : s.sent)
+        if (p.ack_eliciting && p.in_flight) return &p;
+    return nullptr;
+}
+
 bool LossDetector::has_ack_eliciting_in_flight() const {
     for (const Space& s : spaces_)
         if (s.ack_eliciting_in_flight > 0) return true;

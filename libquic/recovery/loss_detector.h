@@ -153,6 +153,9 @@ class LossDetector {
     uint64_t bytes_in_flight(PacketNumberSpaceId space) const;
     uint64_t bytes_in_flight() const;
     bool has_ack_eliciting_in_flight(PacketNumberSpaceId space) const;
+    // The oldest ack-eliciting packet still in flight in `space` (what a PTO probe resends
+    // when there is no new data, RFC 9002 §6.2.4), or null.
+    const SentPacket* oldest_ack_eliciting_in_flight(PacketNumberSpaceId space) const;
     bool has_ack_eliciting_in_flight() const;
     std::optional<uint64_t> largest_acked(PacketNumberSpaceId space) const;
     // A.3 loss_time: when the space's time threshold timer fires, if set.

@@ -225,16 +225,16 @@ case_loopback() {
     [[ $(client_pmtu) == 1200 ]] || fail "client -v reports pmtu $(client_pmtu)"
 }
 
-# $1: what the server's datagrams may be at most; the PMTU must be within 16 bytes (the
-# search's granularity) of it.
+# $1: what the server's datagrams may be at most; the PMTU must be within $2 bytes of it
+# (default 16, the search's granularity).
 check_settled() {
-    local limit=$1 max s c
+    local limit=$1 within=${2:-16} max s c
     max=$(server_payloads | sort -n | tail -1)
     s=$(server_pmtu)
     c=$(client_pmtu)
     echo "$CASE: largest server datagram on the wire $max bytes; server pmtu $s, client pmtu $c"
     ((max <= limit)) || fail "a $max-byte datagram crossed a path of $limit"
-    ((s <= limit && s > limit - 16)) || fail "the server's PMTU $s is not within 16 of $limit"
+    ((s <= limit && s > limit - within)) || fail "the server's PMTU $s is not within $within of $limit"
     ((c == 1200)) || fail "the client's PMTU is $c (it sends too little to probe)"
 }
 
@@ -283,7 +283,9 @@ case_blackhole() {
     client "$NS-client" "https://$SERVER4:$PORT/3m.bin"
     stop_capture
     stop_server
-    check_settled $((1400 - 28))
+    # No ICMP: the search alone finds the size, and on a loaded machine a probe delayed past
+    # the loss threshold counts as lost (three refute a size): within 64 bytes, above 1200.
+    check_settled $((1400 - 28)) 64
 }
 
 "case_$CASE"
