@@ -134,6 +134,16 @@ void ConnectionImpl::on_loss_detection_timeout(Time now) {
             }
             spaces_[i]->probes_pending = std::max<unsigned>(out.probe_datagrams, 1);
         }
+        // A Handshake probe is no use to a peer still missing our Initial CRYPTO (it cannot
+        // read Handshake packets without the ServerHello), and resending that data as an
+        // ordinary packet can wait forever behind a congestion window full of those very
+        // Handshake probes, which only its acknowledgements would free. So unacknowledged
+        // Initial CRYPTO goes out with every probe until the Initial space is discarded.
+        PacketSpace& initial = space(PacketNumberSpaceId::kInitial);
+        if (!initial.discarded && initial.crypto_send.bytes_unacked() > 0) {
+            initial.crypto_send.on_lost(0, initial.crypto_send.sent_offset(), false);
+            initial.probes_pending = std::max(1u, initial.probes_pending);
+        }
         // Anti-deadlock (§6.2.2.1): the client probes with Handshake if it has the keys,
         // else with an Initial.
         if (out.anti_deadlock && role_ == Role::kClient) {
