@@ -28,8 +28,12 @@ if ! command -v "$QUIVER" >/dev/null; then
 fi
 
 # has_option SUBCOMMAND OPTION: whether `quiver SUBCOMMAND --help` lists OPTION.
+# The help is read whole first: `--help | grep -q` stops reading at the match, quiver dies of
+# SIGPIPE on the rest, and under pipefail the option then looks missing.
 has_option() {
-  "$QUIVER" "$1" --help 2>/dev/null | grep -qE -- "(^|[ ,])$2([ =,]|$)"
+  local help
+  help=$("$QUIVER" "$1" --help 2>/dev/null) || true
+  grep -qE -- "(^|[ ,])$2([ =,]|$)" <<<"$help"
 }
 
 unsupported() {

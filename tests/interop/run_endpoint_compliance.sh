@@ -43,7 +43,13 @@ report() {  # report OK|FAIL WHAT
   echo "$1 $2"
   [ "$1" = OK ] || failures=$((failures + 1))
 }
-has_option() { "$QUIVER_DIR/quiver" "$1" --help 2>/dev/null | grep -qE -- "(^|[ ,])$2([ =,]|$)"; }
+# The help is read whole first: `--help | grep -q` stops reading at the match, quiver dies of
+# SIGPIPE on the rest, and under pipefail the option then looks missing.
+has_option() {
+  local help
+  help=$("$QUIVER_DIR/quiver" "$1" --help 2>/dev/null) || true
+  grep -qE -- "(^|[ ,])$2([ =,]|$)" <<<"$help"
+}
 
 # run_to_exit ROLE TESTCASE: runs the endpoint until it exits (20 s at most); prints its code.
 run_to_exit() {
