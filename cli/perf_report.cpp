@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "quic/uv/clock.h"
@@ -268,8 +269,11 @@ void Reporter::finish(quic::Time now) {
     warmup_timer_ = nullptr;
     const Totals t = snapshot_();
     if (!warm_) end_warmup(now);  // a run shorter than its warmup: report it all the same
-    // The last, partial interval: the intervals add up to the summary.
-    if (options_.interval > 0 && now > last_) print_interval(last_, now, t - last_totals_, false);
+    // The last, partial interval: the intervals add up to the summary. It is printed even when
+    // the clock has not moved past the last tick, if anything completed since.
+    const Totals since = t - last_totals_;
+    if (options_.interval > 0 && (now > last_ || !(since == Totals{})))
+        print_interval(last_, std::max(now, last_), since, false);
     print_summary(now);
 }
 

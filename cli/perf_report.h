@@ -37,6 +37,7 @@ struct Totals {
 
     Totals operator-(const Totals& o) const;
     Totals& operator+=(const Totals& o);
+    bool operator==(const Totals&) const = default;
 };
 
 // Histograms of a run: each value goes into the summary's histogram and the interval's.
