@@ -195,6 +195,12 @@ void ConnectionDriver::on_close(const ConnectionClosed& c) {
         on_closed = nullptr;
         cb(*close_error);
     }
+    // Nothing more will be called: release the callbacks, which often hold the connection's
+    // own shared_ptr (a cycle that would keep a closed connection alive).
+    on_stream = nullptr;
+    on_uni_stream = nullptr;
+    on_datagram = nullptr;
+    on_handshake_completed = nullptr;
 }
 
 // --- streams -----------------------------------------------------------------------------------
