@@ -58,9 +58,11 @@ ConnectionDriver::~ConnectionDriver() {
 
 void ConnectionDriver::detach() {
     if (!transport_) return;
+    // The transport is going away. No callback runs any more (they may reach what is being
+    // destroyed with it), but they are released, as at a close.
     if (!close_error) {
         close_error = detached_error();
-        on_close(ConnectionClosed{CloseOrigin::kLocal, *close_error});
+        release_callbacks(streams_);
     }
     dial_timer.reset();
     for (auto& w : open_waits_) w->timer.reset();
@@ -195,12 +197,32 @@ void ConnectionDriver::on_close(const ConnectionClosed& c) {
         on_closed = nullptr;
         cb(*close_error);
     }
-    // Nothing more will be called: release the callbacks, which often hold the connection's
-    // own shared_ptr (a cycle that would keep a closed connection alive).
-    on_stream = nullptr;
-    on_uni_stream = nullptr;
-    on_datagram = nullptr;
-    on_handshake_completed = nullptr;
+    release_callbacks(streams);
+}
+
+// Nothing more will be called once the connection is closed: the callbacks are released, since
+// they often hold the connection's or a stream's own shared_ptr (a cycle that would keep a
+// closed connection alive). Released from the loop, not here: on_close can run inside one of
+// them (a stream callback that closes its transport), and a callback must not be destroyed
+// while it runs. Without a transport nothing can be running them: they go at once.
+void ConnectionDriver::release_callbacks(
+    const std::map<uint64_t, std::shared_ptr<Stream>>& streams) {
+    struct Released {
+        Connection::StreamCallback on_stream, on_uni_stream;
+        std::function<void(ByteSpan)> on_datagram;
+        std::function<void()> on_handshake_completed;
+        std::vector<Stream::Callback> stream_callbacks;
+    };
+    auto r = std::make_shared<Released>();
+    r->on_stream = std::exchange(on_stream, nullptr);
+    r->on_uni_stream = std::exchange(on_uni_stream, nullptr);
+    r->on_datagram = std::exchange(on_datagram, nullptr);
+    r->on_handshake_completed = std::exchange(on_handshake_completed, nullptr);
+    for (auto& [id, s] : streams) {
+        r->stream_callbacks.push_back(std::exchange(s->state_->on_readable, nullptr));
+        r->stream_callbacks.push_back(std::exchange(s->state_->on_writable, nullptr));
+    }
+    if (transport_) transport_->post([r] {});
 }
 
 // --- streams -----------------------------------------------------------------------------------

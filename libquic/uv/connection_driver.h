@@ -74,6 +74,7 @@ class ConnectionDriver {
     void route(const ConnectionEvent& ev);
     void on_handshake();
     void on_close(const ConnectionClosed& c);
+    void release_callbacks(const std::map<uint64_t, std::shared_ptr<Stream>>& streams);
     void retry_opens(bool bidi);
     std::shared_ptr<Stream> find(uint64_t id);
 

@@ -84,10 +84,6 @@ void StreamState::on_connection_closed(const Error& why) {
     if (can_write && !write_ended && !write_error) write_error = e;
     if (backlog_active) pump_backlog();
     if (can_write) notify_writable();
-    // Both sides have reported their end: release the callbacks (they often hold the
-    // stream's or the connection's shared_ptr, a cycle that would outlive the connection).
-    on_readable = nullptr;
-    on_writable = nullptr;
 }
 
 // Hands write_all's backlog to the connection as far as it takes it.
