@@ -375,7 +375,7 @@ case_wire_in_netns() {
     # (unidirectional): 5.
     stream_starts_with 0 00000000000004d2 || fail "no request prefix 00000000000004d2 on stream 0"
     stream_starts_with 2 0000000000000005 || fail "no request prefix 0000000000000005 on stream 2"
-    cut -f3 "$WORK/c2s.tsv" | grep -qx perf || fail "no ALPN perf in the ClientHello"
+    cut -f3 "$WORK/c2s.tsv" | grep -cx perf >/dev/null || fail "no ALPN perf in the ClientHello"
     grep -qx perf "$WORK/s2c.tsv" || fail "no ALPN perf from the server"
 }
 
