@@ -22,11 +22,10 @@
 
 #include "crypto/initial_secrets.h"
 #include "crypto/packet_protection.h"
-#include "quic/certificate.h"
+#include "fuzz_tls.h"
 #include "quic/endpoint.h"
 #include "quic/frame.h"
 #include "quic/random.h"
-#include "quic/tls_context.h"
 #include "quic/transport_parameters.h"
 #include "wire/packet_header.h"
 
@@ -38,29 +37,7 @@ using namespace std::chrono_literals;
 constexpr int kRounds = 8;
 constexpr size_t kMaxDatagramsPerRound = 32;  // bounds the time one input can take
 
-// tests/sim/file_transfer.cpp make_sim_tls: a self-signed Ed25519 "server", no verification.
-struct Tls {
-    std::shared_ptr<TlsContext> client, server;
-};
-const Tls& tls() {
-    static const Tls t = [] {
-        auto key = make_self_signed(KeyType::kEd25519, {"server"});
-        if (!key) std::abort();
-        TlsConfig server_config;
-        server_config.is_server = true;
-        server_config.alpn = {"hq-interop"};
-        server_config.certificate = std::move(key).value();
-        TlsConfig client_config;
-        client_config.alpn = {"hq-interop"};
-        client_config.verification = CertificateVerification::kNone;
-        auto server = TlsContext::create(std::move(server_config));
-        auto client = TlsContext::create(std::move(client_config));
-        if (!server || !client) std::abort();
-        return Tls{std::shared_ptr<TlsContext>(std::move(client).value()),
-                   std::shared_ptr<TlsContext>(std::move(server).value())};
-    }();
-    return t;
-}
+using fuzz::tls;
 
 // XORs `mask` into the CRYPTO data of the Initial at the start of `datagram`, from `offset`
 // on, and protects the packet again (RFC 9001 §5). Leaves the datagram alone if it is not a
