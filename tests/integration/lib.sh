@@ -3,11 +3,13 @@
 
 # start_server [options...]: starts `quiver server -v` on 127.0.0.1:0 (unless --listen is
 # given) and waits for its "listening on" line.
+# SERVER_PREFIX (an array: ip netns exec NS) runs it somewhere else.
+SERVER_PREFIX=()
 start_server() {
     local listen=(--listen 127.0.0.1:0)
     [[ " $* " == *" --listen "* ]] && listen=()
     : >"$WORK/server.log"  # exists before the background job gets to open it
-    "$QUIVER" server "${listen[@]}" --root "$WORK/www" -v "$@" 2>"$WORK/server.log" &
+    "${SERVER_PREFIX[@]}" "$QUIVER" server "${listen[@]}" --root "$WORK/www" -v "$@" 2>"$WORK/server.log" &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
         PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$WORK/server.log")

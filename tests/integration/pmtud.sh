@@ -56,8 +56,8 @@ fail() {
     exit 1
 }
 
-# capture_start/capture_stop (lib.sh: a capture with a proven start and end) for lo; this
-# script's own start_server, stop_server and client, defined below, take the namespace.
+# capture_start/capture_stop (lib.sh: a capture with a proven start and end) for lo; its
+# start_server runs in a namespace through server_in; this script's client takes the namespace.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 in_ns() {
@@ -71,31 +71,13 @@ make_root() {
     head -c $((3 * 1024 * 1024)) /dev/urandom >"$WORK/www/3m.bin"
 }
 
-# start_server NS ADDRESS [options...]: quiver server -v in namespace NS (empty: here).
-start_server() {
+# server_in NS ADDRESS [options...]: lib.sh's start_server, in namespace NS (empty: here).
+server_in() {
     local ns=$1 addr=$2
     shift 2
-    local prefix=()
-    [[ -n $ns ]] && prefix=(ip netns exec "$ns")
-    : >"$WORK/server.log"
-    "${prefix[@]}" "$QUIVER" server --listen "$addr:0" --root "$WORK/www" -v "$@" \
-        2>"$WORK/server.log" &
-    SERVER_PID=$!
-    for _ in $(seq 1 100); do
-        PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (.*/\1/p' "$WORK/server.log")
-        [[ -n $PORT ]] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start"
-        sleep 0.05
-    done
-    fail "the server did not print its port"
-}
-
-stop_server() {
-    kill -TERM "$SERVER_PID"
-    local rc=0
-    wait "$SERVER_PID" || rc=$?
-    SERVER_PID=
-    [[ $rc == 0 ]] || fail "the server exited with $rc after SIGTERM"
+    SERVER_PREFIX=()
+    [[ -n $ns ]] && SERVER_PREFIX=(ip netns exec "$ns")
+    start_server --listen "$addr:0" "$@"
 }
 
 # capture NS IFACE: tshark's dumpcap on IFACE in NS for the server's port. The interface does
@@ -197,7 +179,7 @@ case_loopback() {
     ip netns add "$NS-client"
     in_ns "$NS-client" ip link set lo up
     no_offload "$NS-client" lo
-    start_server "$NS-client" 127.0.0.1 --max-udp-payload 1452
+    server_in "$NS-client" 127.0.0.1 --max-udp-payload 1452
     capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
     client "$NS-client" "https://127.0.0.1:$PORT/3m.bin" --max-udp-payload 1452
     capture_stop
@@ -215,7 +197,7 @@ case_loopback() {
     [[ $(server_pmtu) == 1452 ]] || fail "server -v reports pmtu $(server_pmtu)"
 
     # --max-udp-payload 1200: no probing, nothing larger than 1200 bytes.
-    start_server "$NS-client" 127.0.0.1 --max-udp-payload 1200
+    server_in "$NS-client" 127.0.0.1 --max-udp-payload 1200
     capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
     client "$NS-client" "https://127.0.0.1:$PORT/3m.bin" --max-udp-payload 1200
     capture_stop
@@ -241,7 +223,7 @@ check_settled() {
 case_veth() {
     make_root
     make_pair 1400
-    start_server "$NS-server" "$SERVER4"
+    server_in "$NS-server" "$SERVER4"
     no_offload "$NS-server" "qvs$$"
     capture "$NS-server" "qvs$$"
     client "$NS-client" "https://$SERVER4:$PORT/3m.bin"
@@ -253,7 +235,7 @@ case_veth() {
 case_router() {
     make_root
     make_routed 1400
-    start_server "$NS-server" "$SERVER4"
+    server_in "$NS-server" "$SERVER4"
     # What crossed the router: the client's side of the path (segmented at the server).
     no_offload "$NS-server" "qvs$$"
     no_offload "$NS-router" "qvrc$$"
@@ -275,7 +257,7 @@ case_blackhole() {
     in_ns "$NS-router" nft add table inet qv_pmtud
     in_ns "$NS-router" nft add chain inet qv_pmtud out '{ type filter hook output priority 0; }'
     in_ns "$NS-router" nft add rule inet qv_pmtud out meta l4proto icmp drop
-    start_server "$NS-server" "$SERVER4"
+    server_in "$NS-server" "$SERVER4"
     # What crossed the router: the client's side of the path (segmented at the server).
     no_offload "$NS-server" "qvs$$"
     no_offload "$NS-router" "qvrc$$"
