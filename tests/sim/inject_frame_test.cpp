@@ -114,7 +114,10 @@ TEST_CASE("inject_frame: each kind it takes reaches the peer as encoded") {
     REQUIRE(p.cconn->write(0, hello).ok());
     REQUIRE(p.sim.run_for(50ms).status != RunResult::Status::kError);
     const uint8_t data[] = {'i', 'n', 'j'};
-    for (const auto& [name, frame] : injectable(data)) {
+    for (const auto& kind : injectable(data)) {
+        // Not a structured binding: CAPTURE's lambda cannot capture one (clang 14).
+        const std::string& name = kind.first;
+        const Frame& frame = kind.second;
         CAPTURE(name);
         const size_t before = p.received->encoded.size();
         REQUIRE(p.cconn->inject_frame(frame).ok());
