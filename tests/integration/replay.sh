@@ -146,6 +146,18 @@ case_record_replay() {
     # The server saw 5000 request body bytes from the client and from the replay.
     [[ $(grep -c 'POST /up.bin: 5000 bytes' "$WORK/server.log") == 2 ]] ||
         fail "the server did not see 5000 body bytes twice"
+
+    # The versions offered come from the recording (QUIC v2 only here), unless --versions says.
+    timeout "$T" "$QUIVER" client -k -s "$base/hello.txt" -o "$WORK/5" --versions v2 \
+        --record "$WORK/v2.sqlog" 2>>"$WORK/client.err" || RC=$?
+    expect_rc 0 "client GET in v2"
+    has "$WORK/v2.sqlog" '"versions_offered":\["6b3343cf"\]'
+    replay "$WORK/v2.sqlog" -v
+    expect_rc 0 "replay in v2"
+    has "$WORK/replay.err" '^\* connected: version 0x6b3343cf, ALPN h3'
+    replay "$WORK/v2.sqlog" -v --versions v1
+    expect_rc 0 "replay in v1 (--versions)"
+    has "$WORK/replay.err" '^\* connected: version 0x00000001, ALPN h3'
     stop_server
 }
 
