@@ -115,12 +115,18 @@ std::string version_hex(quic::Version v) {
     return buf;
 }
 
-void fields_json(JsonOut& j, const std::vector<quic::h3::Field>& fields) {
-    // H3 events draft §7.2 HTTP3HTTPField; every field as sent, in order (a request's fields
-    // are ours: no cap beyond the writer's per-record ones would keep a replay exact).
+// H3 events draft §7.2 HTTP3HTTPField. A request's fields are ours and go whole, exactly as
+// sent, in order (a replay sends them again); a response's come from the peer and are cut to
+// the writer's caps (qlog/limits.h): a replay reads only its :status.
+void fields_json(JsonOut& j, const std::vector<quic::h3::Field>& fields, bool from_peer) {
     j.begin_array();
-    for (const quic::h3::Field& f : fields)
-        j.begin_object().key("name").text(f.name).key("value").text(f.value).end_object();
+    for (size_t i = 0; i < fields.size(); ++i) {
+        const quic::h3::Field& f = fields[i];
+        if (from_peer && i == qlog::kMaxHttp3Fields) break;
+        const size_t max = from_peer ? qlog::kMaxHttp3FieldBytes : SIZE_MAX;
+        j.begin_object().key("name").text(f.name, max).key("value").text(f.value, max);
+        j.end_object();
+    }
     j.end_array();
 }
 
@@ -186,7 +192,7 @@ void Recorder::headers(uint64_t stream_id, Time now, const std::vector<quic::h3:
         j.key("stream_id").number(stream_id);
         j.key("frame").begin_object().key("frame_type").trusted("headers");
         j.key("headers");
-        fields_json(j, fields);
+        fields_json(j, fields, false);
         j.end_object();
     });
     if (end) fin(stream_id, now);
@@ -251,12 +257,12 @@ void Recorder::response(uint64_t stream_id, Time now, unsigned status,
     if (fields.empty() || fields[0].name != ":status")
         all.push_back({":status", std::to_string(status)});
     for (size_t i = 0; i < fields.size() && all.size() < qlog::kMaxHttp3Fields; ++i)
-        all.push_back(fields[i]);
+        all.push_back(fields[i]);  // a copy of at most the fields the record keeps
     out_->event(now, "http3:frame_parsed", [&](JsonOut& j) {
         j.key("stream_id").number(stream_id);
         j.key("frame").begin_object().key("frame_type").trusted("headers");
         j.key("headers");
-        fields_json(j, all);
+        fields_json(j, all, true);
         j.end_object();
     });
     out_->flush();
