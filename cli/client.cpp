@@ -356,7 +356,8 @@ class ClientRun {
   private:
     void adopt(std::shared_ptr<quic::uv::Connection> c) {
         conn_ = std::move(c);
-        if (fetch_.recorder()) fetch_.recorder()->start(quic::uv::clock_now());
+        if (fetch_.recorder())
+            fetch_.recorder()->start(quic::uv::clock_now(), conn_->details().info);
         conn_->on_closed([this](const quic::Error& e) { closed(e); });
         const bool h3 = o_.alpn == kH3Alpn;
         protocol_ = h3 ? make_h3_fetch(fetch_, conn_) : make_hq_fetch(fetch_, conn_);
@@ -520,6 +521,16 @@ int run_client(const ClientOptions& o) {
     if (!config.ok())
         return fail(kFailure, config.error().reason.empty() ? config.error().to_string()
                                                             : config.error().reason);
+    if (recorder) {
+        // The recording takes the versions, ALPN and transport parameters from the core's
+        // trace events; --qlog-dir's trace, if any, still gets them all.
+        quic::EndpointConfig& e = config->endpoint;
+        recorder->offer({(*urls)[0].host, {o.alpn}, e.connection.versions});
+        e.tracer_factory = [inner = e.tracer_factory, rec = recorder.get()](
+                               quic::Role role, const quic::ConnectionId& odcid) {
+            return rec->tracer(inner ? inner(role, odcid) : nullptr);
+        };
+    }
     const auto* store = static_cast<FileSessionStore*>(config->sessions.get());
     const bool has_ticket = store && store->has_ticket();
     Loop loop;
@@ -591,8 +602,9 @@ Command register_client(CLI::App& app) {
         ->check(CLI::ExistingFile);
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     sub->add_option("--record", o->record,
-                    "Write the requests as sent (fields, body, FIN, resets, times) and the "
-                    "response statuses to FILE, a script for quiver replay (docs/replay.md)");
+                    "Write the connection's parameters and the requests as sent (fields, body, "
+                    "FIN, resets, times) and the response statuses to FILE, a qlog that quiver "
+                    "replay performs again (docs/replay.md)");
     sub->add_option("--record-max-body", o->record_max_body,
                     "Request body bytes --record keeps per request; beyond, it notes how many "
                     "were left out (default 1048576)");

@@ -71,7 +71,7 @@ class H3Fetch final : public FetchProtocol {
                 continue;
             }
             std::shared_ptr<quic::h3::ClientStream> stream = std::move(s).value();
-            record_request(i, req, !o.has_body);
+            record_request(stream->id(), req, !o.has_body);
             if (!fetch_.sent(i, clock_now(), fields)) {
                 cancel(i, *stream);
                 continue;
@@ -83,8 +83,9 @@ class H3Fetch final : public FetchProtocol {
     }
 
     void watch(size_t i, quic::h3::ClientStream& s) {
-        s.on_response([this, i](quic::h3::ClientStream&, const quic::h3::Response& r) {
-            if (auto* rec = fetch_.recorder()) rec->response(i, clock_now(), r.status);
+        s.on_response([this, i](quic::h3::ClientStream& st, const quic::h3::Response& r) {
+            if (auto* rec = fetch_.recorder())
+                rec->response(st.id(), clock_now(), r.status, r.fields);
             fetch_.response(i, clock_now(), r.status, r.fields);
         });
         s.on_interim([this](quic::h3::ClientStream&, const quic::h3::Response& r) {
@@ -135,14 +136,14 @@ class H3Fetch final : public FetchProtocol {
             sent += *n;
             fetch_.uploaded(i, *n);
             if (auto* rec = fetch_.recorder(); rec && (*n > 0 || last))
-                rec->data(i, clock_now(), chunk->first(*n), last && *n == chunk->size());
+                rec->data(s.id(), clock_now(), chunk->first(*n), last && *n == chunk->size());
             if (*n < chunk->size()) return;  // on_writable resumes
             if (last) body_done_[i] = true;
         }
     }
 
     // --record: the header section exactly as quic::h3::Client sends it (pseudo-fields first).
-    void record_request(size_t i, const quic::h3::Request& req, bool fin) {
+    void record_request(uint64_t stream_id, const quic::h3::Request& req, bool fin) {
         auto* rec = fetch_.recorder();
         if (!rec) return;
         std::vector<Field> sent = {{":method", req.method},
@@ -150,11 +151,18 @@ class H3Fetch final : public FetchProtocol {
                                    {":authority", req.authority},
                                    {":path", req.path}};
         sent.insert(sent.end(), req.fields.begin(), req.fields.end());
-        rec->headers(i, clock_now(), sent, fin);
+        rec->headers(stream_id, clock_now(), sent, fin);
     }
     void cancel(size_t i, quic::h3::ClientStream& s) {
         const uint64_t code = quic::h3::to_underlying(quic::h3::H3Error::kRequestCancelled);
-        if (auto* rec = fetch_.recorder()) rec->reset(i, clock_now(), code);
+        // What quic::h3::Client::cancel sends (RFC 9114 §4.1.1): STOP_SENDING while the
+        // response is still coming (it is: we cancel while reading it, or before), and
+        // RESET_STREAM while the request body is not all sent.
+        if (auto* rec = fetch_.recorder()) {
+            rec->stop_sending(s.id(), clock_now(), code);
+            if (fetch_.options().has_body && !body_done_[i])
+                rec->reset_stream(s.id(), clock_now(), code);
+        }
         s.cancel(code);
     }
 

@@ -13,6 +13,7 @@
 #include "qlog_option.h"
 #include "quic/uv/transport.h"
 #include "replay_qlog.h"
+#include "replay_recording.h"
 #include "replay_run.h"
 #include "replay_script.h"
 #include "transport_options.h"
@@ -28,7 +29,8 @@ enum Exit : int { kOk = 0, kFailure = 1, kUsage = 2 };
 constexpr std::streamsize kMaxScriptBytes = 64 * 1024 * 1024;
 
 struct ReplayOptions {
-    std::string file, connect, authority, sni, timing = "recorded", alpn = "h3", cacert, keylog;
+    std::string file, connect, authority, sni, timing = "recorded", cacert, keylog;
+    std::string alpn;        // empty: a recording's, else h3
     std::string path = "/";  // for requests rebuilt from another stack's trace
     bool insecure = false, verbose = false, json = false;
     double timeout = 0, linger = 10;
@@ -73,10 +75,15 @@ bool split_host_port(const std::string& s, std::string& host, uint16_t& port) {
     return true;
 }
 
-quic::Result<quic::uv::TransportConfig> replay_config(const ReplayOptions& o, QlogSession& qlog) {
+quic::Result<quic::uv::TransportConfig> replay_config(const ReplayOptions& o,
+                                                      const replay::Script& script,
+                                                      QlogSession& qlog) {
     std::string error;
     quic::TlsConfig tls;
-    tls.alpn = {o.alpn};
+    // A recording's offer, unless the command line says otherwise.
+    tls.alpn = !o.alpn.empty()        ? std::vector<std::string>{o.alpn}
+               : !script.alpn.empty() ? script.alpn
+                                      : std::vector<std::string>{"h3"};
     tls.verification = o.insecure          ? quic::CertificateVerification::kNone
                        : !o.cacert.empty() ? quic::CertificateVerification::kCaFile
                                            : quic::CertificateVerification::kSystem;
@@ -88,6 +95,8 @@ quic::Result<quic::uv::TransportConfig> replay_config(const ReplayOptions& o, Ql
     quic::uv::TransportConfig config;
     config.endpoint.client_tls = std::shared_ptr<quic::TlsContext>(std::move(context).value());
     apply_transport_options(o.transport, config.endpoint.connection);
+    if (o.transport.versions.empty() && !script.versions.empty())
+        config.endpoint.connection.versions = script.versions;
     // A script may send datagrams (RFC 9221); the server decides whether it takes them.
     config.endpoint.connection.max_datagram_frame_size = 65535;
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
@@ -118,7 +127,10 @@ int run_replay(const ReplayOptions& o) {
     auto text = read_file(o.file, error);
     if (!text) return fail(kUsage, error);
     std::optional<replay::Script> script;
-    if (replay::looks_like_qlog(*text)) {
+    if (replay::is_recording(*text)) {
+        // quiver client --record: told by its first record, the qlog header.
+        script = replay::parse_recording(*text, o.file, error);
+    } else if (replay::looks_like_qlog(*text)) {
         // Another stack's client trace: the requests it shows, and what it lacks.
         std::vector<std::string> notes;
         script = replay::script_from_qlog(*text, o.file, o.path, notes, error);
@@ -134,7 +146,12 @@ int run_replay(const ReplayOptions& o) {
     auto remote = resolve(host, port, error);
     if (!remote) return fail(kFailure, "cannot resolve " + host + ": " + error);
     QlogSession qlog;  // outlives the transport: its traces are written when it ends
-    auto config = replay_config(o, qlog);
+    if (script->recording && !o.authority.empty())
+        // The recorded :authority is the one the client sent; --authority replaces it.
+        for (replay::Action& a : script->actions)
+            for (quic::h3::Field& f : a.fields)
+                if (f.name == ":authority") f.value = o.authority;
+    auto config = replay_config(o, *script, qlog);
     if (!config.ok()) return fail(kFailure, config.error().to_string());
 
     replay::RunOptions ro;
@@ -143,6 +160,7 @@ int run_replay(const ReplayOptions& o) {
                    : host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
                                                          : host + ":" + std::to_string(port);
     ro.script_name = o.file;
+    ro.position = script->recording ? "record" : "line";
     ro.verbose = o.verbose ? stderr : nullptr;
     ro.linger_ms = o.linger * 1000;
 
@@ -160,7 +178,7 @@ int run_replay(const ReplayOptions& o) {
     };
     replay::Run run(*script, ro, loop.get(), stop);
     quic::uv::DialOptions d;
-    d.server_name = o.sni.empty() ? host : o.sni;
+    d.server_name = !o.sni.empty() ? o.sni : !script->sni.empty() ? script->sni : host;
     t.dial(*remote, d, [&](quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
         if (!c.ok()) {
             failures.push_back("cannot connect to " + o.connect + ": " + describe(c.error()));
@@ -207,17 +225,21 @@ Command register_replay(CLI::App& app) {
         "The script format is in docs/replay.md.\n"
         "Exit codes: 0 every expectation held; 1 an expectation failed (one line each on stderr)\n"
         "or the connection could not be made; 2 usage error or a malformed script.");
-    sub->add_option("file", o->file,
-                    "The script (one JSON object per line), or a quic-go / ngtcp2 client qlog")
+    sub->add_option(
+           "file", o->file,
+           "The script (one JSON object per line), a quiver client --record recording, or a "
+           "quic-go / ngtcp2 client qlog")
         ->required();
     sub->add_option("--connect", o->connect, "HOST:PORT of the server")->required();
     sub->add_option("--authority", o->authority,
                     "Replaces {authority} in field values (default: HOST:PORT of --connect)");
-    sub->add_option("--sni", o->sni, "TLS server name (default: HOST of --connect)");
+    sub->add_option("--sni", o->sni,
+                    "TLS server name (default: a recording's, else HOST of --connect)");
     sub->add_option("--timing", o->timing,
                     "recorded: perform actions at their 'time'; asap: one after the other")
         ->check(CLI::IsMember({"recorded", "asap"}));
-    sub->add_option("--alpn", o->alpn, "Application protocol to offer (default h3)");
+    sub->add_option("--alpn", o->alpn,
+                    "Application protocol to offer (default: a recording's, else h3)");
     sub->add_option("--path", o->path,
                     "FILE is a quic-go or ngtcp2 client qlog without HTTP/3 events: request this "
                     "path on each of its request streams (default /)");

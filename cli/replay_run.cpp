@@ -349,7 +349,8 @@ bool Run::holds(const Expectation& e, bool final) const {
 bool Run::check_expect(const Action& a, bool final) {
     for (const Expectation& e : a.any_of)
         if (holds(e, final)) {
-            vlog("* %s line %d: expectation holds", o_.script_name.c_str(), a.line);
+            vlog("* %s %s %d: expectation holds", o_.script_name.c_str(), o_.position.c_str(),
+                 a.line);
             return true;
         }
     if (!final) return false;
@@ -364,8 +365,9 @@ void Run::fail_expect(const Action& a, const char* why) {
     for (const Reaction& r : reactions_) seen += (seen.empty() ? "" : ", ") + describe(r);
     char timeout[64];
     std::snprintf(timeout, sizeof timeout, "within %g ms", a.timeout_ms);
-    failures_.push_back(o_.script_name + " line " + std::to_string(a.line) + ": expected " + want +
-                        " " + (why ? why : timeout) + "; saw " + (seen.empty() ? "nothing" : seen));
+    failures_.push_back(o_.script_name + " " + o_.position + " " + std::to_string(a.line) +
+                        ": expected " + want + " " + (why ? why : timeout) + "; saw " +
+                        (seen.empty() ? "nothing" : seen));
 }
 
 void Run::record(Reaction r) {
@@ -429,13 +431,13 @@ Run::Local* Run::open_uni(const std::string& label, uint64_t type,
 Run::Local* Run::local(const std::string& label, const Action& a, bool open_bidi) {
     if (auto it = locals_.find(label); it != locals_.end()) return it->second.get();
     if (!open_bidi) {
-        action_failed(o_.script_name + " line " + std::to_string(a.line) + ": no stream '" + label +
-                      "'");
+        action_failed(o_.script_name + " " + o_.position + " " + std::to_string(a.line) +
+                      ": no stream '" + label + "'");
         return nullptr;
     }
     auto s = conn_->open_stream();
     if (!s.ok()) {
-        action_failed(o_.script_name + " line " + std::to_string(a.line) +
+        action_failed(o_.script_name + " " + o_.position + " " + std::to_string(a.line) +
                       ": cannot open stream '" + label + "': " + s.error().to_string());
         return nullptr;
     }
@@ -524,8 +526,8 @@ bool Run::perform(const Action& a) {
         }
         case K::kUniStream: {
             if (locals_.count(a.stream)) {
-                action_failed(o_.script_name + " line " + std::to_string(a.line) + ": stream '" +
-                              a.stream + "' exists already");
+                action_failed(o_.script_name + " " + o_.position + " " + std::to_string(a.line) +
+                              ": stream '" + a.stream + "' exists already");
                 return false;
             }
             Local* s = open_uni(a.stream, a.stream_type, a.push_id);
@@ -567,7 +569,7 @@ bool Run::perform(const Action& a) {
         case K::kDatagram: {
             auto st = conn_->send_datagram(a.bytes);
             if (!st.ok())
-                action_failed(o_.script_name + " line " + std::to_string(a.line) +
+                action_failed(o_.script_name + " " + o_.position + " " + std::to_string(a.line) +
                               ": cannot send the datagram: " + st.error().to_string());
             return st.ok();
         }
@@ -603,8 +605,8 @@ bool Run::inject(const Action& a) {
     vlog("> QUIC %s", t.c_str());
     auto st = conn_->core().inject_frame(f);
     if (!st.ok()) {
-        action_failed(o_.script_name + " line " + std::to_string(a.line) + ": cannot inject " + t +
-                      ": " + st.error().to_string());
+        action_failed(o_.script_name + " " + o_.position + " " + std::to_string(a.line) +
+                      ": cannot inject " + t + ": " + st.error().to_string());
         return false;
     }
     conn_->flush();

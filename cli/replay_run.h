@@ -22,11 +22,12 @@
 namespace quiver::replay {
 
 struct RunOptions {
-    bool recorded_timing = true;  // honour each action's "time" (--timing recorded)
-    std::string authority;        // replaces "{authority}" in field values
-    std::string script_name;      // for failure lines
-    FILE* verbose = nullptr;      // -v: frames and actions, as they happen
-    double linger_ms = 10000;     // after the last action: responses still due, at most this
+    bool recorded_timing = true;    // honour each action's "time" (--timing recorded)
+    std::string authority;          // replaces "{authority}" in field values
+    std::string script_name;        // for failure lines
+    std::string position = "line";  // what Action::line counts: "record" in a recording
+    FILE* verbose = nullptr;        // -v: frames and actions, as they happen
+    double linger_ms = 10000;       // after the last action: responses still due, at most this
 };
 
 // What the server did, in the order seen.

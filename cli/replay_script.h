@@ -92,6 +92,12 @@ struct Script {
     bool control_streams = true;
     std::vector<quic::h3::Setting> settings;  // in our first SETTINGS
     std::vector<Action> actions;
+    // From a `quiver client --record` recording (cli/replay_recording.h): what the client
+    // offered, which replay offers too unless its command line says otherwise.
+    bool recording = false;
+    std::string sni;
+    std::vector<std::string> alpn;
+    std::vector<uint32_t> versions;
 };
 
 // Parses `text`; `name` prefixes errors ("conformance/x.json line 7: action 'headers': field

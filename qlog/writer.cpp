@@ -268,6 +268,8 @@ struct QlogTracer::Impl {
     uint64_t local_ack_delay_exponent = quic::kDefaultAckDelayExponent;
     uint64_t peer_ack_delay_exponent = quic::kDefaultAckDelayExponent;
     std::optional<tr::RecoveryMetrics> last_metrics;  // as last logged
+    std::vector<std::string> extra_event_schemas;     // add_event_schema()
+    std::string trace_title;                          // set_trace_title(); empty: ours
 
     bool draft() const { return schema == Schema::kDraft; }
     bool at_least(Level l) const { return level >= l; }
@@ -285,10 +287,12 @@ struct QlogTracer::Impl {
             j.key("serialization_format").trusted(kDraftSerializationFormat);
             j.key("title").trusted("quiver qlog");
             j.key("trace").begin_object();
-            j.key("title").text(std::string("quiver ") + vantage() + " " + odcid_hex);
+            j.key("title").text(!trace_title.empty()
+                                    ? trace_title
+                                    : std::string("quiver ") + vantage() + " " + odcid_hex);
             j.key("description").trusted(std::string("event level ") + level_name(level));
             j.key("common_fields").begin_object();
-            j.key("group_id").trusted(odcid_hex);
+            if (!odcid_hex.empty()) j.key("group_id").trusted(odcid_hex);
             j.key("time_format").trusted("relative_to_epoch");
             j.key("reference_time").begin_object();
             j.key("clock_type").trusted("monotonic");
@@ -300,6 +304,7 @@ struct QlogTracer::Impl {
             j.end_object();
             j.key("event_schemas").begin_array();
             j.trusted(kDraftQuicEventSchema).trusted(kDraftHttp3EventSchema);
+            for (const std::string& uri : extra_event_schemas) j.text(uri);
             j.end_array();
             j.end_object();
         } else {
@@ -1264,6 +1269,28 @@ void QlogTracer::http3_stream_type_set(Time t, uint64_t stream_id, bool local,
         j.key(m.draft() ? "initiator" : "owner").trusted(local ? "local" : "remote");
         j.key("stream_id").number(stream_id);
         j.key("stream_type").text(type, kMaxStateNameBytes);
+        m.end_event(t);
+    });
+}
+
+void QlogTracer::add_event_schema(std::string uri) {
+    QLOG_GUARDED({
+        if (!impl_->header_written) impl_->extra_event_schemas.push_back(std::move(uri));
+    });
+}
+
+void QlogTracer::set_trace_title(std::string title) {
+    QLOG_GUARDED({
+        if (!impl_->header_written) impl_->trace_title = std::move(title);
+    });
+}
+
+void QlogTracer::event(Time t, std::string_view name, const std::function<void(JsonOut&)>& fill) {
+    QLOG_GUARDED({
+        Impl& m = *impl_;
+        if (!m.begin_event(t, name, name)) return;
+        JsonOut j(m.buffer);
+        fill(j);
         m.end_event(t);
     });
 }

@@ -23,11 +23,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "qlog/json_out.h"
 #include "qlog/level.h"
 #include "qlog/trace_writer.h"
 #include "quic/tracer.h"
@@ -71,6 +73,18 @@ class QlogTracer final : public quic::trace::Tracer {
     uint64_t bytes_written() const { return total_bytes_; }
     // Events lost because the writer thread's queue was full.
     uint64_t events_dropped() const;
+
+    // For writers of other event namespaces (quiver client --record, docs/replay.md): an
+    // event schema URI the header lists after quic's and http3's (main schema §8.2); only
+    // before the first event.
+    void add_event_schema(std::string uri);
+    // The header's trace title instead of "quiver <vantage> <odcid>"; only before the first
+    // event.
+    void set_trace_title(std::string title);
+    // An event of any name (draft schema: "namespace:type"), whose `data` object `fill`
+    // writes with the writer's serializer (fill gets the JsonOut inside the open object). The
+    // same header, times, buffering, caps and failure handling as the typed events.
+    void event(quic::Time t, std::string_view name, const std::function<void(JsonOut&)>& fill);
 
     void connection_started(quic::Time, const quic::Path&, quic::Version, const quic::ConnectionId&,
                             const quic::ConnectionId&) override;
