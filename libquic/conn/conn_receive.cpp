@@ -246,7 +246,12 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
         return;
     }
     if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
-    if (!sp.discarded) sp.received.on_packet_received(pn, ack_eliciting, ecn, now);
+    // Data dropped at a reassembly cap (checklist 19): the packet stays unacknowledged, so the
+    // peer sends the data again rather than believe it delivered (the stream would stall).
+    const bool frame_dropped =
+        streams_.take_frame_dropped() | std::exchange(crypto_frame_dropped_, false);
+    if (!sp.discarded && !frame_dropped)
+        sp.received.on_packet_received(pn, ack_eliciting, ecn, now);
     // §17.4: the spin value follows the peer's packet with the largest number.
     if (header.type == PacketType::kOneRtt && is_largest)
         spin_.on_largest_received((header.first_byte & kSpinBitMask) != 0);
@@ -435,6 +440,7 @@ Status ConnectionImpl::on_crypto_frame(Time now, PacketSpace& sp, const CryptoFr
     if (*r == ReceiveBuffer::InsertOutcome::kDuplicate && handshake_confirmed_)
         return glitches_.charge(now, "CRYPTO data already received",
                                 to_underlying(FrameType::kCrypto));
+    if (*r == ReceiveBuffer::InsertOutcome::kDroppedTooFragmented) crypto_frame_dropped_ = true;
     if (*r != ReceiveBuffer::InsertOutcome::kAccepted) return {};
     const bool had_handshake_keys = space(PacketNumberSpaceId::kHandshake).read.valid();
     const bool had_one_rtt = has_one_rtt_read_;

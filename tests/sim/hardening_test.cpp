@@ -13,6 +13,7 @@
 #include "quic/frame.h"
 #include "quic/transport_parameters.h"
 #include "sim/file_transfer.h"
+#include "stream/limits.h"
 
 using namespace quic;
 using namespace quic::sim;
@@ -724,4 +725,230 @@ TEST_CASE(
     CHECK(most_buffered > 0);
     CHECK(most_buffered <= kMaxUndecryptablePackets);
     CHECK_FALSE(p.sconn->close_reason().has_value());
+}
+
+// --- checklist 12: packets a peer must not send (forged with the peer's real keys) -------------
+
+namespace {
+
+// Delivers `datagram` to the server as if it came from the client on the current path.
+void to_server(Pair& p, Time now, ByteSpan datagram) {
+    Bytes d(datagram.begin(), datagram.end());
+    p.server.on_datagram(now, Path{p.sconn->path().local, p.sconn->path().remote}, Ecn::kNotEct, d);
+}
+
+struct ForgedCase {
+    const char* name;
+    Bytes payload;
+    uint8_t first_byte_bits;
+    bool closes;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 12: a 1-RTT packet with reserved bits set, or without frames, closes with "
+    "PROTOCOL_VIOLATION; one with only PADDING does not") {
+    const Bytes ping = {0x01};
+    const std::vector<ForgedCase> cases = {
+        // RFC 9000 §17.3.1: the two reserved bits (0x18) must be 0 after header protection.
+        {"reserved bit 0x10", ping, 0x10, true},
+        {"reserved bit 0x08", ping, 0x08, true},
+        // §12.4: a packet must contain at least one frame (a 4-byte packet number leaves room
+        // for the header protection sample without any payload, RFC 9001 §5.4.2).
+        {"no frames", {}, 0, true},
+        // PADDING is a frame (§19.1): such a packet is legal, just not ack-eliciting.
+        {"only PADDING", Bytes(8, 0x00), 0, false},
+        {"a PING (the forging itself is sound)", ping, 0, false},
+    };
+    for (const ForgedCase& c : cases) {
+        INFO(c.name);
+        auto [sc, cc] = configs();
+        Pair p(sc, cc);
+        p.handshake();
+        REQUIRE(p.sim.run_for(100ms).status != RunResult::Status::kError);
+        const uint64_t received_before = p.sconn->stats().packets_received;
+        const Bytes d = ConnectionTestAccess::seal_packet(
+            *p.cconn, p.sim.now(), PacketType::kOneRtt, c.payload, c.first_byte_bits);
+        REQUIRE_FALSE(d.empty());
+        to_server(p, p.sim.now(), d);
+        if (c.closes) {
+            CHECK(closed_with(p.sconn, TransportErrorCode::kProtocolViolation));
+            p.run_until_closed(3s);
+            CHECK(closed_with(p.cconn, TransportErrorCode::kProtocolViolation));
+        } else {
+            CHECK(p.sconn->stats().packets_received == received_before + 1);
+            REQUIRE(p.sim.run_for(1s).status != RunResult::Status::kError);
+            CHECK_FALSE(p.sconn->close_reason().has_value());
+            CHECK_FALSE(p.cconn->close_reason().has_value());
+        }
+    }
+}
+
+TEST_CASE(
+    "checklist 12: a Handshake packet with reserved bits set closes the handshake with "
+    "PROTOCOL_VIOLATION") {
+    for (const uint8_t bits : {uint8_t{0x08}, uint8_t{0x04}, uint8_t{0x00}}) {
+        INFO("bits " << int(bits));
+        auto [sc, cc] = configs();
+        Pair p(sc, cc);
+        bool forged = false;
+        // When the client's handshake completes, its Finished is not yet at the server: the
+        // server still reads Handshake packets (RFC 9000 §17.2: reserved bits 0x0c).
+        p.on_client = [&](Time now) {
+            if (forged || !p.sconn || !p.cconn->is_handshake_complete()) return;
+            forged = true;
+            const Bytes d = ConnectionTestAccess::seal_packet(*p.cconn, now, PacketType::kHandshake,
+                                                              Bytes{0x01}, bits);
+            REQUIRE_FALSE(d.empty());
+            to_server(p, now, d);
+        };
+        p.run_until_closed(bits ? 5s : 1s);
+        REQUIRE(forged);
+        if (bits) {
+            CHECK(closed_with(p.sconn, TransportErrorCode::kProtocolViolation));
+            CHECK(closed_with(p.cconn, TransportErrorCode::kProtocolViolation));
+        } else {
+            CHECK(p.established());
+            CHECK_FALSE(p.sconn->close_reason().has_value());
+        }
+    }
+}
+
+// --- checklist 13: bogus ACKs change nothing before the close ---------------------------------
+
+namespace {
+
+Bytes varint_bytes(uint64_t v) {
+    Bytes out(8);
+    ByteWriter w(out);
+    w.write_varint(v);
+    out.resize(w.size());
+    return out;
+}
+
+Bytes concat_bytes(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const Bytes& b : parts) out.insert(out.end(), b.begin(), b.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 13: an ACK of a never-sent packet or with bogus ranges closes the sender; its "
+    "congestion window and bytes in flight are unchanged") {
+    struct AckCase {
+        const char* name;
+        std::function<Bytes(uint64_t next_pn)> frame;
+        TransportErrorCode code;
+    };
+    const std::vector<AckCase> cases = {
+        // §13.1: the ACK covers every packet in flight, and some never sent.
+        {"ACK of packets never sent, covering those in flight",
+         [](uint64_t n) {
+             return encode(AckFrame{n + 10, 0, {{n > 40 ? n - 40 : 0, n + 10}}, {}, 0});
+         },
+         TransportErrorCode::kProtocolViolation},
+        // §19.3.1: a first range acking packets in flight, then a Gap reaching below 0.
+        {"a valid first range, then a range below packet 0",
+         [](uint64_t n) {
+             return concat_bytes(
+                 {{0x02}, varint_bytes(n - 1), {0x00, 0x01, 0x03}, varint_bytes(n), {0x00}});
+         },
+         TransportErrorCode::kFrameEncodingError},
+        {"First ACK Range larger than Largest Acknowledged",
+         [](uint64_t n) {
+             return concat_bytes({{0x02}, varint_bytes(n - 1), {0x00, 0x00}, varint_bytes(n)});
+         },
+         TransportErrorCode::kFrameEncodingError},
+        {"ACK Range Count 2^62-1",
+         [](uint64_t n) {
+             return concat_bytes(
+                 {{0x02}, varint_bytes(n - 1), {0x00}, varint_bytes(kVarintMax), {0x03}});
+         },
+         TransportErrorCode::kFrameEncodingError},
+    };
+    for (const AckCase& c : cases) {
+        INFO(c.name);
+        auto [sc, cc] = configs();
+        Pair p(sc, cc);
+        p.handshake();
+        // A transfer from the client: packets in flight, a window that ACKs would grow.
+        auto sid = p.cconn->open_stream(true);
+        REQUIRE(sid.ok());
+        const Bytes data(1 << 20, 'x');
+        REQUIRE(p.cconn->write(*sid, data).ok());
+        REQUIRE(
+            p.sim.run_until([&] { return p.cconn->stats().bytes_in_flight > 20000; }, 5s).done());
+        const ConnectionStats before = p.cconn->stats();
+        const uint64_t next = ConnectionTestAccess::next_packet_number(
+            *p.cconn, PacketNumberSpaceId::kApplicationData);
+        REQUIRE(next > 10);
+        ConnectionTestAccess::receive_frames(*p.cconn, p.sim.now(), PacketType::kOneRtt,
+                                             c.frame(next));
+        const ConnectionStats after = p.cconn->stats();
+        CHECK(closed_with(p.cconn, c.code));
+        CHECK(after.congestion_window == before.congestion_window);
+        CHECK(after.bytes_in_flight == before.bytes_in_flight);
+        CHECK(after.packets_lost == before.packets_lost);
+        CHECK(after.smoothed_rtt_ns == before.smoothed_rtt_ns);
+    }
+}
+
+// --- checklist 19: 1-byte STREAM frames with gaps on every stream -------------------------------
+
+TEST_CASE(
+    "checklist 19: 1-byte STREAM frames with 1-byte gaps on every stream the peer may open: "
+    "reassembly stays under the connection-wide cap, the connection lives and still delivers") {
+    auto [sc, cc] = configs();
+    constexpr uint64_t kStreams = 300;
+    sc.connection.max_incoming_uni_streams = kStreams;
+    Pair p(sc, cc);
+    p.handshake();
+    // Round robin over the client's unidirectional streams: byte 2k+1 of each, so every byte
+    // opens a gap (stream 2 gets [1,2), [3,4), ...). 300 streams x 256 gaps is 76,800
+    // fragments, past the connection's kMaxReassemblyFragmentsPerConnection; the credit they
+    // take (512 bytes per stream) stays inside the 768 KiB connection window.
+    const uint8_t byte = 'g';
+    size_t most = 0, frames = 0;
+    for (uint64_t k = 0; k < kMaxReassemblyFragments && !p.sconn->close_reason(); ++k) {
+        Bytes packet;
+        for (uint64_t i = 0; i < kStreams; ++i) {
+            const Bytes f =
+                encode(StreamFrame{4 * i + 2, 2 * k + 1, ByteSpan(&byte, 1), false, true});
+            packet.insert(packet.end(), f.begin(), f.end());
+            ++frames;
+            if (packet.size() > 1000 || i + 1 == kStreams) {
+                ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt,
+                                                     packet);
+                packet.clear();
+                most = std::max(most, ConnectionTestAccess::reassembly_fragments(*p.sconn));
+            }
+        }
+    }
+    MESSAGE("frames " << frames << ", most fragments " << most);
+    if (p.sconn->close_reason()) MESSAGE(p.sconn->close_reason()->error.reason);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK(most == kMaxReassemblyFragmentsPerConnection);
+    // A real stream still gets through: in-order data is never refused at the cap.
+    auto sid = p.cconn->open_stream(true);
+    REQUIRE(sid.ok());
+    const Bytes data(64 * 1024, 'd');
+    REQUIRE(p.cconn->write(*sid, data, true).ok());
+    size_t got = 0;
+    bool fin = false;
+    p.on_server = [&](Time) {
+        uint8_t buf[4096];
+        while (!fin) {
+            auto n = p.sconn->read(*sid, buf, &fin);
+            if (!n.ok() || *n == 0) break;
+            got += *n;
+        }
+    };
+    REQUIRE(p.sim.run_until([&] { return fin; }, 10s).done());
+    CHECK(got == data.size());
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK(ConnectionTestAccess::reassembly_fragments(*p.sconn) <=
+          kMaxReassemblyFragmentsPerConnection);
 }
