@@ -159,6 +159,11 @@ class ConnectionImpl final : public TlsSession::Handler {
     trace::Tracer* tracer() const { return tracer_.get(); }
     // Tests: the connection ID packets to us carry (tests/sim forges packets with it).
     const ConnectionId& source_cid_for_testing() const { return cids_.source_cid(); }
+    std::optional<ConnectionId> local_cid_for_testing(uint64_t sequence) const {
+        auto it = cids_.local_cids().find(sequence);
+        if (it == cids_.local_cids().end()) return std::nullopt;
+        return it->second.cid;
+    }
     size_t undecryptable_buffered_for_testing() const { return undecryptable_.size(); }
     size_t reassembly_fragments_for_testing() const { return streams_.reassembly_fragments(); }
     uint64_t next_packet_number_for_testing(PacketNumberSpaceId id) const {

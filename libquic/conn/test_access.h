@@ -27,6 +27,10 @@ struct ConnectionTestAccess {
                              uint8_t first_byte_bits = 0) {
         return c.impl_->seal_packet_for_testing(now, type, payload, first_byte_bits);
     }
+    // Our connection ID with this sequence number, if issued and not retired (RFC 9000 §5.1.1).
+    static std::optional<ConnectionId> local_cid(const Connection& c, uint64_t sequence) {
+        return c.impl_->local_cid_for_testing(sequence);
+    }
     // Gaps buffered in stream reassembly over all streams (checklist 19).
     static size_t reassembly_fragments(const Connection& c) {
         return c.impl_->reassembly_fragments_for_testing();

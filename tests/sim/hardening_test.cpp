@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "conn/test_access.h"
@@ -14,6 +15,7 @@
 #include "quic/transport_parameters.h"
 #include "sim/file_transfer.h"
 #include "stream/limits.h"
+#include "wire/stateless_reset.h"
 
 using namespace quic;
 using namespace quic::sim;
@@ -951,4 +953,229 @@ TEST_CASE(
     CHECK_FALSE(p.sconn->close_reason().has_value());
     CHECK(ConnectionTestAccess::reassembly_fragments(*p.sconn) <=
           kMaxReassemblyFragmentsPerConnection);
+}
+
+// --- checklist 25: stateless resets smaller than their trigger; the confidentiality limit -------
+
+namespace {
+
+// A client and a server endpoint exchanging datagrams directly, both with a static key, so
+// that either can be restarted and still derive the reset tokens of the connection IDs it
+// issued (RFC 9000 §10.3.2).
+struct RestartablePair {
+    SeededRandom rng{25};
+    EndpointConfig sc, cc;
+    std::unique_ptr<Endpoint> server, client;
+    std::shared_ptr<Connection> cconn, sconn;
+    const SocketAddress ca = SocketAddress::ipv4({10, 0, 0, 1}, 5000);
+    const SocketAddress sa = SocketAddress::ipv4({10, 0, 0, 2}, 443);
+    Time now = Time{} + 1s;
+    uint8_t buf[2048];
+
+    RestartablePair() {
+        std::tie(sc, cc) = configs();
+        sc.static_key = Bytes(32, 7);
+        cc.static_key = Bytes(32, 9);
+        server = std::make_unique<Endpoint>(sc, rng);
+        client = std::make_unique<Endpoint>(cc, rng);
+        cconn = *client->connect(now, Path{ca, sa}, ConnectOptions{"server"});
+        for (int i = 0; i < 50 && !cconn->is_handshake_complete(); ++i) exchange(1ms);
+        REQUIRE(cconn->is_handshake_complete());
+        for (int i = 0; i < 5; ++i) exchange(30ms);  // HANDSHAKE_DONE, NEW_CONNECTION_IDs
+        REQUIRE(sconn);
+    }
+    void exchange(Duration step) {
+        while (auto t = client->poll_transmit(now, buf))
+            server->on_datagram(now, Path{sa, ca}, Ecn::kNotEct, MutableByteSpan(buf, t->size));
+        if (!sconn) sconn = server->accept();
+        while (auto t = server->poll_transmit(now, buf))
+            client->on_datagram(now, Path{ca, sa}, Ecn::kNotEct, MutableByteSpan(buf, t->size));
+        now += step;
+        client->on_timeout(now);
+        server->on_timeout(now);
+    }
+    // The destination connection ID of the next 1-RTT packet `from` sends (after a write).
+    ConnectionId next_dcid(Endpoint& from, Connection& c, size_t cid_length) {
+        auto id = c.open_stream(true);
+        REQUIRE(id.ok());
+        const uint8_t hello[] = {'h', 'i'};
+        REQUIRE(c.write(*id, hello, true).ok());
+        auto t = from.poll_transmit(now, buf);
+        REQUIRE(t);
+        REQUIRE((buf[0] & 0x80) == 0);
+        return ConnectionId(std::span<const uint8_t>(buf + 1, cid_length));
+    }
+};
+
+// A `size`-byte short-header datagram to `dcid` whose contents are noise: what an endpoint
+// that lost its state sees, whatever the sender meant.
+Bytes trigger_datagram(const ConnectionId& dcid, size_t size, Random& rng) {
+    Bytes d(size);
+    rng.fill(d);
+    d[0] = 0x40 | (d[0] & 0x3f);
+    std::copy(dcid.data(), dcid.data() + dcid.size(), d.begin() + 1);
+    return d;
+}
+
+const std::vector<size_t> kTriggerSizes = {10, 21, 22, 23, 30, 42, 43, 44, 64, 65, 200, 1200};
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 25: stateless resets are smaller than their trigger and the client recognises "
+    "them down to 21 bytes (the server lost its state)") {
+    for (const size_t size : kTriggerSizes) {
+        INFO("trigger of " << size << " bytes");
+        RestartablePair p;
+        const ConnectionId dcid =
+            p.next_dcid(*p.client, *p.cconn, p.sc.connection.connection_id_length);
+        SeededRandom fresh(size);
+        p.server = std::make_unique<Endpoint>(p.sc, fresh);  // the restart: no connections
+        Bytes trigger = trigger_datagram(dcid, size, fresh);
+        p.server->on_datagram(p.now, Path{p.sa, p.ca}, Ecn::kNotEct, trigger);
+        auto reset = p.server->poll_transmit(p.now, p.buf);
+        // RFC 9000 §10.3.3: never as large as the trigger; §10.3: never below 21 bytes, so
+        // a trigger of 21 bytes or less gets no answer.
+        if (size <= kMinStatelessResetSize) {
+            CHECK_FALSE(reset.has_value());
+            CHECK(p.server->stats().stateless_resets_sent == 0);
+            continue;
+        }
+        REQUIRE(reset);
+        CHECK(reset->size < size);
+        CHECK(reset->size >= kMinStatelessResetSize);
+        if (size <= kStatelessResetShortTriggerSize) CHECK(reset->size == size - 1);
+        p.client->on_datagram(p.now, Path{p.ca, p.sa}, Ecn::kNotEct,
+                              MutableByteSpan(p.buf, reset->size));
+        REQUIRE(p.cconn->close_reason());
+        CHECK(p.cconn->close_reason()->origin == CloseOrigin::kStatelessReset);
+    }
+}
+
+TEST_CASE(
+    "checklist 25: stateless resets are smaller than their trigger and the server recognises "
+    "them down to 21 bytes (the client lost its state)") {
+    for (const size_t size : kTriggerSizes) {
+        INFO("trigger of " << size << " bytes");
+        RestartablePair p;
+        // A client's first connection ID has no reset token (only servers send one in their
+        // transport parameters, §18.2): the reset answers a packet to one it issued later,
+        // whose token the server got in NEW_CONNECTION_ID (§10.3.1 compares against those).
+        const std::optional<ConnectionId> dcid = ConnectionTestAccess::local_cid(*p.cconn, 1);
+        REQUIRE(dcid);
+        SeededRandom fresh(size);
+        p.client = std::make_unique<Endpoint>(p.cc, fresh);
+        Bytes trigger = trigger_datagram(*dcid, size, fresh);
+        p.client->on_datagram(p.now, Path{p.ca, p.sa}, Ecn::kNotEct, trigger);
+        auto reset = p.client->poll_transmit(p.now, p.buf);
+        if (size <= kMinStatelessResetSize) {
+            CHECK_FALSE(reset.has_value());
+            continue;
+        }
+        REQUIRE(reset);
+        CHECK(reset->size < size);
+        CHECK(reset->size >= kMinStatelessResetSize);
+        p.server->on_datagram(p.now, Path{p.sa, p.ca}, Ecn::kNotEct,
+                              MutableByteSpan(p.buf, reset->size));
+        REQUIRE(p.sconn->close_reason());
+        CHECK(p.sconn->close_reason()->origin == CloseOrigin::kStatelessReset);
+    }
+}
+
+TEST_CASE(
+    "checklist 25: the confidentiality limit with no key update possible (the last one never "
+    "acknowledged) closes with AEAD_LIMIT_REACHED") {
+    auto [sc, cc] = configs();
+    // 20 packets per key instead of 2^23: an update at 15, the close at 20 unless updated.
+    sc.connection.aead_limit_override_for_testing = 20;
+    bool blackhole = false;
+    LinkConfig c2s;
+    c2s.drop_if = [&](uint64_t, ByteSpan) { return blackhole; };
+    Pair p(sc, cc, 1, c2s);
+    p.handshake();
+    auto sid = p.sconn->open_stream(true);
+    REQUIRE(sid.ok());
+    const Bytes data(1 << 20, 's');
+    REQUIRE(p.sconn->write(*sid, data).ok());
+    // Once the server has updated its keys, nothing from the client arrives any more: the
+    // update is never acknowledged (RFC 9001 §6.1 forbids the next one), and the server goes
+    // on sending in the new phase (its window, then PTO probes).
+    REQUIRE(p.sim.run_until([&] { return p.sconn->stats().key_updates >= 1; }, 5s).done());
+    blackhole = true;
+    const ConnectionStats at_update = p.sconn->stats();
+    (void)p.sim.run_until([&] { return p.sconn->close_reason().has_value(); }, 20s);
+    INFO("packets sent since the update: " << p.sconn->stats().packets_sent -
+                                                  at_update.packets_sent);
+    CHECK(closed_with(p.sconn, TransportErrorCode::kAeadLimitReached));
+    CHECK(p.sconn->stats().key_updates == at_update.key_updates);
+    CHECK(p.sconn->close_reason()->origin == CloseOrigin::kLocal);
+}
+
+// --- checklist 10: an ACK after the CRYPTO frame that completes the handshake ------------------
+
+namespace {
+
+// Keeps the frames of the client's first Handshake packet carrying CRYPTO (its Finished, with
+// the ACK of the server's Handshake flight), copied out of the packet.
+struct FinishedCapture : trace::Tracer {
+    std::vector<Bytes> crypto;  // encoded CRYPTO frames
+    std::vector<Bytes> acks;    // encoded ACK frames
+    bool captured = false;
+    void packet_sent(Time, const trace::PacketHeaderInfo& h,
+                     std::span<const Frame> frames) override {
+        if (captured || h.type != PacketType::kHandshake) return;
+        bool has_crypto = false;
+        for (const Frame& f : frames) has_crypto |= std::holds_alternative<CryptoFrame>(f);
+        if (!has_crypto) return;
+        captured = true;
+        for (const Frame& f : frames) {
+            if (std::holds_alternative<CryptoFrame>(f)) crypto.push_back(encode(f));
+            if (std::holds_alternative<AckFrame>(f)) acks.push_back(encode(f));
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 10: an ACK behind the CRYPTO frame that completes the server's handshake (its "
+    "Handshake space is discarded in between): no crash, the connection is established") {
+    auto [sc, cc] = configs();
+    auto capture = std::make_shared<FinishedCapture>();
+    cc.tracer_factory = [capture](Role, const ConnectionId&) { return capture; };
+    // The client's real Finished datagram is lost; the same frames arrive again with the ACK
+    // after the CRYPTO, sealed by the client: the server's handshake completes (and, for a
+    // server, is confirmed, RFC 9001 §4.1.2) on the CRYPTO frame, which discards its Handshake
+    // keys and space (§4.9.2), and then meets an ACK for that space.
+    LinkConfig c2s;
+    bool dropped = false;
+    c2s.drop_if = [&](uint64_t, ByteSpan) {
+        if (!capture->captured || dropped) return false;
+        return dropped = true;
+    };
+    Pair p(sc, cc, 1, c2s);
+    bool forged = false;
+    p.on_client = [&](Time now) {
+        if (forged || !dropped || !p.sconn) return;
+        forged = true;
+        Bytes payload;
+        for (const auto* part : {&capture->crypto, &capture->acks})
+            for (const Bytes& f : *part) payload.insert(payload.end(), f.begin(), f.end());
+        const Bytes d =
+            ConnectionTestAccess::seal_packet(*p.cconn, now, PacketType::kHandshake, payload);
+        REQUIRE_FALSE(d.empty());
+        to_server(p, now, d);
+    };
+    const RunResult r = p.sim.run_until([&] { return p.established(); }, 10s);
+    INFO(r.message);
+    REQUIRE(capture->captured);
+    CHECK_FALSE(capture->crypto.empty());
+    CHECK_FALSE(capture->acks.empty());
+    REQUIRE(dropped);
+    REQUIRE(forged);
+    CHECK(r.done());
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK_FALSE(p.cconn->close_reason().has_value());
+    REQUIRE(p.sim.run_for(500ms).status != RunResult::Status::kError);
+    CHECK(p.sconn->state() == ConnectionState::kEstablished);
 }
