@@ -248,8 +248,9 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
     if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
     // Data dropped at a reassembly cap (checklist 19): the packet stays unacknowledged, so the
     // peer sends the data again rather than believe it delivered (the stream would stall).
-    const bool frame_dropped =
-        streams_.take_frame_dropped() | std::exchange(crypto_frame_dropped_, false);
+    const bool stream_dropped = streams_.take_frame_dropped();
+    const bool crypto_dropped = std::exchange(crypto_frame_dropped_, false);
+    const bool frame_dropped = stream_dropped || crypto_dropped;
     if (!sp.discarded && !frame_dropped)
         sp.received.on_packet_received(pn, ack_eliciting, ecn, now);
     // §17.4: the spin value follows the peer's packet with the largest number.
@@ -269,6 +270,8 @@ void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteS
     bool ack_eliciting = false, probing_only = true;
     Status st = process_frames(now, type, payload, ack_eliciting, probing_only);
     if (!st.ok()) close_with_error(now, std::move(st).error());
+    (void)streams_.take_frame_dropped();  // no packet to leave unacknowledged
+    crypto_frame_dropped_ = false;
 }
 
 void ConnectionImpl::receive_frames_on_path_for_testing(Time now, const Path& path,
@@ -279,6 +282,8 @@ void ConnectionImpl::receive_frames_on_path_for_testing(Time now, const Path& pa
     bool ack_eliciting = false, probing_only = true;
     Status st = process_frames(now, PacketType::kOneRtt, payload, ack_eliciting, probing_only);
     if (!st.ok()) close_with_error(now, std::move(st).error());
+    (void)streams_.take_frame_dropped();
+    crypto_frame_dropped_ = false;
 }
 
 bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& header) {
