@@ -169,6 +169,9 @@ class ConnectionImpl final : public TlsSession::Handler {
     uint64_t next_packet_number_for_testing(PacketNumberSpaceId id) const {
         return space(id).next_packet_number;
     }
+    bool packet_recorded_for_testing(PacketNumberSpaceId id, uint64_t pn) const {
+        return space(id).received.is_duplicate(pn);
+    }
     Bytes seal_packet_for_testing(Time now, PacketType type, ByteSpan payload,
                                   uint8_t first_byte_bits);
 

@@ -39,6 +39,10 @@ struct ConnectionTestAccess {
     static uint64_t next_packet_number(const Connection& c, PacketNumberSpaceId space) {
         return c.impl_->next_packet_number_for_testing(space);
     }
+    // Whether `c` recorded packet `pn` of `space` as received (it will acknowledge it).
+    static bool packet_recorded(const Connection& c, PacketNumberSpaceId space, uint64_t pn) {
+        return c.impl_->packet_recorded_for_testing(space, pn);
+    }
     // The connection ID the peer addresses `c` with (to forge packets to it).
     static ConnectionId source_cid(const Connection& c) {
         return c.impl_->source_cid_for_testing();

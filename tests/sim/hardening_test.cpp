@@ -955,6 +955,49 @@ TEST_CASE(
           kMaxReassemblyFragmentsPerConnection);
 }
 
+TEST_CASE(
+    "checklist 19: a packet whose STREAM data is dropped at the fragment cap is not "
+    "acknowledged, so the peer sends it again; the stream then completes") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(100ms).status != RunResult::Status::kError);
+    constexpr uint64_t kStream = 2;  // the client's first unidirectional stream
+    const uint8_t byte = 'f';
+    // Real packets sealed by the client, one 1-byte STREAM frame each, every other byte: the
+    // stream's kMaxReassemblyFragments gaps, then one more.
+    auto send = [&](uint64_t offset, ByteSpan data, bool fin) {
+        const uint64_t pn = ConnectionTestAccess::next_packet_number(
+            *p.cconn, PacketNumberSpaceId::kApplicationData);
+        const Bytes d = ConnectionTestAccess::seal_packet(
+            *p.cconn, p.sim.now(), PacketType::kOneRtt,
+            encode(StreamFrame{kStream, offset, data, fin, true}));
+        REQUIRE_FALSE(d.empty());
+        to_server(p, p.sim.now(), d);
+        return ConnectionTestAccess::packet_recorded(*p.sconn,
+                                                     PacketNumberSpaceId::kApplicationData, pn);
+    };
+    size_t recorded = 0;
+    for (uint64_t k = 0; k < kMaxReassemblyFragments; ++k)
+        recorded += send(2 * k + 1, ByteSpan(&byte, 1), false);
+    CHECK(recorded == kMaxReassemblyFragments);
+    const uint64_t beyond = 2 * kMaxReassemblyFragments + 1;
+    CHECK_FALSE(send(beyond, ByteSpan(&byte, 1), true));  // dropped: left unacknowledged
+    CHECK(ConnectionTestAccess::reassembly_fragments(*p.sconn) == kMaxReassemblyFragments);
+    // The gaps filled in one frame, then the dropped byte again: both taken, the stream ends.
+    const Bytes fill(beyond, byte);
+    CHECK(send(0, fill, false));
+    CHECK(send(beyond, ByteSpan(&byte, 1), true));
+    Bytes got(2 * beyond);
+    bool fin = false;
+    auto n = p.sconn->read(kStream, got, &fin);
+    REQUIRE(n.ok());
+    CHECK(*n == beyond + 1);
+    CHECK(fin);
+    CHECK(ConnectionTestAccess::reassembly_fragments(*p.sconn) == 0);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+}
+
 // --- checklist 25: stateless resets smaller than their trigger; the confidentiality limit -------
 
 namespace {
