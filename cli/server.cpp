@@ -70,13 +70,8 @@ quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o, Ql
                                                  : quic::RetryPolicy::kAutomatic;
     config.endpoint.connection.enable_0rtt = o.zero_rtt;
     apply_transport_options(o.transport, config.endpoint.connection);
-    // A server told to wait long for handshakes (lossy paths: the interop runner's
-    // handshakeloss and handshakecorruption give 180 s) also waits longer for a client to prove
-    // its address before abandoning it: half the handshake timeout, and never less than the
-    // endpoint's default (5 s, which half the default 10 s keeps).
-    config.endpoint.unvalidated_handshake_timeout =
-        std::max(config.endpoint.unvalidated_handshake_timeout,
-                 config.endpoint.connection.handshake_timeout / 2);
+    // The unvalidated handshake timeout follows the handshake timeout (the interop runner's
+    // handshakeloss and handshakecorruption give 180 s): EndpointConfig's default.
     config.additional_addresses = o.transport.preferred_addresses;  // listen there too
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument, e);

@@ -246,7 +246,13 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
         return;
     }
     if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
-    if (!sp.discarded) sp.received.on_packet_received(pn, ack_eliciting, ecn, now);
+    // Data dropped at a reassembly cap (checklist 19): the packet stays unacknowledged, so the
+    // peer sends the data again rather than believe it delivered (the stream would stall).
+    const bool stream_dropped = streams_.take_frame_dropped();
+    const bool crypto_dropped = std::exchange(crypto_frame_dropped_, false);
+    const bool frame_dropped = stream_dropped || crypto_dropped;
+    if (!sp.discarded && !frame_dropped)
+        sp.received.on_packet_received(pn, ack_eliciting, ecn, now);
     // §17.4: the spin value follows the peer's packet with the largest number.
     if (header.type == PacketType::kOneRtt && is_largest)
         spin_.on_largest_received((header.first_byte & kSpinBitMask) != 0);
@@ -264,6 +270,8 @@ void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteS
     bool ack_eliciting = false, probing_only = true;
     Status st = process_frames(now, type, payload, ack_eliciting, probing_only);
     if (!st.ok()) close_with_error(now, std::move(st).error());
+    (void)streams_.take_frame_dropped();  // no packet to leave unacknowledged
+    crypto_frame_dropped_ = false;
 }
 
 void ConnectionImpl::receive_frames_on_path_for_testing(Time now, const Path& path,
@@ -274,6 +282,8 @@ void ConnectionImpl::receive_frames_on_path_for_testing(Time now, const Path& pa
     bool ack_eliciting = false, probing_only = true;
     Status st = process_frames(now, PacketType::kOneRtt, payload, ack_eliciting, probing_only);
     if (!st.ok()) close_with_error(now, std::move(st).error());
+    (void)streams_.take_frame_dropped();
+    crypto_frame_dropped_ = false;
 }
 
 bool ConnectionImpl::handle_version_negotiation(Time now, const PacketHeader& header) {
@@ -435,6 +445,7 @@ Status ConnectionImpl::on_crypto_frame(Time now, PacketSpace& sp, const CryptoFr
     if (*r == ReceiveBuffer::InsertOutcome::kDuplicate && handshake_confirmed_)
         return glitches_.charge(now, "CRYPTO data already received",
                                 to_underlying(FrameType::kCrypto));
+    if (*r == ReceiveBuffer::InsertOutcome::kDroppedTooFragmented) crypto_frame_dropped_ = true;
     if (*r != ReceiveBuffer::InsertOutcome::kAccepted) return {};
     const bool had_handshake_keys = space(PacketNumberSpaceId::kHandshake).read.valid();
     const bool had_one_rtt = has_one_rtt_read_;

@@ -200,11 +200,11 @@ std::optional<Transmit> ConnectionImpl::seal_datagram(Time now, MutableByteSpan 
 // Writes a packet header for packet number `pn` at the writer's position, and fills the plan's
 // header fields and keys. The Length of a long header is patched when the packet is sealed.
 bool ConnectionImpl::write_header(ByteWriter& dw, PacketSpace& sp, PacketType type, uint64_t pn,
-                                  PacketPlan& plan) {
+                                  PacketPlan& plan, size_t min_pn_length) {
     plan.type = type;
     plan.start = dw.size();
     plan.pn = pn;
-    plan.pn_length = packet_number_length(pn, loss_.largest_acked(sp.id));
+    plan.pn_length = std::max(packet_number_length(pn, loss_.largest_acked(sp.id)), min_pn_length);
     const uint64_t truncated = truncate_packet_number(pn, plan.pn_length);
     size_t pn_offset = 0;
     bool ok = false;
@@ -540,6 +540,35 @@ std::optional<Transmit> ConnectionImpl::build_pmtu_probe(Time now, MutableByteSp
     std::vector<PacketPlan> plans;
     plans.push_back(std::move(plan));
     return seal_datagram(now, buffer, plans, false, path_);
+}
+
+// Tests (ConnectionTestAccess::seal_packet): a packet of `type` with exactly `payload` (which
+// may be empty: a 4-byte packet number leaves room for the header protection sample, RFC 9001
+// §5.4.2) and `first_byte_bits` set before header protection (e.g. the reserved bits of
+// RFC 9000 §17.2, §17.3.1). It is recorded as sent, not in flight, so that the peer's ACK of it
+// is no ACK of a skipped number (§21.4). Empty when the keys of `type` are gone.
+Bytes ConnectionImpl::seal_packet_for_testing(Time now, PacketType type, ByteSpan payload,
+                                              uint8_t first_byte_bits) {
+    // A long header: 7 fixed bytes, two 20-byte CIDs, a token with its length, 2 + 4 more.
+    const size_t header_room = 64 + token_.size();
+    PacketSpace& sp = space(space_of(type));
+    Bytes out(header_room + payload.size() + kTagLength);
+    ByteWriter dw(out);
+    PacketPlan plan;
+    if (!write_header(dw, sp, type, sp.next_packet_number, plan, kMaxPacketNumberLength)) return {};
+    out[plan.start] |= first_byte_bits;
+    dw.write_bytes(payload);
+    plan.end = dw.size();
+    dw.write_zeros(kTagLength);
+    if (!dw.ok()) return {};
+    out.resize(dw.size());
+    if (!seal_packet(now, out, plan)) return {};
+    sp.next_packet_number = plan.pn + 1;
+    plan.sent.packet_number = plan.pn;
+    plan.sent.time_sent = now;
+    plan.sent.sent_bytes = out.size();
+    on_packet_sent(now, sp, std::move(plan.sent));
+    return out;
 }
 
 void ConnectionImpl::update_pacer(Time now) {

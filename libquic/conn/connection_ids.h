@@ -52,6 +52,8 @@ class ConnectionIdManager {
     // transport parameters (§7.3, §18.2).
     // Kept apart from local_cids_: the peer may retire sequence number 0 (§5.1.2).
     const LocalConnectionId& first_local() const { return first_local_; }
+    // Ours that the peer may use, by sequence number (tests: to address a given one).
+    const std::map<uint64_t, LocalConnectionId>& local_cids() const { return local_cids_; }
     // Once the handshake is complete: keep as many IDs issued as the peer's
     // active_connection_id_limit allows (capped by kMaxActiveConnectionIdLimit).
     void start_issuing(uint64_t peer_active_connection_id_limit);

@@ -159,7 +159,21 @@ class ConnectionImpl final : public TlsSession::Handler {
     trace::Tracer* tracer() const { return tracer_.get(); }
     // Tests: the connection ID packets to us carry (tests/sim forges packets with it).
     const ConnectionId& source_cid_for_testing() const { return cids_.source_cid(); }
+    std::optional<ConnectionId> local_cid_for_testing(uint64_t sequence) const {
+        auto it = cids_.local_cids().find(sequence);
+        if (it == cids_.local_cids().end()) return std::nullopt;
+        return it->second.cid;
+    }
     size_t undecryptable_buffered_for_testing() const { return undecryptable_.size(); }
+    size_t reassembly_fragments_for_testing() const { return streams_.reassembly_fragments(); }
+    uint64_t next_packet_number_for_testing(PacketNumberSpaceId id) const {
+        return space(id).next_packet_number;
+    }
+    bool packet_recorded_for_testing(PacketNumberSpaceId id, uint64_t pn) const {
+        return space(id).received.is_duplicate(pn);
+    }
+    Bytes seal_packet_for_testing(Time now, PacketType type, ByteSpan payload,
+                                  uint8_t first_byte_bits);
 
     // For tests (a packet encoder that needs no keys): processes `payload` as the frames of a
     // decrypted packet of `type`, with the error handling of a received packet.
@@ -236,7 +250,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool build_packet(Time now, PacketSpace& space, PacketType type, ByteWriter& datagram,
                       PacketPlan& plan, bool& ack_eliciting_out);
     bool write_header(ByteWriter& datagram, PacketSpace& space, PacketType type, uint64_t pn,
-                      PacketPlan& plan);
+                      PacketPlan& plan, size_t min_pn_length = 1);
     std::optional<Transmit> seal_datagram(Time now, MutableByteSpan buffer,
                                           std::vector<PacketPlan>& plans, bool discard_initial,
                                           PathState& on);
@@ -341,6 +355,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     DirectionalKeys zero_rtt_keys_;  // client: write; server: read
     OneRttKeys one_rtt_;
     bool has_one_rtt_write_ = false, has_one_rtt_read_ = false;
+    bool crypto_frame_dropped_ = false;  // in the packet being processed (on_crypto_frame)
 
     LossDetector loss_;
     std::unique_ptr<CongestionController> cc_;

@@ -74,6 +74,14 @@ inline constexpr uint64_t kGlitchRefundPerUsefulFrame = 1;
 // kMaxPendingPathResponses); with a large stream limit the per-stream ones could still add up to
 // many thousands, so beyond this total the connection closes with PROTOCOL_VIOLATION.
 inline constexpr size_t kMaxQueuedControlFrames = 1024;
+// Disjoint received ranges (gaps) buffered over all streams of a connection (checklist 19).
+// Each stream has its own kMaxReassemblyFragments, but a peer with a high stream limit could
+// open that many gaps on every stream (1-byte STREAM frames with 1-byte holes: 2 bytes of
+// flow-control credit per tree node). Real loss makes one gap per lost packet, and 16384 lost
+// packets within one window is far beyond any congestion controller's tolerance. Beyond it,
+// data opening a new gap is dropped and its packet not acknowledged, so a real peer resends.
+inline constexpr size_t kMaxReassemblyFragmentsPerConnection = 16384;
+
 // Candidate paths held at once (RFC 9000 §9: a peer probing or moving to a new 4-tuple, our
 // own probes). Each costs one validation (a padded PATH_CHALLENGE datagram, and on a peer's
 // path at most 3x what arrived there, §8.1, §9.3.1); a peer sending from ever more new

@@ -61,6 +61,7 @@ void StreamManager::maybe_retire_stream(Time now, StreamRecord& s) {
     }
     streams_with_data_.erase(s.id);
     streams_with_control_.erase(s.id);
+    fragments_ -= s.recv.fragment_count();
     if (tracer_) tracer_->stream_state_updated(now, s.id, "closed");
     streams_.erase(s.id);
 }
@@ -150,7 +151,7 @@ Result<size_t> StreamManager::read(Time now, Duration smoothed_rtt, StreamId id,
         maybe_retire_stream(now, *s);  // may free *s
         return Error::application(code, "stream was reset by the peer");
     }
-    size_t n = s->recv.read(out);
+    size_t n = track_fragments(*s, [&](ReceiveBuffer& b) { return b.read(out); });
     if (n) {
         s->recv_flow.on_data_consumed(n, now, smoothed_rtt);
         recv_flow_.on_data_consumed(n, now, smoothed_rtt);
@@ -188,7 +189,7 @@ Status StreamManager::stop_sending(StreamId id, uint64_t code) {
     if (!s->recv_state.can_send_stop_sending() || s->stop_sending_code) return {};
     s->stop_sending_code = code;
     s->stop_sending_pending = true;
-    s->recv.discard();
+    track_fragments(*s, [](ReceiveBuffer& b) { return (b.discard(), 0); });
     streams_with_control_.insert(id);
     return {};
 }
@@ -227,20 +228,32 @@ Status StreamManager::on_stream_frame(Time now, const StreamFrame& f) {
     // A stream we already closed: a late retransmission, or a flood.
     if (!s) return glitches_.charge(now, "STREAM frame for a closed stream", kStreamType);
     const uint64_t end = f.offset + f.data.size();
-    // Flow control before buffering (§4.1): the window bounds what a peer can make us hold.
-    QUIC_TRY(s->recv_flow.on_data_received(end));
+    // Flow control before buffering (§4.1): the window bounds what a peer can make us hold. It
+    // counts what the buffer took: data dropped at a fragment cap comes again, and counting it
+    // each time would use up the connection's credit.
+    QUIC_TRY(s->recv_flow.check_data_received(end));
     const uint64_t prev_highest = s->recv.highest_offset_received();
     if (end > prev_highest)
-        QUIC_TRY(recv_flow_.on_data_received(recv_flow_.highest_received() + end - prev_highest));
-    auto r = s->recv.insert(f.offset, f.data, f.fin);
+        QUIC_TRY(
+            recv_flow_.check_data_received(recv_flow_.highest_received() + end - prev_highest));
+    const bool may_add_fragment = fragments_ < kMaxReassemblyFragmentsPerConnection;
+    auto r = track_fragments(
+        *s, [&](ReceiveBuffer& b) { return b.insert(f.offset, f.data, f.fin, may_add_fragment); });
     if (!r.ok()) {
         Error e = std::move(r).error();
         e.frame_type = to_underlying(FrameType::kStream);
         return e;
     }
+    if (const uint64_t highest = s->recv.highest_offset_received(); highest > prev_highest) {
+        QUIC_TRY(s->recv_flow.on_data_received(highest));
+        QUIC_TRY(
+            recv_flow_.on_data_received(recv_flow_.highest_received() + highest - prev_highest));
+    }
     if (*r == ReceiveBuffer::InsertOutcome::kAccepted) {
         bytes_received_ += f.data.size();
         if (!f.data.empty()) glitches_.on_useful_frame();
+    } else if (*r == ReceiveBuffer::InsertOutcome::kDroppedTooFragmented) {
+        frame_dropped_ = true;  // see take_frame_dropped()
     } else if (*r == ReceiveBuffer::InsertOutcome::kDuplicate && !f.data.empty()) {
         QUIC_TRY(glitches_.charge(now, "STREAM data already received", kStreamType));
     }
@@ -269,7 +282,7 @@ Status StreamManager::on_reset_stream(Time now, Duration smoothed_rtt, const Res
     if (!s->recv_state.was_reset()) return {};  // Data Recvd: the data wins (§3.2)
     // §4.5: the connection's flow control counts the final size as consumed.
     const uint64_t unread = f.final_size - s->recv.read_offset();
-    s->recv.discard();
+    track_fragments(*s, [](ReceiveBuffer& b) { return (b.discard(), 0); });
     recv_flow_.on_data_consumed(unread, now, smoothed_rtt);
     if (recv_flow_.should_send_update()) pending_.max_data = true;
     s->reset_received_code = f.application_error_code;

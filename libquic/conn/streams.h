@@ -9,10 +9,12 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "conn/event_queue.h"
 #include "conn/frame_writer.h"
 #include "conn/glitch.h"
+#include "conn/limits.h"
 #include "conn/pending_frames.h"
 #include "quic/config.h"
 #include "quic/frame.h"
@@ -124,6 +126,12 @@ class StreamManager {
     // Streams with a stream control frame waiting (for the cap on queued control frames).
     size_t streams_with_control_frames() const { return streams_with_control_.size(); }
 
+    // Gaps buffered over all streams (capped by kMaxReassemblyFragmentsPerConnection).
+    size_t reassembly_fragments() const { return fragments_; }
+    // Whether STREAM data was dropped for the fragment caps since the last call: the packet
+    // that carried it must not be acknowledged, so that the peer sends the data again.
+    bool take_frame_dropped() { return std::exchange(frame_dropped_, false); }
+
     uint64_t bytes_sent() const { return bytes_sent_; }
     uint64_t bytes_received() const { return bytes_received_; }
 
@@ -133,6 +141,14 @@ class StreamManager {
     StreamRecord& create_stream(Time now, StreamId id);
     void maybe_retire_stream(Time now, StreamRecord& s);
     void deliver_readable(StreamRecord& s);
+    // Runs `change` on s.recv and keeps fragments_ in step with its fragment count.
+    template <typename F>
+    auto track_fragments(StreamRecord& s, F&& change) {
+        const size_t before = s.recv.fragment_count();
+        auto result = change(s.recv);
+        fragments_ = fragments_ - before + s.recv.fragment_count();
+        return result;
+    }
 
     Role role_;
     uint64_t stream_receive_window_, max_stream_receive_window_, max_stream_send_buffer_;
@@ -152,6 +168,8 @@ class StreamManager {
     uint64_t peer_max_stream_data_bidi_local_ = 0, peer_max_stream_data_bidi_remote_ = 0,
              peer_max_stream_data_uni_ = 0;
     uint64_t bytes_sent_ = 0, bytes_received_ = 0;  // stream payload, for the statistics
+    size_t fragments_ = 0;  // the sum of every stream's recv.fragment_count()
+    bool frame_dropped_ = false;
 };
 
 }  // namespace quic

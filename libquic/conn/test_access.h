@@ -20,6 +20,29 @@ struct ConnectionTestAccess {
     static size_t undecryptable_buffered(const Connection& c) {
         return c.impl_->undecryptable_buffered_for_testing();
     }
+    // A packet of `type` as `c` would send it now (its keys, its next packet number, 4 bytes
+    // long), carrying exactly `payload` (may be empty) with `first_byte_bits` set in its first
+    // byte before header protection: to forge what a broken peer sends. Empty without keys.
+    static Bytes seal_packet(Connection& c, Time now, PacketType type, ByteSpan payload,
+                             uint8_t first_byte_bits = 0) {
+        return c.impl_->seal_packet_for_testing(now, type, payload, first_byte_bits);
+    }
+    // Our connection ID with this sequence number, if issued and not retired (RFC 9000 §5.1.1).
+    static std::optional<ConnectionId> local_cid(const Connection& c, uint64_t sequence) {
+        return c.impl_->local_cid_for_testing(sequence);
+    }
+    // Gaps buffered in stream reassembly over all streams (checklist 19).
+    static size_t reassembly_fragments(const Connection& c) {
+        return c.impl_->reassembly_fragments_for_testing();
+    }
+    // The packet number `c` sends next in `space`.
+    static uint64_t next_packet_number(const Connection& c, PacketNumberSpaceId space) {
+        return c.impl_->next_packet_number_for_testing(space);
+    }
+    // Whether `c` recorded packet `pn` of `space` as received (it will acknowledge it).
+    static bool packet_recorded(const Connection& c, PacketNumberSpaceId space, uint64_t pn) {
+        return c.impl_->packet_recorded_for_testing(space, pn);
+    }
     // The connection ID the peer addresses `c` with (to forge packets to it).
     static ConnectionId source_cid(const Connection& c) {
         return c.impl_->source_cid_for_testing();

@@ -22,16 +22,19 @@ Bytes derive_key(ByteSpan key, const char* label) {
 
 }  // namespace
 
-EndpointConfig Endpoint::Impl::with_key(EndpointConfig c, Random& random) {
+EndpointConfig Endpoint::Impl::with_defaults(EndpointConfig c, Random& random) {
     if (c.static_key.size() != 32) {
         c.static_key.assign(32, 0);
         random.fill(c.static_key);
     }
+    if (!c.unvalidated_handshake_timeout)
+        c.unvalidated_handshake_timeout =
+            std::max(kDefaultUnvalidatedHandshakeTimeout, c.connection.handshake_timeout / 2);
     return c;
 }
 
 Endpoint::Impl::Impl(EndpointConfig config, Random& random)
-    : config_(with_key(std::move(config), random)),
+    : config_(with_defaults(std::move(config), random)),
       random_(random),
       reset_tokens_(derive_key(config_.static_key, "quiver stateless reset")),
       address_tokens_(derive_key(config_.static_key, "quiver address token")),
@@ -39,6 +42,7 @@ Endpoint::Impl::Impl(EndpointConfig config, Random& random)
       by_cid_(0, hash_),
       by_reset_token_(0, hash_),
       half_open_by_source_(0, hash_),
+      by_remote_ip_(0, hash_),
       version_negotiation_limiter_(kVersionNegotiationsPerSecond, kVersionNegotiationBurst),
       stateless_reset_limiter_(kStatelessResetsPerSecond, kStatelessResetBurst),
       initial_close_limiter_(kInitialClosesPerSecond, kInitialCloseBurst) {}
@@ -203,8 +207,12 @@ void Endpoint::Impl::on_timeout(Time now) {
 void Endpoint::Impl::on_packet_too_big(Time now, const SocketAddress& remote,
                                        size_t max_udp_payload) {
     last_now_ = now;
-    for (uint32_t i = 0; i < slots_.size(); ++i) {
-        const SlotRef ref{i, slots_[i].generation};
+    // The connections with this peer IP (the index), then the port when the message gave one.
+    // Copied first: handling one may close it, and sync() then edits the index.
+    due_.clear();
+    auto [first, last] = by_remote_ip_.equal_range(RemoteIpKey::of(remote));
+    for (auto it = first; it != last; ++it) due_.push_back(it->second);
+    for (const SlotRef ref : due_) {
         Slot* s = live(ref);
         if (!s) continue;
         const SocketAddress& to = s->conn->path().remote;

@@ -59,6 +59,7 @@ class Endpoint::Impl {
         std::optional<Time> unvalidated_deadline;
         std::vector<ConnectionId> cids;                 // routed to this slot (by_cid_)
         std::vector<StatelessResetToken> reset_tokens;  // indexed in by_reset_token_
+        std::optional<SocketAddress> remote;            // indexed in by_remote_ip_
     };
     struct SlotRef {
         uint32_t index = 0;
@@ -118,6 +119,9 @@ class Endpoint::Impl {
     void unroute(uint32_t index, const ConnectionId& cid);
     void index_reset_token(uint32_t index, const StatelessResetToken& token);
     void unindex_reset_token(uint32_t index, const StatelessResetToken& token);
+    // Keeps by_remote_ip_ at the connection's current peer address (it moves on migration).
+    void index_remote(uint32_t index, const SocketAddress& remote);
+    void unindex_remote(uint32_t index);
     void maybe_shrink();
     void enter_half_open(Slot& s, const SocketAddress& from, bool validated, Time now);
     void leave_half_open(Slot& s);
@@ -126,7 +130,8 @@ class Endpoint::Impl {
     // --- endpoint.cpp
     ConnectionId new_connection_id();
     Connection::Params base_params(Role role, const Path& path, SlotRef slot);
-    static EndpointConfig with_key(EndpointConfig c, Random& random);
+    // A random static key when none is given; the unvalidated handshake timeout when unset.
+    static EndpointConfig with_defaults(EndpointConfig c, Random& random);
 
     EndpointConfig config_;
     Random& random_;
@@ -143,6 +148,9 @@ class Endpoint::Impl {
     std::unordered_map<ConnectionId, SlotRef, KeyedHash> by_cid_;
     std::unordered_map<StatelessResetToken, SlotRef, KeyedHash, ResetTokenEqual> by_reset_token_;
     std::unordered_map<SourceKey, SourceCounts, KeyedHash> half_open_by_source_;
+    // Connections by their peer's IP: an ICMP Packet Too Big reaches the connections it names
+    // without a walk over all of them.
+    std::unordered_multimap<RemoteIpKey, SlotRef, KeyedHash> by_remote_ip_;
     TimerHeap timers_;
     std::deque<SlotRef> ready_;  // round-robin over connections that may have data to send
     std::vector<SlotRef> due_;   // scratch for on_timeout

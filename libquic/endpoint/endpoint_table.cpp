@@ -87,6 +87,27 @@ void Endpoint::Impl::unindex_reset_token(uint32_t index, const StatelessResetTok
     std::erase(s.reset_tokens, token);
 }
 
+void Endpoint::Impl::index_remote(uint32_t index, const SocketAddress& remote) {
+    Slot& s = slots_[index];
+    if (s.remote && *s.remote == remote) return;
+    unindex_remote(index);
+    s.remote = remote;
+    by_remote_ip_.emplace(RemoteIpKey::of(remote), SlotRef{index, s.generation});
+}
+
+void Endpoint::Impl::unindex_remote(uint32_t index) {
+    Slot& s = slots_[index];
+    if (!s.remote) return;
+    auto [first, last] = by_remote_ip_.equal_range(RemoteIpKey::of(*s.remote));
+    for (auto it = first; it != last; ++it) {
+        if (it->second.index == index) {
+            by_remote_ip_.erase(it);
+            break;
+        }
+    }
+    s.remote.reset();
+}
+
 void Endpoint::Impl::mark_ready(SlotRef ref) {
     Slot* s = live(ref);
     if (!s || s->ready) return;
@@ -114,6 +135,7 @@ bool Endpoint::Impl::sync(SlotRef ref) {
         forget(ref.index);
         return false;
     }
+    index_remote(ref.index, c.path().remote);
     if (s->half_open && c.is_handshake_complete()) leave_half_open(*s);
     if (s->unvalidated_deadline && c.is_address_validated()) s->unvalidated_deadline.reset();
     timers_.set(ref.index, deadline_of(*s));
@@ -133,7 +155,7 @@ void Endpoint::Impl::enter_half_open(Slot& s, const SocketAddress& from, bool va
     ++half_open_;
     SourceCounts& counts = half_open_by_source_[s.source];
     ++(validated ? counts.validated : counts.unvalidated);
-    if (!validated) s.unvalidated_deadline = now + config_.unvalidated_handshake_timeout;
+    if (!validated) s.unvalidated_deadline = now + *config_.unvalidated_handshake_timeout;
 }
 
 void Endpoint::Impl::leave_half_open(Slot& s) {
@@ -162,6 +184,7 @@ void Endpoint::Impl::forget(uint32_t index) {
         auto it = by_reset_token_.find(token);
         if (it != by_reset_token_.end() && it->second.index == index) by_reset_token_.erase(it);
     }
+    unindex_remote(index);
     timers_.set(index, std::nullopt);
     leave_half_open(s);
     --live_;
@@ -177,6 +200,7 @@ void Endpoint::Impl::maybe_shrink() {
     by_cid_.rehash(0);
     by_reset_token_.rehash(0);
     half_open_by_source_.rehash(0);
+    by_remote_ip_.rehash(0);
     timers_.shrink();
     while (!slots_.empty() && !slots_.back().conn) slots_.pop_back();
     slots_.shrink_to_fit();

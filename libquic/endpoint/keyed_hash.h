@@ -7,6 +7,7 @@
 
 #include <openssl/siphash.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +43,19 @@ struct SourceKey {
     friend bool operator==(const SourceKey&, const SourceKey&) = default;
 };
 
+// A peer's IP address (family and all its bytes, no port): the key of the index that takes an
+// ICMP Packet Too Big to the connections with that peer (its port may be unknown).
+struct RemoteIpKey {
+    std::array<uint8_t, 17> bytes{};  // family, then 4 or 16 address bytes
+    static RemoteIpKey of(const SocketAddress& a) {
+        RemoteIpKey k;
+        k.bytes[0] = static_cast<uint8_t>(a.family());
+        std::memcpy(k.bytes.data() + 1, a.ip(), std::min<size_t>(a.ip_length(), 16));
+        return k;
+    }
+    friend bool operator==(const RemoteIpKey&, const RemoteIpKey&) = default;
+};
+
 class KeyedHash {
   public:
     KeyedHash() = default;
@@ -52,6 +66,7 @@ class KeyedHash {
     size_t operator()(const ConnectionId& c) const { return of(c.data(), c.size()); }
     size_t operator()(const StatelessResetToken& t) const { return of(t.data(), t.size()); }
     size_t operator()(const SourceKey& k) const { return of(k.bytes.data(), k.bytes.size()); }
+    size_t operator()(const RemoteIpKey& k) const { return of(k.bytes.data(), k.bytes.size()); }
 
   private:
     size_t of(const uint8_t* p, size_t n) const {

@@ -237,6 +237,8 @@ void SessionImpl::flush_decoder_stream() {
 
 std::optional<SessionEvent> SessionImpl::poll_event(Time now) {
     now_ = now;
+    expire_header_deadlines();
+    std::erase_if(streams_, [](const auto& p) { return p.second->dead; });
     for (;;) {
         if (!events_.empty()) {
             SessionEvent ev = std::move(events_.front());
@@ -257,7 +259,25 @@ std::optional<SessionEvent> SessionImpl::poll_event(Time now) {
 
 std::optional<Time> SessionImpl::next_timeout() const {
     if (closed_) return std::nullopt;
-    return linger_deadline_;
+    std::optional<Time> t = linger_deadline_;
+    // The front may belong to a stream already served: an early wake-up, nothing worse.
+    if (!header_deadlines_.empty() && (!t || header_deadlines_.front().first < *t))
+        t = header_deadlines_.front().first;
+    return t;
+}
+
+void SessionImpl::expire_header_deadlines() {
+    while (!header_deadlines_.empty() && !closed_) {
+        const auto [deadline, id] = header_deadlines_.front();
+        RequestStream* s = find(id);
+        const bool waiting = s && !s->dead && !s->final_headers;
+        if (waiting && deadline > now_) return;
+        header_deadlines_.pop_front();
+        if (!waiting) continue;
+        ++stats_.requests_timed_out;
+        // Not processed: the client may retry it (§8.1). The application never saw it.
+        abort_stream(*s, to_underlying(H3Error::kRequestRejected), false);
+    }
 }
 
 void SessionImpl::handle(const ConnectionEvent& ev) {
@@ -326,6 +346,8 @@ void SessionImpl::on_stream_opened(uint64_t id) {
         return;
     }
     add_stream(id);
+    if (config_.request_header_timeout > Duration::zero())
+        header_deadlines_.emplace_back(now_ + config_.request_header_timeout, id);
 }
 
 SessionImpl::RequestStream* SessionImpl::find(uint64_t id) {

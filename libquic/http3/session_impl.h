@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "http3/limits.h"
@@ -34,7 +36,8 @@ class SessionImpl {
 
     // The next event, draining the connection; nullopt when there is none for now.
     std::optional<SessionEvent> poll_event(Time now);
-    // Server after shutdown(): when poll_event should be called even without connection news.
+    // Server: when poll_event should be called even without connection news (a request's
+    // header deadline, or the linger after shutdown).
     std::optional<Time> next_timeout() const;
 
     // --- client ---
@@ -127,6 +130,8 @@ class SessionImpl {
 
     void fail(const Error& e);
     void check_shutdown();
+    // Server: rejects the requests whose header section missed its deadline.
+    void expire_header_deadlines();
 
     std::shared_ptr<Connection> conn_;
     Perspective perspective_;
@@ -165,6 +170,10 @@ class SessionImpl {
     uint64_t next_peer_request_index_ = 0;
     size_t header_bytes_buffered_ = 0;
     Bytes scratch_;
+    // Server: request streams by header deadline (request_header_timeout after they opened).
+    // Deadlines grow with opening order, so this is a queue; entries whose stream delivered its
+    // headers or is gone are skipped when they reach the front.
+    std::deque<std::pair<Time, uint64_t>> header_deadlines_;
 
     std::optional<uint64_t> goaway_received_, goaway_sent_;
     bool shutting_down_ = false;

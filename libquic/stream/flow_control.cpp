@@ -12,12 +12,17 @@ ReceiveFlowController::ReceiveFlowController(uint64_t initial_window, uint64_t m
       max_window_(std::min(std::max(max_window, initial_window), kMaxStreamOffset)),
       limit_(window_) {}
 
-Status ReceiveFlowController::on_data_received(uint64_t highest_offset) {
+Status ReceiveFlowController::check_data_received(uint64_t highest_offset) const {
     // §4.1: "A receiver MUST close the connection with an error of type FLOW_CONTROL_ERROR
     // if the sender violates the advertised connection or stream data limits".
     if (highest_offset > limit_)
         return Error::transport(TransportErrorCode::kFlowControlError,
                                 "data past the flow control limit " + std::to_string(limit_));
+    return {};
+}
+
+Status ReceiveFlowController::on_data_received(uint64_t highest_offset) {
+    QUIC_TRY(check_data_received(highest_offset));
     highest_received_ = std::max(highest_received_, highest_offset);
     return {};
 }

@@ -29,6 +29,8 @@ class ReceiveFlowController {
     // the connection the sum over all streams, §4.1). FLOW_CONTROL_ERROR past the limit we
     // advertised. Call it before buffering the data.
     Status on_data_received(uint64_t highest_offset);
+    // The same check without recording anything (for data that may yet be dropped).
+    Status check_data_received(uint64_t highest_offset) const;
     // The application consumed `bytes` more (for a reset stream, the connection counts the
     // rest up to the final size, §4.5). May queue an update (and grow the window).
     void on_data_consumed(uint64_t bytes, Time now, Duration smoothed_rtt);

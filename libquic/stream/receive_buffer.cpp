@@ -10,8 +10,8 @@ ReceiveBuffer ReceiveBuffer::for_crypto() {
     return ReceiveBuffer(kMaxCryptoBufferBeyondRead, TransportErrorCode::kCryptoBufferExceeded);
 }
 
-Result<ReceiveBuffer::InsertOutcome> ReceiveBuffer::insert(uint64_t offset, ByteSpan data,
-                                                           bool fin) {
+Result<ReceiveBuffer::InsertOutcome> ReceiveBuffer::insert(uint64_t offset, ByteSpan data, bool fin,
+                                                           bool may_add_fragment) {
     // §19.8 / §19.6: the end of the data cannot exceed 2^62-1 (no credit can cover it).
     if (offset > kMaxStreamOffset || data.size() > kMaxStreamOffset - offset)
         return Error::transport(TransportErrorCode::kFrameEncodingError,
@@ -38,8 +38,12 @@ Result<ReceiveBuffer::InsertOutcome> ReceiveBuffer::insert(uint64_t offset, Byte
     // Bytes below the read offset were delivered already: only [start, end) can be new.
     const uint64_t start = std::max(offset, read_offset_);
     const bool new_bytes = !discarding_ && start < end && !received_.contains_range(start, end);
-    // Checked before any state changes, so a dropped fragment leaves no trace.
-    if (new_bytes && received_.size() >= kMaxReassemblyFragments && would_add_fragment(start, end))
+    // Checked before any state changes, so a dropped fragment leaves no trace. Data at the read
+    // offset is never dropped: it becomes readable at once, so refusing it could only stall the
+    // stream (at most one fragment beyond the cap, which the next in-order data extends).
+    if (new_bytes && start > read_offset_ &&
+        (!may_add_fragment || received_.size() >= kMaxReassemblyFragments) &&
+        would_add_fragment(start, end))
         return InsertOutcome::kDroppedTooFragmented;
 
     bool changed = false;

@@ -54,7 +54,10 @@ class ReceiveBuffer {
     //  - the over-limit error (CRYPTO_BUFFER_EXCEEDED for CRYPTO, §7.5) past the buffer cap.
     // Overlaps and duplicates are accepted; re-sent bytes are assumed identical and not
     // compared (§2.2 makes the check optional).
-    Result<InsertOutcome> insert(uint64_t offset, ByteSpan data, bool fin);
+    // `may_add_fragment` false: data that would open a new gap is dropped as at the cap (the
+    // connection-wide cap, kMaxReassemblyFragmentsPerConnection, is reached).
+    Result<InsertOutcome> insert(uint64_t offset, ByteSpan data, bool fin,
+                                 bool may_add_fragment = true);
 
     // Copies in-order bytes into out; returns how many (0 when none are readable).
     size_t read(MutableByteSpan out);

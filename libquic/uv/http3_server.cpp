@@ -52,7 +52,7 @@ class ServerConnection {
     Session session_;
     std::map<uint64_t, std::shared_ptr<ServerStream>> streams_;
     std::map<uint64_t, bool> request_done_;  // the request's FIN was read
-    uv::Timer linger_;                       // Session::next_timeout (graceful shutdown)
+    uv::Timer linger_;  // Session::next_timeout (request header deadlines, graceful shutdown)
     bool closed_ = false;
 };
 

@@ -164,6 +164,56 @@ TEST_CASE(
     CHECK(e.client.connection_count() == 49);
 }
 
+TEST_CASE(
+    "endpoint: an ICMP Packet Too Big for one of 20 connections reaches only it (indexed by the "
+    "peer's address, not a walk over all connections)") {
+    auto [sc, cc] = configs();
+    sc.connection.pmtud_start_after_bytes = 0;  // the search starts once the handshake is done
+    Endpoints e(sc, cc);
+    std::vector<std::shared_ptr<Connection>> clients, servers;
+    for (size_t i = 0; i < 20; ++i) clients.push_back(e.connect(i));
+    const auto all_searched = [&] {
+        while (auto c = e.server.accept()) servers.push_back(c);
+        return servers.size() == clients.size() &&
+               std::all_of(servers.begin(), servers.end(), [](const auto& c) {
+                   return c->is_handshake_complete() && c->stats().pmtu > 1300;
+               });
+    };
+    REQUIRE(e.net.run_until(all_searched, e.net.now() + 30s));
+    std::vector<uint64_t> before;
+    for (const auto& c : servers) before.push_back(c->stats().pmtu);
+    const auto lowered = [&] {
+        std::vector<size_t> out;
+        for (size_t i = 0; i < servers.size(); ++i)
+            if (servers[i]->stats().pmtu != before[i]) out.push_back(i);
+        return out;
+    };
+    const auto index_of = [&](size_t client) {
+        for (size_t i = 0; i < servers.size(); ++i)
+            if (servers[i]->path().remote == direct_client_address(client)) return i;
+        FAIL("no server connection for client " << client);
+        return size_t{0};
+    };
+    // With the peer's port: that connection only.
+    e.server.on_packet_too_big(e.net.now(), direct_client_address(7), 1300);
+    CHECK(lowered() == std::vector<size_t>{index_of(7)});
+    CHECK(servers[index_of(7)]->stats().pmtu == 1300);
+    // Without a port (an ICMP message that did not quote one): the connections to that IP.
+    SocketAddress no_port = direct_client_address(11);
+    no_port.set_port(0);
+    e.server.on_packet_too_big(e.net.now(), no_port, 1250);
+    std::vector<size_t> expected = {index_of(7), index_of(11)};
+    std::sort(expected.begin(), expected.end());
+    CHECK(lowered() == expected);
+    // Another port at that IP, or an IP no connection has: nobody.
+    SocketAddress other_port = direct_client_address(12);
+    other_port.set_port(9);
+    e.server.on_packet_too_big(e.net.now(), other_port, 1250);
+    e.server.on_packet_too_big(e.net.now(), direct_client_address(500), 1250);
+    CHECK(lowered() == expected);
+    for (const auto& c : servers) CHECK_FALSE(c->is_closed());
+}
+
 // --- datagrams that belong to no connection -----------------------------------------------------
 
 namespace {
@@ -270,6 +320,34 @@ TEST_CASE(
     CHECK(s.server.connection_count() == 1);
     CHECK(s.server.half_open_count() == 1);
     CHECK_FALSE(s.replies.empty());
+}
+
+TEST_CASE(
+    "endpoint: the unvalidated handshake timeout defaults to half the handshake timeout, never "
+    "below 5 s; an explicit one holds") {
+    struct Case {
+        Duration handshake_timeout;
+        std::optional<Duration> configured;
+        Duration expected;
+    };
+    for (const Case& c : {Case{10s, std::nullopt, 5s}, Case{12s, std::nullopt, 6s},
+                          Case{60s, std::nullopt, 30s}, Case{60s, 2s, 2s}}) {
+        INFO("handshake timeout " << c.handshake_timeout.count() << " ns, expected "
+                                  << c.expected.count() << " ns");
+        auto [sc, cc] = configs();
+        sc.connection.handshake_timeout = c.handshake_timeout;
+        sc.unvalidated_handshake_timeout = c.configured;
+        LoneServer s(sc);
+        SeededRandom r(12);
+        s.send(decryptable_initial(r), source(0, 1));
+        REQUIRE(s.server.accept());
+        const Time start = s.now;
+        s.advance_to(start + c.expected - 100ms);
+        CHECK(s.server.connection_count() == 1);
+        s.advance_to(start + c.expected + 100ms);
+        CHECK(s.server.connection_count() == 0);
+        CHECK(s.server.stats().handshakes_abandoned == 1);
+    }
 }
 
 TEST_CASE("endpoint: an unvalidated half-open connection is abandoned after 5 s, silently") {

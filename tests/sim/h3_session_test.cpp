@@ -358,7 +358,12 @@ struct H3Sim {
         server_endpoint = &sim.add_server(sc);
         client_endpoint = &sim.add_client(cc);
         server = std::make_unique<ServerApp>(ServerApp{*server_endpoint, server_config, {}, {}});
-        sim.set_on_step(*server_endpoint, [this](Time t) { server->step(t); });
+        sim.set_on_step(*server_endpoint, [this](Time t) {
+            server->step(t);
+            // The sessions' own deadlines (request headers, shutdown linger).
+            for (auto& c : server->conns)
+                if (auto d = c->session->next_timeout(); d && *d > t) sim.wake_at(*d);
+        });
     }
 
     std::unique_ptr<ClientApp> client(SessionConfig config = {}) {
@@ -1022,4 +1027,88 @@ TEST_CASE("h3 session: rapid reset: a client cancelling a hundred requests stays
     INFO(run.message);
     CHECK(r.reset == h3::kMaxRapidResets / 2);
     CHECK(r.s.raw->closed.empty());
+}
+
+TEST_CASE(
+    "h3 session: slowloris (checklist 26): requests whose headers come a byte a second, or "
+    "stop, are rejected at request_header_timeout; a complete request is answered") {
+    RawSim s(326);
+    INFO("seed 326");
+    constexpr size_t kSlow = 20;
+    struct Slow {
+        uint64_t id = 0;
+        Bytes frame;
+        size_t sent = 0;
+        bool dribbles = true;  // else: one byte, then nothing
+    };
+    std::vector<Slow> slow;
+    std::optional<Time> opened_at, next_byte;
+    s.raw->on_handshake = [&](RawClient& c) {
+        c.open_uni(control_stream_with_settings());
+        for (size_t i = 0; i <= kSlow; ++i) {
+            Slow w;
+            w.frame = headers_frame(4 * i, good_request("/res/10"));
+            w.id = c.open_bidi(Bytes(w.frame.begin(), w.frame.begin() + 1), false);
+            w.sent = 1;
+            w.dribbles = i < kSlow;
+            slow.push_back(std::move(w));
+        }
+    };
+    std::optional<uint64_t> good;
+    RawClient* raw = s.raw.get();
+    Simulation& sim = s.h.sim;
+    sim.set_on_step(*s.h.client_endpoint, [&, raw](Time t) {
+        raw->step(t);
+        if (!raw->handshake_done || slow.empty()) return;
+        if (!opened_at) opened_at = next_byte = t;
+        // One more byte of each dribbling request every second (a 40-byte HEADERS frame takes
+        // far longer than the timeout).
+        if (t >= *next_byte) {
+            for (Slow& w : slow)
+                if (w.dribbles && w.sent < w.frame.size() && !raw->stop_sending.count(w.id) &&
+                    raw->conn->write(w.id, ByteSpan(w.frame.data() + w.sent, 1), false))
+                    ++w.sent;
+            *next_byte += 1s;
+        }
+        sim.wake_at(*next_byte);
+        // After the timeout, a well-behaved request on the same connection.
+        if (!good && t >= *opened_at + 12s)
+            good = raw->open_bidi(headers_frame(4 * (kSlow + 1), good_request("/res/10")));
+    });
+    RunResult r = sim.run_until([&] { return good && raw->fins.count(*good) > 0; }, 30s);
+    INFO(r.message);
+    REQUIRE(r.done());
+    REQUIRE(slow.size() == kSlow + 1);
+    for (const Slow& w : slow) {
+        INFO("stream " << w.id);
+        CHECK(raw->stop_sending[w.id] == to_underlying(H3Error::kRequestRejected));
+        CHECK(w.sent < w.frame.size());  // none of them finished its headers
+    }
+    auto h = response_headers(*good, raw->data[*good]);
+    REQUIRE(h);
+    CHECK(header(*h, ":status") == "200");
+    CHECK(raw->closed.empty());
+    const SessionStats st = s.h.server->conns[0]->session->stats();
+    CHECK(st.requests_timed_out == kSlow + 1);
+    CHECK(st.requests_received == 1);
+    CHECK(s.h.server->conns[0]->session->active_streams() <= 1);
+}
+
+TEST_CASE("h3 session: request_header_timeout 0 keeps an incomplete request (no limit)") {
+    SessionConfig config;
+    config.request_header_timeout = Duration::zero();
+    H3Sim h(327, config);
+    RawClient raw{*h.client_endpoint, h.sim.client_path(*h.client_endpoint)};
+    h.sim.set_on_step(*h.client_endpoint, [&](Time t) { raw.step(t); });
+    uint64_t id = 0;
+    raw.on_handshake = [&](RawClient& c) {
+        c.open_uni(control_stream_with_settings());
+        const Bytes frame = headers_frame(0, good_request("/res/10"));
+        id = c.open_bidi(Bytes(frame.begin(), frame.begin() + 3), false);
+    };
+    REQUIRE(h.sim.run_until([&] { return raw.handshake_done; }, 5s).done());
+    REQUIRE(h.sim.run_for(20s).status != RunResult::Status::kError);
+    CHECK(raw.stop_sending.count(id) == 0);
+    REQUIRE_FALSE(h.server->conns.empty());
+    CHECK(h.server->conns[0]->session->stats().requests_timed_out == 0);
 }

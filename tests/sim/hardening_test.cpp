@@ -7,12 +7,15 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "conn/test_access.h"
 #include "quic/frame.h"
 #include "quic/transport_parameters.h"
 #include "sim/file_transfer.h"
+#include "stream/limits.h"
+#include "wire/stateless_reset.h"
 
 using namespace quic;
 using namespace quic::sim;
@@ -724,4 +727,498 @@ TEST_CASE(
     CHECK(most_buffered > 0);
     CHECK(most_buffered <= kMaxUndecryptablePackets);
     CHECK_FALSE(p.sconn->close_reason().has_value());
+}
+
+// --- checklist 12: packets a peer must not send (forged with the peer's real keys) -------------
+
+namespace {
+
+// Delivers `datagram` to the server as if it came from the client on the current path.
+void to_server(Pair& p, Time now, ByteSpan datagram) {
+    Bytes d(datagram.begin(), datagram.end());
+    p.server.on_datagram(now, Path{p.sconn->path().local, p.sconn->path().remote}, Ecn::kNotEct, d);
+}
+
+struct ForgedCase {
+    const char* name;
+    Bytes payload;
+    uint8_t first_byte_bits;
+    bool closes;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 12: a 1-RTT packet with reserved bits set, or without frames, closes with "
+    "PROTOCOL_VIOLATION; one with only PADDING does not") {
+    const Bytes ping = {0x01};
+    const std::vector<ForgedCase> cases = {
+        // RFC 9000 §17.3.1: the two reserved bits (0x18) must be 0 after header protection.
+        {"reserved bit 0x10", ping, 0x10, true},
+        {"reserved bit 0x08", ping, 0x08, true},
+        // §12.4: a packet must contain at least one frame (a 4-byte packet number leaves room
+        // for the header protection sample without any payload, RFC 9001 §5.4.2).
+        {"no frames", {}, 0, true},
+        // PADDING is a frame (§19.1): such a packet is legal, just not ack-eliciting.
+        {"only PADDING", Bytes(8, 0x00), 0, false},
+        {"a PING (the forging itself is sound)", ping, 0, false},
+    };
+    for (const ForgedCase& c : cases) {
+        INFO(c.name);
+        auto [sc, cc] = configs();
+        Pair p(sc, cc);
+        p.handshake();
+        REQUIRE(p.sim.run_for(100ms).status != RunResult::Status::kError);
+        const uint64_t received_before = p.sconn->stats().packets_received;
+        const Bytes d = ConnectionTestAccess::seal_packet(
+            *p.cconn, p.sim.now(), PacketType::kOneRtt, c.payload, c.first_byte_bits);
+        REQUIRE_FALSE(d.empty());
+        to_server(p, p.sim.now(), d);
+        if (c.closes) {
+            CHECK(closed_with(p.sconn, TransportErrorCode::kProtocolViolation));
+            p.run_until_closed(3s);
+            CHECK(closed_with(p.cconn, TransportErrorCode::kProtocolViolation));
+        } else {
+            CHECK(p.sconn->stats().packets_received == received_before + 1);
+            REQUIRE(p.sim.run_for(1s).status != RunResult::Status::kError);
+            CHECK_FALSE(p.sconn->close_reason().has_value());
+            CHECK_FALSE(p.cconn->close_reason().has_value());
+        }
+    }
+}
+
+TEST_CASE(
+    "checklist 12: a Handshake packet with reserved bits set closes the handshake with "
+    "PROTOCOL_VIOLATION") {
+    for (const uint8_t bits : {uint8_t{0x08}, uint8_t{0x04}, uint8_t{0x00}}) {
+        INFO("bits " << int(bits));
+        auto [sc, cc] = configs();
+        Pair p(sc, cc);
+        bool forged = false;
+        // When the client's handshake completes, its Finished is not yet at the server: the
+        // server still reads Handshake packets (RFC 9000 §17.2: reserved bits 0x0c).
+        p.on_client = [&](Time now) {
+            if (forged || !p.sconn || !p.cconn->is_handshake_complete()) return;
+            forged = true;
+            const Bytes d = ConnectionTestAccess::seal_packet(*p.cconn, now, PacketType::kHandshake,
+                                                              Bytes{0x01}, bits);
+            REQUIRE_FALSE(d.empty());
+            to_server(p, now, d);
+        };
+        p.run_until_closed(bits ? 5s : 1s);
+        REQUIRE(forged);
+        if (bits) {
+            CHECK(closed_with(p.sconn, TransportErrorCode::kProtocolViolation));
+            CHECK(closed_with(p.cconn, TransportErrorCode::kProtocolViolation));
+        } else {
+            CHECK(p.established());
+            CHECK_FALSE(p.sconn->close_reason().has_value());
+        }
+    }
+}
+
+// --- checklist 13: bogus ACKs change nothing before the close ---------------------------------
+
+namespace {
+
+Bytes varint_bytes(uint64_t v) {
+    Bytes out(8);
+    ByteWriter w(out);
+    w.write_varint(v);
+    out.resize(w.size());
+    return out;
+}
+
+Bytes concat_bytes(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const Bytes& b : parts) out.insert(out.end(), b.begin(), b.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 13: an ACK of a never-sent packet or with bogus ranges closes the sender; its "
+    "congestion window and bytes in flight are unchanged") {
+    struct AckCase {
+        const char* name;
+        std::function<Bytes(uint64_t next_pn)> frame;
+        TransportErrorCode code;
+    };
+    const std::vector<AckCase> cases = {
+        // §13.1: the ACK covers every packet in flight, and some never sent.
+        {"ACK of packets never sent, covering those in flight",
+         [](uint64_t n) {
+             return encode(AckFrame{n + 10, 0, {{n > 40 ? n - 40 : 0, n + 10}}, {}, 0});
+         },
+         TransportErrorCode::kProtocolViolation},
+        // §19.3.1: a first range acking packets in flight, then a Gap reaching below 0.
+        {"a valid first range, then a range below packet 0",
+         [](uint64_t n) {
+             return concat_bytes(
+                 {{0x02}, varint_bytes(n - 1), {0x00, 0x01, 0x03}, varint_bytes(n), {0x00}});
+         },
+         TransportErrorCode::kFrameEncodingError},
+        {"First ACK Range larger than Largest Acknowledged",
+         [](uint64_t n) {
+             return concat_bytes({{0x02}, varint_bytes(n - 1), {0x00, 0x00}, varint_bytes(n)});
+         },
+         TransportErrorCode::kFrameEncodingError},
+        {"ACK Range Count 2^62-1",
+         [](uint64_t n) {
+             return concat_bytes(
+                 {{0x02}, varint_bytes(n - 1), {0x00}, varint_bytes(kVarintMax), {0x03}});
+         },
+         TransportErrorCode::kFrameEncodingError},
+    };
+    for (const AckCase& c : cases) {
+        INFO(c.name);
+        auto [sc, cc] = configs();
+        Pair p(sc, cc);
+        p.handshake();
+        // A transfer from the client: packets in flight, a window that ACKs would grow.
+        auto sid = p.cconn->open_stream(true);
+        REQUIRE(sid.ok());
+        const Bytes data(1 << 20, 'x');
+        REQUIRE(p.cconn->write(*sid, data).ok());
+        REQUIRE(
+            p.sim.run_until([&] { return p.cconn->stats().bytes_in_flight > 20000; }, 5s).done());
+        const ConnectionStats before = p.cconn->stats();
+        const uint64_t next = ConnectionTestAccess::next_packet_number(
+            *p.cconn, PacketNumberSpaceId::kApplicationData);
+        REQUIRE(next > 10);
+        ConnectionTestAccess::receive_frames(*p.cconn, p.sim.now(), PacketType::kOneRtt,
+                                             c.frame(next));
+        const ConnectionStats after = p.cconn->stats();
+        CHECK(closed_with(p.cconn, c.code));
+        CHECK(after.congestion_window == before.congestion_window);
+        CHECK(after.bytes_in_flight == before.bytes_in_flight);
+        CHECK(after.packets_lost == before.packets_lost);
+        CHECK(after.smoothed_rtt_ns == before.smoothed_rtt_ns);
+    }
+}
+
+// --- checklist 19: 1-byte STREAM frames with gaps on every stream -------------------------------
+
+TEST_CASE(
+    "checklist 19: 1-byte STREAM frames with 1-byte gaps on every stream the peer may open: "
+    "reassembly stays under the connection-wide cap, the connection lives and still delivers") {
+    auto [sc, cc] = configs();
+    constexpr uint64_t kStreams = 300;
+    sc.connection.max_incoming_uni_streams = kStreams;
+    Pair p(sc, cc);
+    p.handshake();
+    // Round robin over the client's unidirectional streams: byte 2k+1 of each, so every byte
+    // opens a gap (stream 2 gets [1,2), [3,4), ...). 300 streams x 256 gaps is 76,800
+    // fragments, past the connection's kMaxReassemblyFragmentsPerConnection; the credit they
+    // take (512 bytes per stream) stays inside the 768 KiB connection window.
+    const uint8_t byte = 'g';
+    size_t most = 0, frames = 0;
+    for (uint64_t k = 0; k < kMaxReassemblyFragments && !p.sconn->close_reason(); ++k) {
+        Bytes packet;
+        for (uint64_t i = 0; i < kStreams; ++i) {
+            const Bytes f =
+                encode(StreamFrame{4 * i + 2, 2 * k + 1, ByteSpan(&byte, 1), false, true});
+            packet.insert(packet.end(), f.begin(), f.end());
+            ++frames;
+            if (packet.size() > 1000 || i + 1 == kStreams) {
+                ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt,
+                                                     packet);
+                packet.clear();
+                most = std::max(most, ConnectionTestAccess::reassembly_fragments(*p.sconn));
+            }
+        }
+    }
+    MESSAGE("frames " << frames << ", most fragments " << most);
+    if (p.sconn->close_reason()) MESSAGE(p.sconn->close_reason()->error.reason);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK(most == kMaxReassemblyFragmentsPerConnection);
+    // A real stream still gets through: in-order data is never refused at the cap.
+    auto sid = p.cconn->open_stream(true);
+    REQUIRE(sid.ok());
+    const Bytes data(64 * 1024, 'd');
+    REQUIRE(p.cconn->write(*sid, data, true).ok());
+    size_t got = 0;
+    bool fin = false;
+    p.on_server = [&](Time) {
+        uint8_t buf[4096];
+        while (!fin) {
+            auto n = p.sconn->read(*sid, buf, &fin);
+            if (!n.ok() || *n == 0) break;
+            got += *n;
+        }
+    };
+    REQUIRE(p.sim.run_until([&] { return fin; }, 10s).done());
+    CHECK(got == data.size());
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK(ConnectionTestAccess::reassembly_fragments(*p.sconn) <=
+          kMaxReassemblyFragmentsPerConnection);
+}
+
+TEST_CASE(
+    "checklist 19: a packet whose STREAM data is dropped at the fragment cap is not "
+    "acknowledged, so the peer sends it again; the stream then completes") {
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(100ms).status != RunResult::Status::kError);
+    constexpr uint64_t kStream = 2;  // the client's first unidirectional stream
+    const uint8_t byte = 'f';
+    // Real packets sealed by the client, one 1-byte STREAM frame each, every other byte: the
+    // stream's kMaxReassemblyFragments gaps, then one more.
+    auto send = [&](uint64_t offset, ByteSpan data, bool fin) {
+        const uint64_t pn = ConnectionTestAccess::next_packet_number(
+            *p.cconn, PacketNumberSpaceId::kApplicationData);
+        const Bytes d = ConnectionTestAccess::seal_packet(
+            *p.cconn, p.sim.now(), PacketType::kOneRtt,
+            encode(StreamFrame{kStream, offset, data, fin, true}));
+        REQUIRE_FALSE(d.empty());
+        to_server(p, p.sim.now(), d);
+        return ConnectionTestAccess::packet_recorded(*p.sconn,
+                                                     PacketNumberSpaceId::kApplicationData, pn);
+    };
+    size_t recorded = 0;
+    for (uint64_t k = 0; k < kMaxReassemblyFragments; ++k)
+        recorded += send(2 * k + 1, ByteSpan(&byte, 1), false);
+    CHECK(recorded == kMaxReassemblyFragments);
+    const uint64_t beyond = 2 * kMaxReassemblyFragments + 1;
+    CHECK_FALSE(send(beyond, ByteSpan(&byte, 1), true));  // dropped: left unacknowledged
+    CHECK(ConnectionTestAccess::reassembly_fragments(*p.sconn) == kMaxReassemblyFragments);
+    // The gaps filled in one frame, then the dropped byte again: both taken, the stream ends.
+    const Bytes fill(beyond, byte);
+    CHECK(send(0, fill, false));
+    CHECK(send(beyond, ByteSpan(&byte, 1), true));
+    Bytes got(2 * beyond);
+    bool fin = false;
+    auto n = p.sconn->read(kStream, got, &fin);
+    REQUIRE(n.ok());
+    CHECK(*n == beyond + 1);
+    CHECK(fin);
+    CHECK(ConnectionTestAccess::reassembly_fragments(*p.sconn) == 0);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+}
+
+// --- checklist 25: stateless resets smaller than their trigger; the confidentiality limit -------
+
+namespace {
+
+// A client and a server endpoint exchanging datagrams directly, both with a static key, so
+// that either can be restarted and still derive the reset tokens of the connection IDs it
+// issued (RFC 9000 §10.3.2).
+struct RestartablePair {
+    SeededRandom rng{25};
+    EndpointConfig sc, cc;
+    std::unique_ptr<Endpoint> server, client;
+    std::shared_ptr<Connection> cconn, sconn;
+    const SocketAddress ca = SocketAddress::ipv4({10, 0, 0, 1}, 5000);
+    const SocketAddress sa = SocketAddress::ipv4({10, 0, 0, 2}, 443);
+    Time now = Time{} + 1s;
+    uint8_t buf[2048];
+
+    RestartablePair() {
+        std::tie(sc, cc) = configs();
+        sc.static_key = Bytes(32, 7);
+        cc.static_key = Bytes(32, 9);
+        server = std::make_unique<Endpoint>(sc, rng);
+        client = std::make_unique<Endpoint>(cc, rng);
+        cconn = *client->connect(now, Path{ca, sa}, ConnectOptions{"server"});
+        for (int i = 0; i < 50 && !cconn->is_handshake_complete(); ++i) exchange(1ms);
+        REQUIRE(cconn->is_handshake_complete());
+        for (int i = 0; i < 5; ++i) exchange(30ms);  // HANDSHAKE_DONE, NEW_CONNECTION_IDs
+        REQUIRE(sconn);
+    }
+    void exchange(Duration step) {
+        while (auto t = client->poll_transmit(now, buf))
+            server->on_datagram(now, Path{sa, ca}, Ecn::kNotEct, MutableByteSpan(buf, t->size));
+        if (!sconn) sconn = server->accept();
+        while (auto t = server->poll_transmit(now, buf))
+            client->on_datagram(now, Path{ca, sa}, Ecn::kNotEct, MutableByteSpan(buf, t->size));
+        now += step;
+        client->on_timeout(now);
+        server->on_timeout(now);
+    }
+    // The destination connection ID of the next 1-RTT packet `from` sends (after a write).
+    ConnectionId next_dcid(Endpoint& from, Connection& c, size_t cid_length) {
+        auto id = c.open_stream(true);
+        REQUIRE(id.ok());
+        const uint8_t hello[] = {'h', 'i'};
+        REQUIRE(c.write(*id, hello, true).ok());
+        auto t = from.poll_transmit(now, buf);
+        REQUIRE(t);
+        REQUIRE((buf[0] & 0x80) == 0);
+        return ConnectionId(std::span<const uint8_t>(buf + 1, cid_length));
+    }
+};
+
+// A `size`-byte short-header datagram to `dcid` whose contents are noise: what an endpoint
+// that lost its state sees, whatever the sender meant.
+Bytes trigger_datagram(const ConnectionId& dcid, size_t size, Random& rng) {
+    Bytes d(size);
+    rng.fill(d);
+    d[0] = 0x40 | (d[0] & 0x3f);
+    std::copy(dcid.data(), dcid.data() + dcid.size(), d.begin() + 1);
+    return d;
+}
+
+const std::vector<size_t> kTriggerSizes = {10, 21, 22, 23, 30, 42, 43, 44, 64, 65, 200, 1200};
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 25: stateless resets are smaller than their trigger and the client recognises "
+    "them down to 21 bytes (the server lost its state)") {
+    for (const size_t size : kTriggerSizes) {
+        INFO("trigger of " << size << " bytes");
+        RestartablePair p;
+        const ConnectionId dcid =
+            p.next_dcid(*p.client, *p.cconn, p.sc.connection.connection_id_length);
+        SeededRandom fresh(size);
+        p.server = std::make_unique<Endpoint>(p.sc, fresh);  // the restart: no connections
+        Bytes trigger = trigger_datagram(dcid, size, fresh);
+        p.server->on_datagram(p.now, Path{p.sa, p.ca}, Ecn::kNotEct, trigger);
+        auto reset = p.server->poll_transmit(p.now, p.buf);
+        // RFC 9000 §10.3.3: never as large as the trigger; §10.3: never below 21 bytes, so
+        // a trigger of 21 bytes or less gets no answer.
+        if (size <= kMinStatelessResetSize) {
+            CHECK_FALSE(reset.has_value());
+            CHECK(p.server->stats().stateless_resets_sent == 0);
+            continue;
+        }
+        REQUIRE(reset);
+        CHECK(reset->size < size);
+        CHECK(reset->size >= kMinStatelessResetSize);
+        if (size <= kStatelessResetShortTriggerSize) CHECK(reset->size == size - 1);
+        p.client->on_datagram(p.now, Path{p.ca, p.sa}, Ecn::kNotEct,
+                              MutableByteSpan(p.buf, reset->size));
+        REQUIRE(p.cconn->close_reason());
+        CHECK(p.cconn->close_reason()->origin == CloseOrigin::kStatelessReset);
+    }
+}
+
+TEST_CASE(
+    "checklist 25: stateless resets are smaller than their trigger and the server recognises "
+    "them down to 21 bytes (the client lost its state)") {
+    for (const size_t size : kTriggerSizes) {
+        INFO("trigger of " << size << " bytes");
+        RestartablePair p;
+        // A client's first connection ID has no reset token (only servers send one in their
+        // transport parameters, §18.2): the reset answers a packet to one it issued later,
+        // whose token the server got in NEW_CONNECTION_ID (§10.3.1 compares against those).
+        const std::optional<ConnectionId> dcid = ConnectionTestAccess::local_cid(*p.cconn, 1);
+        REQUIRE(dcid);
+        SeededRandom fresh(size);
+        p.client = std::make_unique<Endpoint>(p.cc, fresh);
+        Bytes trigger = trigger_datagram(*dcid, size, fresh);
+        p.client->on_datagram(p.now, Path{p.ca, p.sa}, Ecn::kNotEct, trigger);
+        auto reset = p.client->poll_transmit(p.now, p.buf);
+        if (size <= kMinStatelessResetSize) {
+            CHECK_FALSE(reset.has_value());
+            continue;
+        }
+        REQUIRE(reset);
+        CHECK(reset->size < size);
+        CHECK(reset->size >= kMinStatelessResetSize);
+        p.server->on_datagram(p.now, Path{p.sa, p.ca}, Ecn::kNotEct,
+                              MutableByteSpan(p.buf, reset->size));
+        REQUIRE(p.sconn->close_reason());
+        CHECK(p.sconn->close_reason()->origin == CloseOrigin::kStatelessReset);
+    }
+}
+
+TEST_CASE(
+    "checklist 25: the confidentiality limit with no key update possible (the last one never "
+    "acknowledged) closes with AEAD_LIMIT_REACHED") {
+    auto [sc, cc] = configs();
+    // 20 packets per key instead of 2^23: an update at 15, the close at 20 unless updated.
+    sc.connection.aead_limit_override_for_testing = 20;
+    bool blackhole = false;
+    LinkConfig c2s;
+    c2s.drop_if = [&](uint64_t, ByteSpan) { return blackhole; };
+    Pair p(sc, cc, 1, c2s);
+    p.handshake();
+    auto sid = p.sconn->open_stream(true);
+    REQUIRE(sid.ok());
+    const Bytes data(1 << 20, 's');
+    REQUIRE(p.sconn->write(*sid, data).ok());
+    // Once the server has updated its keys, nothing from the client arrives any more: the
+    // update is never acknowledged (RFC 9001 §6.1 forbids the next one), and the server goes
+    // on sending in the new phase (its window, then PTO probes).
+    REQUIRE(p.sim.run_until([&] { return p.sconn->stats().key_updates >= 1; }, 5s).done());
+    blackhole = true;
+    const ConnectionStats at_update = p.sconn->stats();
+    (void)p.sim.run_until([&] { return p.sconn->close_reason().has_value(); }, 20s);
+    INFO("packets sent since the update: " << p.sconn->stats().packets_sent -
+                                                  at_update.packets_sent);
+    CHECK(closed_with(p.sconn, TransportErrorCode::kAeadLimitReached));
+    CHECK(p.sconn->stats().key_updates == at_update.key_updates);
+    CHECK(p.sconn->close_reason()->origin == CloseOrigin::kLocal);
+}
+
+// --- checklist 10: an ACK after the CRYPTO frame that completes the handshake ------------------
+
+namespace {
+
+// Keeps the frames of the client's first Handshake packet carrying CRYPTO (its Finished, with
+// the ACK of the server's Handshake flight), copied out of the packet.
+struct FinishedCapture : trace::Tracer {
+    std::vector<Bytes> crypto;  // encoded CRYPTO frames
+    std::vector<Bytes> acks;    // encoded ACK frames
+    bool captured = false;
+    void packet_sent(Time, const trace::PacketHeaderInfo& h,
+                     std::span<const Frame> frames) override {
+        if (captured || h.type != PacketType::kHandshake) return;
+        bool has_crypto = false;
+        for (const Frame& f : frames) has_crypto |= std::holds_alternative<CryptoFrame>(f);
+        if (!has_crypto) return;
+        captured = true;
+        for (const Frame& f : frames) {
+            if (std::holds_alternative<CryptoFrame>(f)) crypto.push_back(encode(f));
+            if (std::holds_alternative<AckFrame>(f)) acks.push_back(encode(f));
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "checklist 10: an ACK behind the CRYPTO frame that completes the server's handshake (its "
+    "Handshake space is discarded in between): no crash, the connection is established") {
+    auto [sc, cc] = configs();
+    auto capture = std::make_shared<FinishedCapture>();
+    cc.tracer_factory = [capture](Role, const ConnectionId&) { return capture; };
+    // The client's real Finished datagram is lost; the same frames arrive again with the ACK
+    // after the CRYPTO, sealed by the client: the server's handshake completes (and, for a
+    // server, is confirmed, RFC 9001 §4.1.2) on the CRYPTO frame, which discards its Handshake
+    // keys and space (§4.9.2), and then meets an ACK for that space.
+    LinkConfig c2s;
+    bool dropped = false;
+    c2s.drop_if = [&](uint64_t, ByteSpan) {
+        if (!capture->captured || dropped) return false;
+        return dropped = true;
+    };
+    Pair p(sc, cc, 1, c2s);
+    bool forged = false;
+    p.on_client = [&](Time now) {
+        if (forged || !dropped || !p.sconn) return;
+        forged = true;
+        Bytes payload;
+        for (const auto* part : {&capture->crypto, &capture->acks})
+            for (const Bytes& f : *part) payload.insert(payload.end(), f.begin(), f.end());
+        const Bytes d =
+            ConnectionTestAccess::seal_packet(*p.cconn, now, PacketType::kHandshake, payload);
+        REQUIRE_FALSE(d.empty());
+        to_server(p, now, d);
+    };
+    const RunResult r = p.sim.run_until([&] { return p.established(); }, 10s);
+    INFO(r.message);
+    REQUIRE(capture->captured);
+    CHECK_FALSE(capture->crypto.empty());
+    CHECK_FALSE(capture->acks.empty());
+    REQUIRE(dropped);
+    REQUIRE(forged);
+    CHECK(r.done());
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK_FALSE(p.cconn->close_reason().has_value());
+    REQUIRE(p.sim.run_for(500ms).status != RunResult::Status::kError);
+    CHECK(p.sconn->state() == ConnectionState::kEstablished);
 }

@@ -310,6 +310,48 @@ TEST_CASE("scenario: NAT rebinding of the client's port: the server validates th
     CHECK(out.client_to_server.dropped_nat + out.server_to_client.dropped_nat >= 0);
 }
 
+TEST_CASE(
+    "scenario: NAT rebinding every 5 s during a 15-second transfer (checklist 26): port, then "
+    "address and port; the server follows each, the transfer completes") {
+    for (const bool change_ip : {false, true}) {
+        CAPTURE(change_ip);
+        // 3 MiB at 2 Mbit/s: about 13 s, so the rebindings at 1, 6 and 11 s all fall inside.
+        TransferScenario s = base(change_ip ? 1261 : 1260, {3 << 20});
+        s.client_to_server.rate_bps = 2'000'000;
+        s.server_to_client.rate_bps = 2'000'000;
+        Simulation sim(s.seed, s.client_to_server, s.server_to_client);
+        Endpoint& server = sim.add_server(s.server);
+        Endpoint& client = sim.add_client(s.client);
+        sim.set_rebinding_rule(RebindingRule{kStart + 1s, 5s, change_ip});
+        FileTransferServer app_server(server);
+        FileTransferClient app_client(client, sim.client_path(client), ConnectOptions{"server"},
+                                      s.file_sizes);
+        sim.set_on_step(server, [&](Time t) { app_server.step(t); });
+        sim.set_on_step(client, [&](Time t) { app_client.step(t); });
+        RunResult r = sim.run_until([&] { return app_client.finished(); }, 60s);
+        INFO(r.message << " " << app_client.failure() << " " << sim.describe());
+        REQUIRE(app_client.done());
+        CHECK(app_server.errors().empty());
+        CHECK(app_server.connections_accepted() == 1);
+        // The client's external addresses the server received from while the transfer ran, in
+        // order of first appearance: the original and one per rebinding.
+        std::vector<SocketAddress> sources;
+        Time last_to_server{};
+        for (const TraceEvent& e : sim.network().trace()) {
+            if (e.direction != Direction::kClientToServer || e.kind != TraceKind::kDelivered)
+                continue;
+            last_to_server = e.time;
+            if (std::find(sources.begin(), sources.end(), e.from) == sources.end())
+                sources.push_back(e.from);
+        }
+        MESSAGE("sources " << sources.size() << ", last datagram to the server at "
+                           << (last_to_server - kStart).count() / 1'000'000 << " ms");
+        CHECK(sources.size() >= 4);
+        for (size_t i = 1; i < sources.size(); ++i)
+            CHECK(sources[i].same_ip(sources[0]) == !change_ip);
+    }
+}
+
 TEST_CASE("scenario: amplification: client packets 2-7 dropped, the server stays within 3x") {
     TransferScenario s = base(117, {5 * 1024});
     // A nine-certificate chain makes the server's first flight larger than 3 x 1200 bytes.

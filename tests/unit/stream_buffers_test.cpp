@@ -437,6 +437,34 @@ TEST_CASE("ReceiveBuffer: fragment cap drops new gaps without changing state") {
     CHECK(insert_ok(rb, far, one, true) == ReceiveBuffer::InsertOutcome::kAccepted);
 }
 
+TEST_CASE(
+    "ReceiveBuffer: at the fragment cap, data at the read offset is still accepted (it is "
+    "readable at once; refusing it would stall the stream)") {
+    ReceiveBuffer rb;
+    Bytes one = {0xab};
+    // Gaps from offset 1 on: [2,3), [4,5), ... so that [0,1) touches none of them.
+    for (size_t i = 0; i < kMaxReassemblyFragments; ++i)
+        CHECK(insert_ok(rb, 2 * i + 2, one) == ReceiveBuffer::InsertOutcome::kAccepted);
+    CHECK(insert_ok(rb, 2 * kMaxReassemblyFragments + 10, one) ==
+          ReceiveBuffer::InsertOutcome::kDroppedTooFragmented);
+    CHECK(insert_ok(rb, 0, one) == ReceiveBuffer::InsertOutcome::kAccepted);
+    CHECK(rb.readable_bytes() == 1);
+    CHECK(read_all(rb).size() == 1);
+}
+
+TEST_CASE("ReceiveBuffer: without the connection's leave, a new gap is dropped") {
+    ReceiveBuffer rb;
+    Bytes one = {0xab};
+    CHECK(rb.insert(5, one, false, false).value() ==
+          ReceiveBuffer::InsertOutcome::kDroppedTooFragmented);
+    CHECK(rb.highest_offset_received() == 0);
+    // In-order data, and data extending a fragment, are still taken.
+    CHECK(rb.insert(0, one, false, false).value() == ReceiveBuffer::InsertOutcome::kAccepted);
+    CHECK(rb.insert(2, one, false, true).value() == ReceiveBuffer::InsertOutcome::kAccepted);
+    CHECK(rb.insert(3, one, false, false).value() == ReceiveBuffer::InsertOutcome::kAccepted);
+    CHECK(rb.fragment_count() == 2);
+}
+
 TEST_CASE("ReceiveBuffer: CRYPTO_BUFFER_EXCEEDED past the cap beyond the read offset") {
     ReceiveBuffer rb = ReceiveBuffer::for_crypto();
     Bytes one(1);

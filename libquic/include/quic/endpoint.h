@@ -76,8 +76,11 @@ struct EndpointConfig {
     // (beyond it: Retry for an unvalidated client unless the policy is kNever, else
     // CONNECTION_REFUSED).
     size_t max_half_open_per_source = kDefaultMaxHalfOpenPerSource;
-    // Server: a handshake whose client has not proved its address by then is abandoned.
-    Duration unvalidated_handshake_timeout = kDefaultUnvalidatedHandshakeTimeout;
+    // Server: a handshake whose client has not proved its address by then is abandoned. Unset:
+    // half of connection.handshake_timeout, never less than kDefaultUnvalidatedHandshakeTimeout
+    // (a server told to wait long for handshakes, as on lossy paths, also waits longer for a
+    // client to prove its address; the default 10 s handshake timeout keeps 5 s).
+    std::optional<Duration> unvalidated_handshake_timeout;
     // Key material for stateless reset tokens and address tokens (32 bytes; random when
     // empty). Servers that must recognise each other's tokens, or survive a restart with their
     // stateless resets still recognised (RFC 9000 §10.3.2), share one.

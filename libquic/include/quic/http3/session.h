@@ -66,6 +66,12 @@ struct SessionConfig {
     // Server: after shutdown(), close the connection at the latest this long after the last
     // in-flight request completed, if the client has not closed it first.
     Duration shutdown_linger = 5s;
+    // Server: a request stream whose header section is not complete this long after it opened
+    // is rejected (H3_REQUEST_REJECTED, §8.1; checklist 26 "slowloris"): a client sending its
+    // headers a byte at a time, or never finishing them, holds a stream and header budget for
+    // no longer. Real clients send a request's headers in one flight; 10 s covers several lost
+    // round trips on a slow path. Zero: no limit.
+    Duration request_header_timeout = 10s;
 };
 
 // --- events ---------------------------------------------------------------------------------
@@ -134,6 +140,7 @@ struct SessionStats {
     uint64_t sections_decoded = 0, sections_decoded_dynamic = 0, sections_blocked = 0;
     uint64_t decoder_insert_count = 0;
     uint64_t stream_errors_sent = 0;  // streams we reset because of the peer (malformed, ...)
+    uint64_t requests_timed_out = 0;  // server: headers incomplete at request_header_timeout
 };
 
 class SessionImpl;
