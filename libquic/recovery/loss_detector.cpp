@@ -28,15 +28,14 @@ void LossDetector::add_skipped(Space& s, uint64_t pn) {
     while (s.skipped.size() > kMaxSkippedPacketNumbersTracked) s.skipped.erase(s.skipped.begin());
 }
 
-SentPacket LossDetector::remove(Space& s, std::map<uint64_t, SentPacket>::iterator it) {
-    SentPacket p = std::move(it->second);
+SentPacket LossDetector::remove(Space& s, SentPacketRing::Seq at) {
+    SentPacket p = s.sent.take(at);
     if (p.in_flight) {
         s.bytes_in_flight -= p.sent_bytes;
         if (p.ack_eliciting) --s.ack_eliciting_in_flight;
     } else {
         s.not_in_flight.erase(p.packet_number);
     }
-    s.sent.erase(it);
     return p;
 }
 
@@ -68,12 +67,13 @@ void LossDetector::on_packet_sent(PacketNumberSpaceId id, SentPacket packet, Tim
         // for ACK-of-ACK (limits.h); forgetting one affects nothing else.
         s.not_in_flight.insert(pn);
         if (s.not_in_flight.size() > kMaxNonInFlightPacketsTracked) {
-            auto oldest = s.sent.find(*s.not_in_flight.begin());
+            const uint64_t oldest = *s.not_in_flight.begin();
             s.not_in_flight.erase(s.not_in_flight.begin());
-            if (oldest != s.sent.end()) s.sent.erase(oldest);
+            const auto at = s.sent.lower_bound(oldest);
+            if (s.sent.holds(at) && s.sent.packet_number(at) == oldest) s.sent.take(at);
         }
     }
-    s.sent.emplace_hint(s.sent.end(), pn, std::move(packet));
+    s.sent.push_back(std::move(packet));
     if (in_flight) set_loss_detection_timer(now);
 }
 
@@ -128,11 +128,9 @@ Result<AckOutcome> LossDetector::on_ack_received(PacketNumberSpaceId id, const A
     // DetectAndRemoveAckedPackets: per range, lower_bound then only the packets inside.
     // Ranges are descending, so walking them backwards yields ascending packet numbers.
     for (auto r = ack.ranges.rbegin(); r != ack.ranges.rend(); ++r) {
-        auto it = s.sent.lower_bound(r->smallest);
-        while (it != s.sent.end() && it->first <= r->largest) {
-            auto next = std::next(it);
-            out.acked.push_back(remove(s, it));
-            it = next;
+        for (auto at = s.sent.lower_bound(r->smallest);
+             at < s.sent.end() && s.sent.packet_number(at) <= r->largest; ++at) {
+            if (s.sent.holds(at)) out.acked.push_back(remove(s, at));
         }
     }
     if (out.acked.empty()) return out;
@@ -210,8 +208,10 @@ std::vector<SentPacket> LossDetector::detect_and_remove_lost_packets(PacketNumbe
     std::optional<Time> run_start;
     std::optional<uint64_t> previous_lost;
 
-    for (auto it = s.sent.begin(); it != s.sent.end() && it->first <= largest_acked;) {
-        const SentPacket& p = it->second;
+    for (auto at = s.sent.begin(); at < s.sent.end() && s.sent.packet_number(at) <= largest_acked;
+         ++at) {
+        if (!s.sent.holds(at)) continue;
+        const SentPacket& p = s.sent.at(at);
         // §6.1.1 packet threshold, §6.1.2 time threshold (sent at or before now - delay).
         if (p.time_sent + delay <= now || largest_acked >= p.packet_number + kPacketThreshold) {
             const uint64_t pn = p.packet_number;
@@ -233,14 +233,11 @@ std::vector<SentPacket> LossDetector::detect_and_remove_lost_packets(PacketNumbe
                 else if (p.time_sent - *run_start > pc_duration)
                     persistent_congestion = true;
             }
-            auto next = std::next(it);
-            lost.push_back(remove(s, it));
-            it = next;
+            lost.push_back(remove(s, at));
         } else {
             // Not yet: the time threshold timer fires when it can be declared lost.
             Time when = p.time_sent + delay;
             if (!s.loss_time || when < *s.loss_time) s.loss_time = when;
-            ++it;
         }
     }
     return lost;
@@ -366,10 +363,7 @@ TimeoutOutcome LossDetector::on_loss_detection_timeout(Time now, const RecoveryC
 }
 
 std::vector<SentPacket> LossDetector::clear_space(Space& s) {
-    std::vector<SentPacket> removed;
-    removed.reserve(s.sent.size());
-    for (auto& [pn, p] : s.sent) removed.push_back(std::move(p));
-    s.sent.clear();
+    std::vector<SentPacket> removed = s.sent.take_all();
     s.not_in_flight.clear();
     s.bytes_in_flight = 0;
     s.ack_eliciting_in_flight = 0;
@@ -422,8 +416,9 @@ bool LossDetector::has_ack_eliciting_in_flight(PacketNumberSpaceId id) const {
 const SentPacket* LossDetector::oldest_ack_eliciting_in_flight(PacketNumberSpaceId id) const {
     const Space& s = space(id);
     if (s.ack_eliciting_in_flight == 0) return nullptr;
-    for (const auto& [pn, p] : s.sent)
-        if (p.ack_eliciting && p.in_flight) return &p;
+    for (auto at = s.sent.begin(); at < s.sent.end(); ++at)
+        if (s.sent.holds(at) && s.sent.at(at).ack_eliciting && s.sent.at(at).in_flight)
+            return &s.sent.at(at);
     return nullptr;
 }
 

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <set>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "quic/time.h"
 #include "recovery/rtt_estimator.h"
 #include "recovery/sent_packet.h"
+#include "recovery/sent_packet_ring.h"
 
 namespace quic {
 
@@ -164,9 +164,9 @@ class LossDetector {
 
   private:
     struct Space {
-        // Unacknowledged, not yet lost packets by packet number. A map and not a ring: acked
-        // and lost packets leave from anywhere, and ACK ranges are found by lower_bound.
-        std::map<uint64_t, SentPacket> sent;
+        // Unacknowledged, not yet lost packets in packet number order (sent_packet_ring.h:
+        // they leave from anywhere; ACK ranges are found by lower_bound).
+        SentPacketRing sent;
         std::set<uint64_t> skipped;        // capped: kMaxSkippedPacketNumbersTracked
         std::set<uint64_t> not_in_flight;  // pns in `sent` with !in_flight; capped
         uint64_t next_packet_number = 0;   // every pn below was sent or skipped
@@ -182,8 +182,8 @@ class LossDetector {
     Space& space(PacketNumberSpaceId id) { return spaces_[static_cast<size_t>(id)]; }
     const Space& space(PacketNumberSpaceId id) const { return spaces_[static_cast<size_t>(id)]; }
     void add_skipped(Space& s, uint64_t pn);
-    // Removes `it` from s.sent and its counters; returns the packet.
-    SentPacket remove(Space& s, std::map<uint64_t, SentPacket>::iterator it);
+    // Removes the packet at `at` from s.sent and its counters; returns the packet.
+    SentPacket remove(Space& s, SentPacketRing::Seq at);
     // A.10 DetectAndRemoveLostPackets, plus the §7.6 check over what it declares lost.
     std::vector<SentPacket> detect_and_remove_lost_packets(PacketNumberSpaceId id, Time now,
                                                            bool& persistent_congestion);
