@@ -163,6 +163,7 @@ std::optional<Transmit> Endpoint::Impl::poll_transmit(Time now, MutableByteSpan 
         std::shared_ptr<Connection> conn = s->conn;
         auto t = conn->poll_transmit(now, buffer);
         if (t) {
+            t->flow = ref.generation;
             ready_.push_back(ref);
             sync(ref);
             return t;

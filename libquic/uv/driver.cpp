@@ -212,7 +212,8 @@ void Driver::fill(Time now) {
         for (size_t off = 0; off < t->size; off += segment) {
             const size_t len = std::min(segment, t->size - off);
             queue_.push_back(OutDatagram{t->path.remote, t->ecn,
-                                         std::span<const uint8_t>(&out_buffer_[used + off], len)});
+                                         std::span<const uint8_t>(&out_buffer_[used + off], len),
+                                         t->flow});
             queue_socket_.push_back(index);
         }
         used += t->size;

@@ -278,7 +278,8 @@ size_t UdpSocket::send(std::span<const OutDatagram> datagrams) {
     size_t done = 0;
     std::array<size_t, kSendBatch> runs;
     while (done < datagrams.size()) {
-        // Group runs: same destination and mark, equal sizes (a shorter one ends the run).
+        // Group runs: same destination, mark and flow (Transmit::flow), equal sizes (a shorter
+        // one ends the run).
         size_t msgs = 0, i = done;
         while (i < datagrams.size() && msgs < kSendBatch) {
             const OutDatagram& first = datagrams[i];
@@ -286,7 +287,7 @@ size_t UdpSocket::send(std::span<const OutDatagram> datagrams) {
             if (gso_) {
                 while (j < datagrams.size() && j - i < kMaxGsoSegments) {
                     const OutDatagram& d = datagrams[j];
-                    if (!(d.to == first.to) || d.ecn != first.ecn ||
+                    if (!(d.to == first.to) || d.ecn != first.ecn || d.flow != first.flow ||
                         d.data.size() > first.data.size() || bytes + d.data.size() > kMaxGsoBytes)
                         break;
                     bytes += d.data.size();

@@ -22,6 +22,7 @@ struct OutDatagram {
     SocketAddress to;
     Ecn ecn = Ecn::kNotEct;
     std::span<const uint8_t> data;
+    uint64_t flow = 0;  // Transmit::flow: one GSO send never mixes flows
 };
 
 // One datagram received (after GRO splitting); `data` points into the socket's buffer and is

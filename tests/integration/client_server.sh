@@ -195,6 +195,22 @@ case_workers() {
         fail "a worker dropped datagrams or sent stateless resets"
 }
 
+# Many connections from one client socket (quiver perf h3 -c 10) to two workers: a GSO batch
+# that mixed connections reached the worker of its first datagram whole (loopback delivers a
+# batch as one), and the other worker's connections got stateless resets (Transmit::flow).
+case_workers_one_socket() {
+    make_root
+    start_server --workers 2
+    timeout "$T" "$QUIVER" perf h3 -k -c 10 -m 4 -n 4000 --json -q "$(url small50.txt)" \
+        >"$WORK/perf.out" 2>"$WORK/perf.err" || fail "perf h3 failed: $(tail -n 3 "$WORK/perf.err")"
+    stop_server
+    local summary
+    summary=$(grep '"type":"summary"' "$WORK/perf.out") || fail "no summary"
+    [[ $summary == *'"requests":4000'* ]] || fail "not 4000 requests: $summary"
+    [[ $(grep -c 'endpoint: .* 0 dropped, .* 0 stateless resets' "$WORK/server.log") == 2 ]] ||
+        fail "a worker dropped datagrams or sent stateless resets: $(grep 'endpoint: ' "$WORK/server.log")"
+}
+
 # SIGINT to the server during a download: the client learns it from the server's
 # CONNECTION_CLOSE ("closed by the peer", exit 8), not from an idle timeout. The client's
 # stdout goes to a pipe read only after a pause, which holds the download mid-way.

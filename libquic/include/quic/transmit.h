@@ -15,6 +15,11 @@ struct Transmit {
     Ecn ecn = Ecn::kNotEct;
     size_t size = 0;          // bytes written into the caller's buffer
     size_t segment_size = 0;  // 0: one datagram; else every segment but the last has this size
+    // Which connection sent it (0: the endpoint itself: Version Negotiation, Retry, resets).
+    // An I/O layer batching datagrams into one GSO send must not mix flows: a GSO batch can
+    // reach the receiver whole (loopback, GRO), and a receiver that steers by connection ID
+    // (SO_REUSEPORT workers) then steers every datagram by the first one's.
+    uint64_t flow = 0;
 };
 
 }  // namespace quic
