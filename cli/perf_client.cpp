@@ -38,6 +38,8 @@ struct ClientOptions {
     std::string alpn = quic::perf::kAlpn;
     // scenario
     std::string scenario;
+    // hold
+    double hold = 0;
 };
 
 int fail(const std::string& message, int code = 1) {
@@ -47,9 +49,10 @@ int fail(const std::string& message, int code = 1) {
 
 // The mode and what it asks for, from the options; `error` says what is wrong with them.
 std::optional<LoadSpec> load_spec(ClientOptions& o, std::string& mode, std::string& error) {
-    const int modes = int(o.rps) + int(o.rate > 0) + int(o.hps) + int(!o.scenario.empty());
+    const int modes =
+        int(o.rps) + int(o.rate > 0) + int(o.hps) + int(!o.scenario.empty()) + int(o.hold > 0);
     if (modes > 1) {
-        error = "--rps, --rate, --hps and --scenario are different modes: choose one";
+        error = "--rps, --rate, --hps, --scenario and --hold are different modes: choose one";
         return std::nullopt;
     }
     const bool sized = !o.download.empty() || !o.upload.empty();
@@ -73,6 +76,17 @@ std::optional<LoadSpec> load_spec(ClientOptions& o, std::string& mode, std::stri
     if (o.hps) {
         mode = "hps";
         if (o.common.duration <= 0 && o.count == 0) o.common.duration = 10;
+        return spec;
+    }
+    if (o.hold > 0) {
+        if (o.count || o.common.duration > 0) {
+            error = "--hold is the run's length: no --count or --duration";
+            return std::nullopt;
+        }
+        mode = "hold";
+        spec.kind = LoadKind::kHold;
+        o.common.duration = o.hold;
+        o.common.keep_alive = true;
         return spec;
     }
     auto request = parse_size(o.request_size), response = parse_size(o.response_size);
@@ -141,7 +155,12 @@ nlohmann::json config_json(const ClientOptions& o, const LoadSpec& spec, const s
                         {"mode", mode},
                         {"connections", o.common.connections},
                         {"duration_s", o.common.duration},
-                        {"warmup_s", o.common.warmup}};
+                        {"warmup_s", o.common.warmup},
+                        {"dial_window", o.common.dial_window}};
+    if (mode == "hold") {
+        j["hold_s"] = o.hold;
+        return j;
+    }
     if (mode == "hps") {
         j["alpn"] = o.alpn;
         j["resume"] = o.resume;
@@ -235,6 +254,9 @@ std::function<int()> register_perf_client(CLI::App* perf) {
         "  --hps           handshakes only, --connections at a time (--resume: with tickets);\n"
         "                  any --alpn (h3 measures an HTTP/3 server's handshakes).\n"
         "  --scenario S    'id=a,download=1M; id=b,repeat=4,after=a,upload=10K,uni' or @FILE.\n"
+        "  --hold S        no request: --connections connections held open S seconds, idle\n"
+        "                  (PINGs every half --max-idle-timeout; 0 there: none), e.g. for\n"
+        "                  memory per connection; the summary's \"held\" counts those open.\n"
         "SIZE: 1500, 64K, 64KiB, 10M, 10MiB, 1G, 1GiB, unlimited. Exit codes: 0 every request\n"
         "ended well, 1 otherwise (the first problem is printed), 2 usage error.");
     sub->add_option("target", o->target, "HOST:PORT of the perf server ([v6]:PORT; port 443)")
@@ -258,6 +280,11 @@ std::function<int()> register_perf_client(CLI::App* perf) {
     sub->add_flag("--resume", o->resume, "--hps: resume with session tickets (RFC 9001 §4.5)");
     sub->add_option("--alpn", o->alpn, "--hps: the ALPN to offer (default perf; h3 for HTTP/3)");
     sub->add_option("--scenario", o->scenario, "A mixed run: the scenario text, or @FILE");
+    sub->add_option("--hold", o->hold, "Hold --connections idle connections for SECONDS")
+        ->check(CLI::Range(0.001, 86400.0));
+    sub->add_option("--dial-window", o->common.dial_window,
+                    "Handshakes in flight at once while dialing --connections (default 16, "
+                    "0: all at once)");
     add_perf_client_options(sub, o->common);
     return [o] { return run_perf_client(*o); };
 }

@@ -93,6 +93,9 @@ quic::Result<std::unique_ptr<quic::uv::Transport>> make_client_transport(
     config.endpoint.client_tls = std::shared_ptr<quic::TlsContext>(std::move(context).value());
     apply_transport_options(o.transport, config.endpoint.connection);
     config.endpoint.connection.enable_0rtt = zero_rtt;
+    if (o.keep_alive)
+        config.endpoint.connection.keep_alive_period =
+            config.endpoint.connection.max_idle_timeout / 2;
     // Handshakes in flight at once are the endpoint's to bound; a load generator dials as many
     // as --connections asks for.
     config.endpoint.max_concurrent_handshakes =

@@ -18,12 +18,21 @@
 
 namespace quiver {
 
+// A server holds at most 32 half-open connections per source (endpoint.h,
+// kDefaultMaxHalfOpenPerSource) and refuses the rest: a load generator on one address dials
+// half that many at a time, so that its handshakes are never refused for being too many.
+inline constexpr size_t kDefaultDialWindow = 16;
+
 struct PerfClientOptions {
     TransportOptions transport;
     QlogOptions qlog;
     std::string keylog, cacert;
     bool insecure = false;
     size_t connections = 1;
+    // Handshakes in flight at once while the connections are dialed (0: all at once).
+    size_t dial_window = kDefaultDialWindow;
+    // PINGs every half --max-idle-timeout keep quiet connections open (--hold).
+    bool keep_alive = false;
     double duration = 0;  // seconds (0: until the work is done)
     double warmup = 0;
     double interval = 1;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "conn_log.h"
 #include "quic/uv/clock.h"
@@ -35,7 +36,8 @@ RequestLoad::~RequestLoad() {
 void RequestLoad::start() {
     conns_.resize(options_.connections);
     dials_pending_ = conns_.size();
-    for (size_t i = 0; i < conns_.size(); ++i) dial(i);
+    const size_t window = options_.dial_window ? options_.dial_window : conns_.size();
+    while (next_dial_ < conns_.size() && next_dial_ < window) dial(next_dial_++);
 }
 
 void RequestLoad::dial(size_t index) {
@@ -76,7 +78,9 @@ void RequestLoad::on_dialed(size_t index, quic::Time started,
             finish();  // nothing left to measure with
         });
     }
-    if (dials_pending_ == 0 && !finished_) begin();
+    if (finished_) return;
+    if (next_dial_ < conns_.size()) dial(next_dial_++);  // the window moves on
+    if (dials_pending_ == 0) begin();
 }
 
 RequestLoad::Conn* RequestLoad::conn_of(PerfConnection& p) {
@@ -118,7 +122,19 @@ void RequestLoad::begin() {
             for (Conn& c : conns_)
                 if (!c.closed) start_scenario(c, now);
             break;
+        case LoadKind::kHold:
+            // For scripts (scripts/load): from here on every connection that could be made is
+            // up and idle.
+            std::fprintf(stderr, "quiver perf client: holding %zu connections for %g s\n",
+                         open_connections(), options_.duration);
+            break;
     }
+}
+
+size_t RequestLoad::open_connections() const {
+    size_t n = 0;
+    for (const Conn& c : conns_) n += c.perf && !c.closed;
+    return n;
 }
 
 bool RequestLoad::more_allowed() const {
@@ -203,6 +219,8 @@ void RequestLoad::after_done(Conn& c, size_t entry) {
         case LoadKind::kRate:
             if (!more_allowed() && idle()) end_load();
             return;
+        case LoadKind::kHold:
+            return;  // makes no request
         case LoadKind::kScenario: {
             const Scenario& s = spec_.scenario;
             if (++c.entry_done[entry] == s.entries[entry].repeat) {
@@ -282,6 +300,9 @@ void RequestLoad::end_load() {
         case LoadKind::kRps:
         case LoadKind::kScenario:
             return finish();  // closed loops: the requests in flight are not counted
+        case LoadKind::kHold:
+            if (reporter_) reporter_->extra()["held"] = open_connections();
+            return finish();
     }
 }
 

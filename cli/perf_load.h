@@ -9,7 +9,11 @@
 //             at its scheduled time whether or not earlier ones have been answered, and its
 //             latency counts from then, so a slow server cannot hide its queueing
 //             (coordinated omission);
-//   scenario  each connection runs a scenario (perf_scenario.h).
+//   scenario  each connection runs a scenario (perf_scenario.h);
+//   hold      no request: the connections are held open for --duration (--hold), idle, for
+//             memory per connection and endpoint cost with many connections (scripts/load).
+// Connections are dialed at most --dial-window at a time (a server bounds half-open
+// connections per source: endpoint.h, kDefaultMaxHalfOpenPerSource).
 // Latency is a request's completion minus the time it was due (rate) or queued (the others).
 #pragma once
 
@@ -28,7 +32,7 @@
 
 namespace quiver {
 
-enum class LoadKind { kBulk, kRps, kRate, kScenario };
+enum class LoadKind { kBulk, kRps, kRate, kScenario, kHold };
 
 struct LoadSpec {
     LoadKind kind = LoadKind::kBulk;
@@ -102,6 +106,7 @@ class RequestLoad {
     void drain_or_finish();
     void finish();
     bool more_allowed() const;
+    size_t open_connections() const;  // handshakes completed, not closed since
     Conn* conn_of(PerfConnection& p);
 
     uv_loop_t* loop_;
@@ -114,10 +119,11 @@ class RequestLoad {
     Reporter* reporter_ = nullptr;
 
     std::vector<Conn> conns_;
-    size_t dials_pending_ = 0;
-    Totals counters_;        // event counters; bytes and packets come from the connections
-    uint64_t issued_ = 0;    // requests queued so far (for --count and the rate)
-    uint64_t expected_ = 0;  // bulk without --duration: requests that must complete
+    size_t dials_pending_ = 0;  // connections not dialed yet or whose dial is in flight
+    size_t next_dial_ = 0;      // the next connection to dial
+    Totals counters_;           // event counters; bytes and packets come from the connections
+    uint64_t issued_ = 0;       // requests queued so far (for --count and the rate)
+    uint64_t expected_ = 0;     // bulk without --duration: requests that must complete
     bool begun_ = false, stopping_ = false, finished_ = false;
     std::string failure_;  // the first thing that went wrong
     quic::Time load_start_{};

@@ -339,6 +339,10 @@ void ConnectionImpl::discard_space(Time now, PacketNumberSpaceId id) {
     }
     s.read = DirectionalKeys{};
     s.write = DirectionalKeys{};
+    // Nothing is sent or read in the space any more: its CRYPTO data goes too (a flight whose
+    // ACK never came would otherwise stay for the connection's life).
+    s.crypto_send = SendBuffer{};
+    s.crypto_recv.discard();
     if (id == PacketNumberSpaceId::kInitial) chosen_version_initial_read_ = DirectionalKeys{};
     s.probes_pending = 0;
     // RFC 9002 §6.4: in-flight packets of the space no longer count.

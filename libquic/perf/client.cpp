@@ -44,8 +44,7 @@ struct Client::Incoming {
     std::optional<uint64_t> request;  // matched when it appeared (unlimited responses)
 };
 
-Client::Client(std::shared_ptr<Connection> connection)
-    : conn_(std::move(connection)), scratch_(kChunkSize) {}
+Client::Client(std::shared_ptr<Connection> connection) : conn_(std::move(connection)) {}
 
 Client::~Client() = default;
 
@@ -126,7 +125,7 @@ void Client::handle(Time now, const ConnectionEvent& ev) {
                        if (draining_.count(e.stream_id)) {
                            bool fin = false;
                            for (;;) {
-                               auto n = conn_->read(e.stream_id, scratch_, &fin);
+                               auto n = conn_->read(e.stream_id, scratch(), &fin);
                                if (!n.ok() || fin) {
                                    draining_.erase(e.stream_id);
                                    return;
@@ -202,7 +201,7 @@ void Client::read_response(Time now, uint64_t id) {
     Pending& p = it->second;
     while (!p.download_done) {
         bool fin = false;
-        auto n = conn_->read(id, scratch_, &fin);
+        auto n = conn_->read(id, scratch(), &fin);
         if (!n.ok()) return end(now, id, RequestEnd::kReset, n.error().code);
         if (*n && !p.first_byte) p.first_byte = now;
         p.downloaded += *n;
@@ -221,7 +220,7 @@ void Client::read_uni(Time now, uint64_t id) {
     Incoming& in = it->second;
     for (;;) {
         bool fin = false;
-        auto n = conn_->read(id, scratch_, &fin);
+        auto n = conn_->read(id, scratch(), &fin);
         if (!n.ok()) {
             // A reset response; one reset before any byte with kRefused is the server's
             // refusal of a request it will not answer (quic/perf.h), given to the oldest

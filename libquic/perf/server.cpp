@@ -50,7 +50,7 @@ struct Server::Stream {
 };
 
 Server::Server(std::shared_ptr<Connection> connection, ServerConfig config)
-    : conn_(std::move(connection)), config_(config), scratch_(kChunkSize) {}
+    : conn_(std::move(connection)), config_(config) {}
 
 Server::~Server() = default;
 
@@ -114,7 +114,7 @@ void Server::on_readable(uint64_t id) {
     Stream& s = it->second;
     for (;;) {
         bool fin = false;
-        auto n = conn_->read(id, scratch_, &fin);
+        auto n = conn_->read(id, scratch(), &fin);
         if (!n.ok()) {
             // RESET_STREAM: the client abandoned its request; abandon the response too.
             s.recv_open = false;

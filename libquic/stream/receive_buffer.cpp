@@ -61,15 +61,17 @@ Result<ReceiveBuffer::InsertOutcome> ReceiveBuffer::insert(uint64_t offset, Byte
     size_t rel = static_cast<size_t>(start - read_offset_);
     // Overwrite the part that falls inside the buffer (holes, or bytes we already have: §2.2
     // says they must be identical), then append the rest. In-order data is a pure append.
-    if (rel < buf_.size()) {
-        size_t n = std::min(buf_.size() - rel, src.size());
-        std::copy(src.begin(), src.begin() + n, buf_.begin() + rel);
+    if (!buf_) buf_.emplace();
+    std::deque<uint8_t>& buf = *buf_;
+    if (rel < buf.size()) {
+        size_t n = std::min(buf.size() - rel, src.size());
+        std::copy(src.begin(), src.begin() + n, buf.begin() + rel);
         src = src.subspan(n);
         rel += n;
     }
     if (!src.empty()) {
-        if (rel > buf_.size()) buf_.resize(rel);  // a hole before out-of-order data
-        buf_.insert(buf_.end(), src.begin(), src.end());
+        if (rel > buf.size()) buf.resize(rel);  // a hole before out-of-order data
+        buf.insert(buf.end(), src.begin(), src.end());
     }
     received_.insert(start, end);
     return InsertOutcome::kAccepted;
@@ -92,9 +94,10 @@ uint64_t ReceiveBuffer::readable_bytes() const {
 size_t ReceiveBuffer::read(MutableByteSpan out) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), readable_bytes()));
     if (n == 0) return 0;
-    std::copy(buf_.begin(), buf_.begin() + n, out.begin());
+    std::deque<uint8_t>& buf = *buf_;  // readable bytes were inserted
+    std::copy(buf.begin(), buf.begin() + n, out.begin());
     // Erasing at the front of a deque releases whole blocks: memory follows the read offset.
-    buf_.erase(buf_.begin(), buf_.begin() + n);
+    buf.erase(buf.begin(), buf.begin() + n);
     read_offset_ += n;
     received_.erase_below(read_offset_);
     return n;
@@ -107,7 +110,7 @@ bool ReceiveBuffer::all_received() const {
 
 void ReceiveBuffer::discard() {
     discarding_ = true;
-    std::deque<uint8_t>().swap(buf_);
+    buf_.reset();
     received_.clear();
 }
 

@@ -73,7 +73,7 @@ class ReceiveBuffer {
     uint64_t highest_offset_received() const { return highest_received_; }
     uint64_t read_offset() const { return read_offset_; }
     // Bytes held in memory, holes included.
-    size_t buffered_bytes() const { return buf_.size(); }
+    size_t buffered_bytes() const { return buf_ ? buf_->size() : 0; }
     // Disjoint received ranges above the read offset (capped by kMaxReassemblyFragments).
     size_t fragment_count() const { return received_.size(); }
 
@@ -89,8 +89,11 @@ class ReceiveBuffer {
     uint64_t max_beyond_read_ = kUnlimited;
     TransportErrorCode over_limit_error_ = TransportErrorCode::kCryptoBufferExceeded;
 
-    // buf_[i] is the byte at read_offset_ + i; bytes in holes are zero until received.
-    std::deque<uint8_t> buf_;
+    // (*buf_)[i] is the byte at read_offset_ + i; bytes in holes are zero until received.
+    // Created by the first insert and freed by discard(): a deque allocates even when empty,
+    // and a connection holds many buffers that never see a byte (a server's 1-RTT CRYPTO, the
+    // spaces discarded after the handshake, quiet streams).
+    std::optional<std::deque<uint8_t>> buf_;
     uint64_t read_offset_ = 0;
     // Received ranges at or above read_offset_ (lower ones are erased as they are read).
     IntervalSet received_;

@@ -163,12 +163,22 @@ void SendBuffer::on_lost(uint64_t offset, uint64_t len, bool fin) {
 }
 
 void SendBuffer::free_acked_chunks() {
-    // Only full chunks are dropped, which keeps every chunk aligned to kSendBufferChunkSize.
-    while (!chunks_.empty() && chunks_.front().size() == kSendBufferChunkSize &&
+    // Everything written is acknowledged: nothing is kept, the last partial chunk included
+    // (an idle stream, a crypto stream after the handshake); the next write starts a chunk at
+    // write_offset_.
+    if (acked_prefix_ == write_offset_ && !chunks_.empty()) {
+        chunks_ = {};
+        base_offset_ = write_offset_;
+        return;
+    }
+    // Otherwise only full chunks are dropped, so that every chunk but the last stays full.
+    size_t n = 0;
+    while (n < chunks_.size() && chunks_[n].size() == kSendBufferChunkSize &&
            base_offset_ + kSendBufferChunkSize <= acked_prefix_) {
-        chunks_.pop_front();
+        ++n;
         base_offset_ += kSendBufferChunkSize;
     }
+    if (n) chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 bool SendBuffer::all_acked() const {

@@ -256,7 +256,7 @@ void ConnectionDriver::deliver_unaccepted() {
         const auto& cb = dir == 0 ? on_stream : on_uni_stream;
         while (cb && !unaccepted_[dir].empty()) {
             auto s = std::move(unaccepted_[dir].front());
-            unaccepted_[dir].pop_front();
+            unaccepted_[dir].erase(unaccepted_[dir].begin());
             auto copy = cb;  // the callback may replace itself
             copy(std::move(s));
         }

@@ -269,6 +269,29 @@ case_hps() {
     eq "$(sj .requests)" 0 "server requests"
 }
 
+# --- held connections --------------------------------------------------------------------------
+
+# --hold: every connection is made (16 handshakes at a time: the server refuses a 33rd half-open
+# one from one source) and still open when the hold ends, though the idle timeout (1 s on both
+# ends) is shorter than the hold: the client's PINGs keep them open. No request is made.
+case_hold() {
+    start_perf_server --max-idle-timeout 1
+    pc --hold 2.5 --connections 50 --max-idle-timeout 1 --interval 0.5
+    check_client_summary
+    eq "$(cj .connections)" 50 "connections dialed"
+    eq "$(cj .handshakes)" 50 "handshakes"
+    eq "$(cj .handshake_failures)" 0 "handshake failures"
+    eq "$(cj .held)" 50 "connections held to the end"
+    eq "$(cj .requests)" 0 "requests"
+    grep -q "holding 50 connections" "$WORK/client.err" || fail "no 'holding' line"
+    ge "$(jq -s '[.[] | select(.type == "interval")] | length' "$WORK/client.json")" 4 \
+        "intervals over the hold"
+    stop_server
+    eq "$(sj .connections)" 50 "connections the server saw"
+    eq "$(sj .connections_closed)" 50 "connections closed (by the client, after the hold)"
+    eq "$(sj .streams)" 0 "server streams"
+}
+
 # --- HTTP/3 -------------------------------------------------------------------------------------
 
 case_h3() {
@@ -326,7 +349,8 @@ case_qlog() {
 case_usage() {
     PORT=9  # nothing is dialed: every one is a usage error
     for args in "--download unlimited" "--rps --hps" "--download 1X" "--scenario id=a,after=b" \
-        "--scenario upload=1M,frobnicate=2" "--resume --rps" "--alpn h3 --rps" "--count 5"; do
+        "--scenario upload=1M,frobnicate=2" "--resume --rps" "--alpn h3 --rps" "--count 5" "--hold 1 --rps" \
+        "--hold 1 --duration 2" "--hold 1 --download 1M"; do
         # shellcheck disable=SC2086
         pc $args
         expect_rc 2 "quiver perf client $args"

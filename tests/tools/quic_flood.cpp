@@ -13,7 +13,9 @@
 //   vn           a Version Negotiation packet (version 0: never to be answered)
 //   unknown      a long header with an unknown version (answered with Version Negotiation)
 //   mix          all of the above in turn
-// Prints one line: "sent N replies R vn V retry T initial I other O" (replies by type).
+// Prints one line: "sent N replies R vn V retry T initial I other O seconds S failed F"
+// (replies by type; S the seconds spent sending, so N / S is the rate reached; F datagrams
+// whose sendto failed, not in N).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -107,6 +109,7 @@ Bytes make(quic::Random& r, const std::string& kind, uint64_t n) {
 
 struct Counts {
     uint64_t sent = 0, replies = 0, vn = 0, retry = 0, initial = 0, other = 0;
+    uint64_t failed = 0;  // sendto failed (not counted in sent)
 };
 
 void count_reply(const uint8_t* d, ssize_t n, Counts& c) {
@@ -202,31 +205,42 @@ int main(int argc, char** argv) {
     };
     const double start = now_seconds();
     const uint64_t total = static_cast<uint64_t>(o.rate * o.duration);
-    while (c.sent < total) {
+    uint64_t attempted = 0;
+    while (attempted < total) {
         // Catch up to where the rate says we should be, in 1 ms steps.
         const double elapsed = now_seconds() - start;
         const uint64_t due = std::min<uint64_t>(total, static_cast<uint64_t>(elapsed * o.rate) + 1);
-        for (; c.sent < due; ++c.sent) {
-            Bytes d = make(random, o.kind, c.sent);
-            int fd = fds[c.sent % fds.size()];
-            if (sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len) < 0 &&
-                errno != EAGAIN && errno != ECONNREFUSED)
+        for (; attempted < due; ++attempted) {
+            Bytes d = make(random, o.kind, attempted);
+            int fd = fds[attempted % fds.size()];
+            if (sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len) >= 0) {
+                ++c.sent;
+                continue;
+            }
+            // A full socket buffer or an ICMP error from an earlier datagram: not sent, and
+            // counted, so that the rate reached is sent / seconds.
+            ++c.failed;
+            if (errno != EAGAIN && errno != ENOBUFS && errno != ECONNREFUSED)
                 std::perror("quic_flood: sendto");
         }
         drain();
         timespec pause{0, 1'000'000};
         nanosleep(&pause, nullptr);
     }
+    // The rate reached is sent / seconds of sending (the linger only counts replies).
+    const double sending_seconds = now_seconds() - start;
     const double end = now_seconds() + o.linger;
     while (now_seconds() < end) {
         drain();
         timespec pause{0, 5'000'000};
         nanosleep(&pause, nullptr);
     }
-    std::printf("sent %llu replies %llu vn %llu retry %llu initial %llu other %llu seconds %.2f\n",
-                (unsigned long long)c.sent, (unsigned long long)c.replies, (unsigned long long)c.vn,
-                (unsigned long long)c.retry, (unsigned long long)c.initial,
-                (unsigned long long)c.other, now_seconds() - start - o.linger);
+    std::printf(
+        "sent %llu replies %llu vn %llu retry %llu initial %llu other %llu seconds %.2f failed "
+        "%llu\n",
+        (unsigned long long)c.sent, (unsigned long long)c.replies, (unsigned long long)c.vn,
+        (unsigned long long)c.retry, (unsigned long long)c.initial, (unsigned long long)c.other,
+        sending_seconds, (unsigned long long)c.failed);
     for (int fd : fds) close(fd);
     return 0;
 }

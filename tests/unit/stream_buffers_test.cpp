@@ -231,6 +231,41 @@ TEST_CASE("SendBuffer: acknowledged prefix frees memory") {
     CHECK_FALSE(sb.has_pending());
 }
 
+// Everything acknowledged frees the last partial chunk too (an idle stream or a crypto stream
+// after the handshake keeps no storage); later writes start a chunk where the data left off,
+// and their offsets, retransmissions and chunk boundaries stay right.
+TEST_CASE("SendBuffer: fully acknowledged, then written again") {
+    SendBuffer sb;
+    const size_t first = kSendBufferChunkSize + 700;  // a full chunk and a partial one
+    Bytes data = pattern(first + 2 * kSendBufferChunkSize, 3);
+    sb.write(ByteSpan(data).first(first));
+    while (sb.has_pending()) send(sb, 1200);
+    sb.on_acked(0, first, false);
+    CHECK(sb.buffered_bytes() == 0);
+    sb.write(ByteSpan(data).subspan(first));
+    CHECK(sb.buffered_bytes() == 2 * kSendBufferChunkSize);
+    auto c = send(sb, 1200);
+    CHECK(c.offset == first);
+    CHECK(std::equal(c.data.begin(), c.data.end(), data.begin() + first));
+    while (sb.has_pending()) send(sb, 1200);
+    // A chunk boundary now falls kSendBufferChunkSize after `first`, not at a multiple of it.
+    sb.on_lost(first + kSendBufferChunkSize - 5, 10, false);
+    auto r = sb.next_chunk(100);
+    REQUIRE(r);
+    CHECK(r->offset == first + kSendBufferChunkSize - 5);
+    CHECK(r->data.size() == 5);
+    CHECK(std::equal(r->data.begin(), r->data.end(), data.begin() + r->offset));
+    sb.on_acked(first, kSendBufferChunkSize, false);
+    CHECK(sb.buffered_bytes() == kSendBufferChunkSize);
+    r = sb.next_chunk(100);
+    REQUIRE(r);
+    CHECK(r->offset == first + kSendBufferChunkSize);
+    CHECK(std::equal(r->data.begin(), r->data.end(), data.begin() + r->offset));
+    sb.on_acked(0, data.size(), false);
+    CHECK(sb.buffered_bytes() == 0);
+    CHECK_FALSE(sb.has_pending());
+}
+
 TEST_CASE("SendBuffer: many small writes coalesce") {
     SendBuffer sb;
     Bytes data = pattern(5000);

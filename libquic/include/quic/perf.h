@@ -141,7 +141,13 @@ class Server {
     std::deque<PendingUni> pending_uni_;  // uni responses waiting for stream credit
     bool handshake_complete_ = false;
     std::optional<ConnectionClosed> closed_;
+    // Where read data is discarded into; sized on the first read, so that an idle connection
+    // costs no 64 KiB (scripts/load measures memory per idle connection).
     Bytes scratch_;
+    Bytes& scratch() {
+        if (scratch_.empty()) scratch_.resize(kChunkSize);
+        return scratch_;
+    }
 };
 
 // --- client ----------------------------------------------------------------------------------
@@ -240,7 +246,13 @@ class Client {
     uint64_t written_ = 0;
     size_t awaiting_ack_ = 0;
     std::deque<ClientEvent> events_;
+    // Where read data is discarded into; sized on the first read, so that an idle connection
+    // costs no 64 KiB (scripts/load measures memory per idle connection).
     Bytes scratch_;
+    Bytes& scratch() {
+        if (scratch_.empty()) scratch_.resize(kChunkSize);
+        return scratch_;
+    }
 };
 
 }  // namespace quic::perf
