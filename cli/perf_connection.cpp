@@ -5,6 +5,7 @@
 #include "keylog.h"
 #include "quic/overloaded.h"
 #include "quic/uv/clock.h"
+#include "session_file.h"
 #include "url.h"
 
 namespace quiver {
@@ -103,6 +104,26 @@ quic::Result<std::unique_ptr<quic::uv::Transport>> make_client_transport(
     return quic::uv::Transport::create(loop, local_wildcard_for(remote), std::move(config));
 }
 
+void TicketWatch::put_ticket(const std::string& server, quic::Bytes ticket) {
+    inner_->put_ticket(server, std::move(ticket));
+    has_ticket_ = true;
+    if (on_ticket_) {
+        auto cb = std::move(on_ticket_);
+        on_ticket_ = nullptr;
+        cb();
+    }
+}
+
+std::shared_ptr<TicketWatch> make_ticket_watch(const PerfClientOptions& o, bool resume) {
+    if (!o.session_file.empty()) {
+        auto file = std::make_shared<FileSessionStore>(o.session_file);
+        const bool has = file->has_ticket();
+        return std::make_shared<TicketWatch>(std::move(file), has);
+    }
+    if (!resume && !o.zero_rtt) return nullptr;
+    return std::make_shared<TicketWatch>(std::make_shared<quic::uv::MemorySessionStore>());
+}
+
 // --- PerfConnection ------------------------------------------------------------------------------
 
 PerfConnection::PerfConnection(std::shared_ptr<quic::uv::Connection> c, Handler handler)
@@ -150,7 +171,11 @@ void PerfConnection::on_activity(quic::Time now) {
                            if (handler_.on_credit) handler_.on_credit(*this);
                        },
                        [&](const quic::HandshakeCompleted&) {
+                           if (handler_.on_handshake) handler_.on_handshake(*this);
                            if (handler_.on_credit) handler_.on_credit(*this);
+                       },
+                       [&](const quic::HandshakeConfirmed&) {
+                           if (handler_.on_confirmed) handler_.on_confirmed(*this);
                        },
                        [](const auto&) {},
                    },

@@ -17,16 +17,19 @@ using quic::uv::clock_now;
 
 RequestLoad::RequestLoad(uv_loop_t* loop, quic::uv::Transport& transport,
                          quic::SocketAddress remote, std::string server_name, LoadSpec spec,
-                         const PerfClientOptions& options, Recorder& recorder)
+                         const PerfClientOptions& options, Recorder& recorder,
+                         std::shared_ptr<TicketWatch> tickets)
     : loop_(loop),
       transport_(transport),
       remote_(remote),
       server_name_(std::move(server_name)),
       spec_(std::move(spec)),
       options_(options),
-      recorder_(recorder) {}
+      recorder_(recorder),
+      tickets_(std::move(tickets)) {}
 
 RequestLoad::~RequestLoad() {
+    close_handle(ticket_timer_);
     close_handle(end_timer_);
     close_handle(rate_timer_);
     close_handle(drain_timer_);
@@ -34,8 +37,45 @@ RequestLoad::~RequestLoad() {
 
 void RequestLoad::start() {
     conns_.resize(options_.connections);
+    if (options_.zero_rtt && tickets_ && !tickets_->has_ticket()) return fetch_ticket();
+    dial_all();
+}
+
+// --0rtt: a first connection, left out of the measure, brings the session ticket that the
+// measured ones resume with (RFC 9001 §4.6.1); it closes once the ticket is here.
+void RequestLoad::fetch_ticket() {
+    quic::uv::DialOptions d;
+    d.server_name = server_name_;
+    transport_.dial(remote_, d, [this](quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
+        if (!c.ok()) {
+            if (failure_.empty()) failure_ = "cannot connect: " + describe(c.error());
+            return finish();
+        }
+        ticket_conn_ = std::move(c).value();
+        if (tickets_->has_ticket()) return ticket_ready();
+        tickets_->on_ticket([this] { ticket_ready(); });
+        on_ticket_timeout_ = [this] { ticket_ready(); };
+        ticket_timer_ = start_timer(loop_, on_ticket_timeout_, ms_of(kTicketWaitSeconds));
+    });
+}
+
+void RequestLoad::ticket_ready() {
+    if (!ticket_conn_ || finished_) return;
+    close_handle(ticket_timer_);
+    ticket_timer_ = nullptr;
+    auto c = std::move(ticket_conn_);
+    ticket_conn_ = nullptr;
+    c->close(0, "");
+    if (!tickets_->has_ticket() && failure_.empty())
+        failure_ = "--0rtt: the server sent no session ticket";
+    dial_all();
+}
+
+void RequestLoad::dial_all() {
     dials_pending_ = conns_.size();
-    for (size_t i = 0; i < conns_.size(); ++i) dial(i);
+    for (size_t i = 0; i < conns_.size(); ++i) options_.zero_rtt ? dial_early(i) : dial(i);
+    // Early connections take requests at once: 0-RTT carries them when the ticket allows.
+    if (options_.zero_rtt && !finished_) begin();
 }
 
 void RequestLoad::dial(size_t index) {
@@ -45,6 +85,57 @@ void RequestLoad::dial(size_t index) {
     d.server_name = server_name_;
     transport_.dial(remote_, d,
                     [this, index, started](auto c) { on_dialed(index, started, std::move(c)); });
+}
+
+void RequestLoad::dial_early(size_t index) {
+    ++counters_.connections;
+    --dials_pending_;
+    Conn& conn = conns_[index];
+    conn.dialed = clock_now();
+    quic::uv::DialOptions d;
+    d.server_name = server_name_;
+    auto c = transport_.dial_early(remote_, d);
+    if (!c.ok()) {
+        ++counters_.handshake_failures;
+        conn.closed = true;
+        if (failure_.empty()) failure_ = "cannot connect: " + describe(c.error());
+        return;
+    }
+    PerfConnection::Handler h = handler();
+    h.on_handshake = [this](PerfConnection& p) {
+        Conn* cn = conn_of(p);
+        if (!cn || cn->handshaken) return;
+        cn->handshaken = true;
+        ++counters_.handshakes;
+        count_resumption(counters_, p.connection().details().info);
+        recorder_.record_handshake(clock_now() - cn->dialed);
+    };
+    conn.perf = PerfConnection::create(*c, std::move(h));
+    watch_close(index);
+}
+
+PerfConnection::Handler RequestLoad::handler() {
+    PerfConnection::Handler h;
+    h.on_done = [this](PerfConnection& p, const quic::perf::RequestDone& d) {
+        if (Conn* cn = conn_of(p)) on_done(*cn, d);
+    };
+    h.on_credit = [this](PerfConnection& p) {
+        if (Conn* cn = conn_of(p)) pump(*cn);
+    };
+    return h;
+}
+
+void RequestLoad::watch_close(size_t index) {
+    conns_[index].perf->connection().on_closed([this, index](const quic::Error& why) {
+        Conn& c = conns_[index];
+        c.closed = true;
+        if (finished_) return;
+        if (options_.zero_rtt && !c.handshaken) ++counters_.handshake_failures;
+        if (failure_.empty()) failure_ = "connection closed: " + describe(why);
+        for (const Conn& other : conns_)
+            if (!other.closed) return;
+        finish();  // nothing left to measure with
+    });
 }
 
 void RequestLoad::on_dialed(size_t index, quic::Time started,
@@ -57,24 +148,10 @@ void RequestLoad::on_dialed(size_t index, quic::Time started,
         if (failure_.empty()) failure_ = "cannot connect: " + describe(c.error());
     } else {
         ++counters_.handshakes;
-        if ((*c)->details().info.resumed) ++counters_.resumed;
+        count_resumption(counters_, (*c)->details().info);
         recorder_.record_handshake(clock_now() - started);
-        PerfConnection::Handler h;
-        h.on_done = [this](PerfConnection& p, const quic::perf::RequestDone& d) {
-            if (Conn* cn = conn_of(p)) on_done(*cn, d);
-        };
-        h.on_credit = [this](PerfConnection& p) {
-            if (Conn* cn = conn_of(p)) pump(*cn);
-        };
-        conn.perf = PerfConnection::create(*c, std::move(h));
-        (*c)->on_closed([this, index](const quic::Error& why) {
-            conns_[index].closed = true;
-            if (finished_) return;
-            if (failure_.empty()) failure_ = "connection closed: " + describe(why);
-            for (const Conn& other : conns_)
-                if (!other.closed) return;
-            finish();  // nothing left to measure with
-        });
+        conn.perf = PerfConnection::create(*c, handler());
+        watch_close(index);
     }
     if (dials_pending_ == 0 && !finished_) begin();
 }
@@ -300,7 +377,8 @@ void RequestLoad::finish() {
     close_handle(end_timer_);
     close_handle(rate_timer_);
     close_handle(drain_timer_);
-    end_timer_ = rate_timer_ = drain_timer_ = nullptr;
+    close_handle(ticket_timer_);
+    end_timer_ = rate_timer_ = drain_timer_ = ticket_timer_ = nullptr;
     if (reporter_ && begun_) reporter_->finish(clock_now());
     for (Conn& c : conns_)
         if (c.perf) c.perf->detach();

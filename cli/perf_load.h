@@ -11,6 +11,9 @@
 //             (coordinated omission);
 //   scenario  each connection runs a scenario (perf_scenario.h).
 // Latency is a request's completion minus the time it was due (rate) or queued (the others).
+// With --0rtt an untimed first connection fetches a session ticket, then every connection is
+// dialled early (Transport::dial_early) and the load starts at once: the first requests go in
+// 0-RTT, or wait for the handshake when the ticket does not allow early data.
 #pragma once
 
 #include <uv.h>
@@ -52,7 +55,7 @@ class RequestLoad {
   public:
     RequestLoad(uv_loop_t* loop, quic::uv::Transport& transport, quic::SocketAddress remote,
                 std::string server_name, LoadSpec spec, const PerfClientOptions& options,
-                Recorder& recorder);
+                Recorder& recorder, std::shared_ptr<TicketWatch> tickets = {});
     ~RequestLoad();
     RequestLoad(const RequestLoad&) = delete;
     RequestLoad& operator=(const RequestLoad&) = delete;
@@ -83,12 +86,20 @@ class RequestLoad {
         std::deque<Queued> queue;
         std::map<uint64_t, InFlight> in_flight;
         bool closed = false;
+        bool handshaken = false;  // --0rtt: the handshake of the early connection completed
+        quic::Time dialed{};
         // Scenario progress: copies of each entry completed in this pass; passes begun.
         std::vector<size_t> entry_done;
         size_t scenario_left = 0;
     };
 
+    void fetch_ticket();
+    void ticket_ready();
+    void dial_all();
     void dial(size_t index);
+    void dial_early(size_t index);
+    PerfConnection::Handler handler();
+    void watch_close(size_t index);
     void on_dialed(size_t index, quic::Time started,
                    quic::Result<std::shared_ptr<quic::uv::Connection>> c);
     void begin();
@@ -111,9 +122,11 @@ class RequestLoad {
     LoadSpec spec_;
     const PerfClientOptions& options_;
     Recorder& recorder_;
+    std::shared_ptr<TicketWatch> tickets_;
     Reporter* reporter_ = nullptr;
 
     std::vector<Conn> conns_;
+    std::shared_ptr<quic::uv::Connection> ticket_conn_;  // --0rtt: the untimed first one
     size_t dials_pending_ = 0;
     Totals counters_;        // event counters; bytes and packets come from the connections
     uint64_t issued_ = 0;    // requests queued so far (for --count and the rate)
@@ -126,7 +139,8 @@ class RequestLoad {
     uv_timer_t* end_timer_ = nullptr;
     uv_timer_t* rate_timer_ = nullptr;
     uv_timer_t* drain_timer_ = nullptr;
-    std::function<void()> on_end_, on_rate_, on_drain_;
+    uv_timer_t* ticket_timer_ = nullptr;
+    std::function<void()> on_end_, on_rate_, on_drain_, on_ticket_timeout_;
 };
 
 }  // namespace quiver
