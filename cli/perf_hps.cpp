@@ -109,8 +109,9 @@ void HandshakeLoad::dial_with_request(size_t slot) {
     auto c = transport_.dial_early(remote_, d);
     if (!c.ok()) {
         ++counters_.handshake_failures;
-        if (failure_.empty() && ++consecutive_failures_ >= kMaxConsecutiveFailures) {
-            failure_ = "cannot connect: " + describe(c.error());
+        // A dial that fails at once would otherwise recurse without end: stop after so many.
+        if (++consecutive_failures_ >= kMaxConsecutiveFailures) {
+            if (failure_.empty()) failure_ = "cannot connect: " + describe(c.error());
             end_load();
         }
         return dial(slot);
