@@ -2,11 +2,13 @@
 
 #include <charconv>
 
+#include "conn_log.h"
 #include "keylog.h"
 #include "quic/overloaded.h"
 #include "quic/uv/clock.h"
 #include "session_file.h"
 #include "url.h"
+#include "uv_handles.h"
 
 namespace quiver {
 
@@ -122,6 +124,50 @@ std::shared_ptr<TicketWatch> make_ticket_watch(const PerfClientOptions& o, bool 
     }
     if (!resume && !o.zero_rtt) return nullptr;
     return std::make_shared<TicketWatch>(std::make_shared<quic::uv::MemorySessionStore>());
+}
+
+// --- TicketFetch -------------------------------------------------------------------------------
+
+TicketFetch::~TicketFetch() {
+    close_handle(timer_);
+}
+
+void TicketFetch::start(const quic::SocketAddress& remote, const std::string& server_name,
+                        Done done) {
+    done_ = std::move(done);
+    quic::uv::DialOptions d;
+    d.server_name = server_name;
+    transport_.dial(remote, d, [this](quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
+        if (!done_) return;
+        if (!c.ok()) {
+            auto cb = std::move(done_);
+            done_ = nullptr;
+            return cb("cannot connect: " + describe(c.error()), false);
+        }
+        conn_ = std::move(c).value();
+        if (tickets_->has_ticket()) return ready();
+        tickets_->on_ticket([this] { ready(); });
+        on_timeout_ = [this] { ready(); };
+        timer_ = start_timer(loop_, on_timeout_, ms_of(kTicketWaitSeconds));
+    });
+}
+
+void TicketFetch::ready() {
+    if (!conn_ || !done_) return;
+    close_handle(timer_);
+    timer_ = nullptr;
+    auto c = std::move(conn_);
+    conn_ = nullptr;
+    c->close(0, "");
+    auto cb = std::move(done_);
+    done_ = nullptr;
+    cb(tickets_->has_ticket() ? "" : "--0rtt: the server sent no session ticket", true);
+}
+
+void TicketFetch::cancel() {
+    done_ = nullptr;
+    close_handle(timer_);
+    timer_ = nullptr;
 }
 
 // --- PerfConnection ------------------------------------------------------------------------------

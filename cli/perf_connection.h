@@ -4,7 +4,9 @@
 // uv::Connection::take_events(), as quic::h3::Client does for HTTP/3.
 #pragma once
 
+#include <uv.h>
 #include <CLI/CLI.hpp>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -61,6 +63,35 @@ std::shared_ptr<TicketWatch> make_ticket_watch(const PerfClientOptions& o, bool 
 // How long the first --resume or --0rtt connection waits for its session ticket before
 // closing anyway.
 inline constexpr double kTicketWaitSeconds = 2.0;
+
+// --0rtt: a first connection, left out of the measure, that brings the session ticket the
+// measured ones resume with (RFC 9001 §4.6.1); it closes once the ticket is here, or after
+// kTicketWaitSeconds.
+class TicketFetch {
+  public:
+    // `error`: "" with the ticket, else what went wrong; `connected`: the server answered.
+    using Done = std::function<void(const std::string& error, bool connected)>;
+    TicketFetch(uv_loop_t* loop, quic::uv::Transport& transport,
+                std::shared_ptr<TicketWatch> tickets)
+        : loop_(loop), transport_(transport), tickets_(std::move(tickets)) {}
+    ~TicketFetch();
+    TicketFetch(const TicketFetch&) = delete;
+    TicketFetch& operator=(const TicketFetch&) = delete;
+
+    void start(const quic::SocketAddress& remote, const std::string& server_name, Done done);
+    // The run ended first: `done` is not called.
+    void cancel();
+
+  private:
+    void ready();
+    uv_loop_t* loop_;
+    quic::uv::Transport& transport_;
+    std::shared_ptr<TicketWatch> tickets_;
+    std::shared_ptr<quic::uv::Connection> conn_;
+    Done done_;
+    uv_timer_t* timer_ = nullptr;
+    std::function<void()> on_timeout_;
+};
 
 // --connections (unless the command names it itself, as h3's h2load-like -c does),
 // --duration, --warmup, --interval, --json, -q, -k, --cacert, --keylog, the transport options

@@ -29,7 +29,6 @@ RequestLoad::RequestLoad(uv_loop_t* loop, quic::uv::Transport& transport,
       tickets_(std::move(tickets)) {}
 
 RequestLoad::~RequestLoad() {
-    close_handle(ticket_timer_);
     close_handle(end_timer_);
     close_handle(rate_timer_);
     close_handle(drain_timer_);
@@ -37,37 +36,14 @@ RequestLoad::~RequestLoad() {
 
 void RequestLoad::start() {
     conns_.resize(options_.connections);
-    if (options_.zero_rtt && tickets_ && !tickets_->has_ticket()) return fetch_ticket();
-    dial_all();
-}
-
-// --0rtt: a first connection, left out of the measure, brings the session ticket that the
-// measured ones resume with (RFC 9001 §4.6.1); it closes once the ticket is here.
-void RequestLoad::fetch_ticket() {
-    quic::uv::DialOptions d;
-    d.server_name = server_name_;
-    transport_.dial(remote_, d, [this](quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
-        if (!c.ok()) {
-            if (failure_.empty()) failure_ = "cannot connect: " + describe(c.error());
-            return finish();
-        }
-        ticket_conn_ = std::move(c).value();
-        if (tickets_->has_ticket()) return ticket_ready();
-        tickets_->on_ticket([this] { ticket_ready(); });
-        on_ticket_timeout_ = [this] { ticket_ready(); };
-        ticket_timer_ = start_timer(loop_, on_ticket_timeout_, ms_of(kTicketWaitSeconds));
-    });
-}
-
-void RequestLoad::ticket_ready() {
-    if (!ticket_conn_ || finished_) return;
-    close_handle(ticket_timer_);
-    ticket_timer_ = nullptr;
-    auto c = std::move(ticket_conn_);
-    ticket_conn_ = nullptr;
-    c->close(0, "");
-    if (!tickets_->has_ticket() && failure_.empty())
-        failure_ = "--0rtt: the server sent no session ticket";
+    if (options_.zero_rtt && tickets_ && !tickets_->has_ticket()) {
+        ticket_fetch_ = std::make_unique<TicketFetch>(loop_, transport_, tickets_);
+        return ticket_fetch_->start(remote_, server_name_,
+                                    [this](const std::string& error, bool connected) {
+                                        if (failure_.empty()) failure_ = error;
+                                        connected ? dial_all() : finish();
+                                    });
+    }
     dial_all();
 }
 
@@ -377,8 +353,8 @@ void RequestLoad::finish() {
     close_handle(end_timer_);
     close_handle(rate_timer_);
     close_handle(drain_timer_);
-    close_handle(ticket_timer_);
-    end_timer_ = rate_timer_ = drain_timer_ = ticket_timer_ = nullptr;
+    end_timer_ = rate_timer_ = drain_timer_ = nullptr;
+    if (ticket_fetch_) ticket_fetch_->cancel();
     if (reporter_ && begun_) reporter_->finish(clock_now());
     for (Conn& c : conns_)
         if (c.perf) c.perf->detach();

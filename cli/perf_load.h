@@ -93,8 +93,6 @@ class RequestLoad {
         size_t scenario_left = 0;
     };
 
-    void fetch_ticket();
-    void ticket_ready();
     void dial_all();
     void dial(size_t index);
     void dial_early(size_t index);
@@ -126,7 +124,7 @@ class RequestLoad {
     Reporter* reporter_ = nullptr;
 
     std::vector<Conn> conns_;
-    std::shared_ptr<quic::uv::Connection> ticket_conn_;  // --0rtt: the untimed first one
+    std::unique_ptr<TicketFetch> ticket_fetch_;  // --0rtt
     size_t dials_pending_ = 0;
     Totals counters_;        // event counters; bytes and packets come from the connections
     uint64_t issued_ = 0;    // requests queued so far (for --count and the rate)
@@ -139,8 +137,7 @@ class RequestLoad {
     uv_timer_t* end_timer_ = nullptr;
     uv_timer_t* rate_timer_ = nullptr;
     uv_timer_t* drain_timer_ = nullptr;
-    uv_timer_t* ticket_timer_ = nullptr;
-    std::function<void()> on_end_, on_rate_, on_drain_, on_ticket_timeout_;
+    std::function<void()> on_end_, on_rate_, on_drain_;
 };
 
 }  // namespace quiver

@@ -46,13 +46,13 @@ start_perf_server() {
     wait_for_port
 }
 
-# start_h3_server: `quiver server` serving $WORK/www.
+# start_h3_server [options...]: `quiver server` serving $WORK/www.
 start_h3_server() {
     mkdir -p "$WORK/www"
     head -c 1024 /dev/urandom >"$WORK/www/1k"
     head -c 3000 /dev/urandom >"$WORK/www/3000"
     : >"$WORK/server.log"
-    "$QUIVER" server --listen 127.0.0.1:0 --root "$WORK/www" 2>"$WORK/server.log" &
+    "$QUIVER" server --listen 127.0.0.1:0 --root "$WORK/www" "$@" 2>"$WORK/server.log" &
     SERVER_PID=$!
     wait_for_port
 }
@@ -361,6 +361,20 @@ case_h3() {
     pc --hps --alpn h3 --connections 2 -n 30
     check_client_summary
     eq "$(cj .handshakes)" 30 "h3 handshakes"
+    stop_server
+}
+
+# perf h3 --0rtt against `quiver server --0rtt`: each connection's first requests go in 0-RTT.
+case_h3_0rtt() {
+    start_h3_server --0rtt
+    ph3 --0rtt -n 60 -c 2 -m 3 /1k
+    expect_rc 0 "$(cat "$WORK/client.err")"
+    eq "$(cj .requests)" 60 "requests"
+    eq "$(cj '.statuses["200"]')" 60 "200 responses"
+    eq "$(cj .bytes_received)" $((60 * 1024)) "body bytes"
+    eq "$(cj .handshakes)" 2 "handshakes (the ticket's connection is not counted)"
+    eq "$(cj .zero_rtt_accepted)" 2 "0-RTT accepted"
+    eq "$(cj .zero_rtt_rejected)" 0 "0-RTT rejected"
     stop_server
 }
 
