@@ -412,7 +412,7 @@ case_qlog() {
 case_usage() {
     PORT=9  # nothing is dialed: every one is a usage error
     for args in "--download unlimited" "--rps --hps" "--download 1X" "--scenario id=a,after=b" \
-        "--scenario upload=1M,frobnicate=2" "--resume --rps" "--alpn h3 --rps" "--count 5"; do
+        "--scenario upload=1M,frobnicate=2" "--resume --rps" "--alpn h3 --rps" "--count 5" "--hps --0rtt"; do
         # shellcheck disable=SC2086
         pc $args
         expect_rc 2 "quiver perf client $args"
