@@ -70,6 +70,10 @@ std::optional<LoadSpec> load_spec(ClientOptions& o, std::string& mode, std::stri
         error = "--resume is for --hps";
         return std::nullopt;
     }
+    if (o.hps && o.common.zero_rtt && (!o.resume || o.alpn != quic::perf::kAlpn)) {
+        error = "--hps --0rtt needs --resume (0-RTT rides on a resumed session) and ALPN perf";
+        return std::nullopt;
+    }
     LoadSpec spec;
     spec.count = o.count;
     spec.streams = o.streams;
@@ -93,6 +97,12 @@ std::optional<LoadSpec> load_spec(ClientOptions& o, std::string& mode, std::stri
     if (!request || !response) {
         error = "bad --request-size or --response-size";
         return std::nullopt;
+    }
+    if (o.hps) {
+        mode = "hps";
+        if (o.common.duration <= 0 && o.count == 0) o.common.duration = 10;
+        spec.request = {!o.uni, *request, *response};  // --0rtt: one per handshake
+        return spec;
     }
     if (!o.scenario.empty()) {
         mode = "scenario";
@@ -156,7 +166,8 @@ nlohmann::json config_json(const ClientOptions& o, const LoadSpec& spec, const s
                         {"connections", o.common.connections},
                         {"duration_s", o.common.duration},
                         {"warmup_s", o.common.warmup},
-                        {"dial_window", o.common.dial_window}};
+                        {"dial_window", o.common.dial_window},
+                        {"zero_rtt", o.common.zero_rtt}};
     if (mode == "hold") {
         j["hold_s"] = o.hold;
         return j;
@@ -165,6 +176,10 @@ nlohmann::json config_json(const ClientOptions& o, const LoadSpec& spec, const s
         j["alpn"] = o.alpn;
         j["resume"] = o.resume;
         j["count"] = o.count;
+        if (o.common.zero_rtt) {
+            j["upload"] = size(spec.request.upload);
+            j["download"] = size(spec.request.download);
+        }
         return j;
     }
     if (mode == "scenario") {
@@ -205,11 +220,14 @@ int run_perf_client(ClientOptions& o) {
     auto remote = resolve(target->first, target->second, error);
     if (!remote) return fail("cannot resolve " + target->first + ": " + error);
 
-    std::shared_ptr<TicketWatch> tickets;
-    if (o.hps && o.resume) tickets = std::make_shared<TicketWatch>();
+    // A session store when --resume, --0rtt or --session-file want one (--hps without --resume:
+    // never, every handshake is a full one).
+    std::shared_ptr<TicketWatch> tickets =
+        o.hps && !o.resume ? nullptr : make_ticket_watch(o.common, o.hps);
     QlogSession qlog;  // outlives the transport: its traces are written when it ends
     Loop loop;
-    auto transport = make_client_transport(loop.get(), *remote, o.common, qlog, {o.alpn}, tickets);
+    auto transport = make_client_transport(loop.get(), *remote, o.common, qlog, {o.alpn}, tickets,
+                                           o.common.zero_rtt);
     if (!transport.ok())
         return fail(transport.error().reason.empty() ? transport.error().to_string()
                                                      : transport.error().reason);
@@ -226,12 +244,13 @@ int run_perf_client(ClientOptions& o) {
         const uint64_t code =
             o.alpn == "h3" ? quic::h3::to_underlying(quic::h3::H3Error::kNoError) : 0;
         HandshakeLoad load(loop.get(), **transport, *remote, target->first, o.common, o.count, code,
-                           tickets, recorder);
+                           tickets, recorder,
+                           o.common.zero_rtt ? std::optional(spec->request) : std::nullopt);
         Reporter reporter(loop.get(), ro, recorder, [&] { return load.snapshot(); });
         return run_load(loop.get(), load, reporter);
     }
     RequestLoad load(loop.get(), **transport, *remote, target->first, std::move(*spec), o.common,
-                     recorder);
+                     recorder, tickets);
     Reporter reporter(loop.get(), ro, recorder, [&] { return load.snapshot(); });
     return run_load(loop.get(), load, reporter);
 }
@@ -252,7 +271,9 @@ std::function<int()> register_perf_client(CLI::App* perf) {
         "  --rate R        R requests/s over all connections at fixed times; latency counts\n"
         "                  from when a request was due (no coordinated omission).\n"
         "  --hps           handshakes only, --connections at a time (--resume: with tickets);\n"
-        "                  any --alpn (h3 measures an HTTP/3 server's handshakes).\n"
+        "                  any --alpn (h3 measures an HTTP/3 server's handshakes); with\n"
+        "                  --resume --0rtt each carries a request (--request-size and\n"
+        "                  --response-size) in 0-RTT.\n"
         "  --scenario S    'id=a,download=1M; id=b,repeat=4,after=a,upload=10K,uni' or @FILE.\n"
         "  --hold S        no request: --connections connections held open S seconds, idle\n"
         "                  (PINGs every half --max-idle-timeout; 0 there: none), e.g. for\n"
@@ -285,6 +306,11 @@ std::function<int()> register_perf_client(CLI::App* perf) {
     sub->add_option("--dial-window", o->common.dial_window,
                     "Handshakes in flight at once while dialing --connections (default 16, "
                     "0: all at once)");
+    sub->add_flag("--0rtt", o->common.zero_rtt,
+                  "Send the requests in 0-RTT: an untimed first connection fetches the ticket "
+                  "(--hps: needs --resume; each handshake carries one request)");
+    sub->add_option("--session-file", o->common.session_file,
+                    "Keep the session ticket in FILE between runs (resumption, 0-RTT)");
     add_perf_client_options(sub, o->common);
     return [o] { return run_perf_client(*o); };
 }

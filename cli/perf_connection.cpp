@@ -2,10 +2,13 @@
 
 #include <charconv>
 
+#include "conn_log.h"
 #include "keylog.h"
 #include "quic/overloaded.h"
 #include "quic/uv/clock.h"
+#include "session_file.h"
 #include "url.h"
+#include "uv_handles.h"
 
 namespace quiver {
 
@@ -106,6 +109,70 @@ quic::Result<std::unique_ptr<quic::uv::Transport>> make_client_transport(
     return quic::uv::Transport::create(loop, local_wildcard_for(remote), std::move(config));
 }
 
+void TicketWatch::put_ticket(const std::string& server, quic::Bytes ticket) {
+    inner_->put_ticket(server, std::move(ticket));
+    has_ticket_ = true;
+    if (on_ticket_) {
+        auto cb = std::move(on_ticket_);
+        on_ticket_ = nullptr;
+        cb();
+    }
+}
+
+std::shared_ptr<TicketWatch> make_ticket_watch(const PerfClientOptions& o, bool resume) {
+    if (!o.session_file.empty()) {
+        auto file = std::make_shared<FileSessionStore>(o.session_file);
+        const bool has = file->has_ticket();
+        return std::make_shared<TicketWatch>(std::move(file), has);
+    }
+    if (!resume && !o.zero_rtt) return nullptr;
+    return std::make_shared<TicketWatch>(std::make_shared<quic::uv::MemorySessionStore>());
+}
+
+// --- TicketFetch -------------------------------------------------------------------------------
+
+TicketFetch::~TicketFetch() {
+    close_handle(timer_);
+}
+
+void TicketFetch::start(const quic::SocketAddress& remote, const std::string& server_name,
+                        Done done) {
+    done_ = std::move(done);
+    quic::uv::DialOptions d;
+    d.server_name = server_name;
+    transport_.dial(remote, d, [this](quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
+        if (!done_) return;
+        if (!c.ok()) {
+            auto cb = std::move(done_);
+            done_ = nullptr;
+            return cb("cannot connect: " + describe(c.error()), false);
+        }
+        conn_ = std::move(c).value();
+        if (tickets_->has_ticket()) return ready();
+        tickets_->on_ticket([this] { ready(); });
+        on_timeout_ = [this] { ready(); };
+        timer_ = start_timer(loop_, on_timeout_, ms_of(kTicketWaitSeconds));
+    });
+}
+
+void TicketFetch::ready() {
+    if (!conn_ || !done_) return;
+    close_handle(timer_);
+    timer_ = nullptr;
+    auto c = std::move(conn_);
+    conn_ = nullptr;
+    c->close(0, "");
+    auto cb = std::move(done_);
+    done_ = nullptr;
+    cb(tickets_->has_ticket() ? "" : "--0rtt: the server sent no session ticket", true);
+}
+
+void TicketFetch::cancel() {
+    done_ = nullptr;
+    close_handle(timer_);
+    timer_ = nullptr;
+}
+
 // --- PerfConnection ------------------------------------------------------------------------------
 
 PerfConnection::PerfConnection(std::shared_ptr<quic::uv::Connection> c, Handler handler)
@@ -153,7 +220,11 @@ void PerfConnection::on_activity(quic::Time now) {
                            if (handler_.on_credit) handler_.on_credit(*this);
                        },
                        [&](const quic::HandshakeCompleted&) {
+                           if (handler_.on_handshake) handler_.on_handshake(*this);
                            if (handler_.on_credit) handler_.on_credit(*this);
+                       },
+                       [&](const quic::HandshakeConfirmed&) {
+                           if (handler_.on_confirmed) handler_.on_confirmed(*this);
                        },
                        [](const auto&) {},
                    },

@@ -34,7 +34,8 @@ constexpr uint64_t kH3NoError = quic::h3::to_underlying(quic::h3::H3Error::kNoEr
 class H3Load {
   public:
     H3Load(uv_loop_t* loop, quic::uv::Transport& transport, quic::SocketAddress remote,
-           std::string host, std::string authority, const H3Options& o, Recorder& recorder)
+           std::string host, std::string authority, const H3Options& o, Recorder& recorder,
+           std::shared_ptr<TicketWatch> tickets)
         : loop_(loop),
           transport_(transport),
           remote_(remote),
@@ -42,21 +43,22 @@ class H3Load {
           authority_(std::move(authority)),
           o_(o),
           recorder_(recorder),
+          tickets_(std::move(tickets)),
           buf_(64 * 1024) {}
     ~H3Load() { close_handle(end_timer_); }
 
     void set_reporter(Reporter* r) { reporter_ = r; }
     void start() {
         conns_.resize(o_.common.connections);
-        pending_ = conns_.size();
-        for (size_t i = 0; i < conns_.size(); ++i) {
-            ++counters_.connections;
-            const quic::Time started = clock_now();
-            quic::uv::DialOptions d;
-            d.server_name = host_;
-            transport_.dial(remote_, d,
-                            [this, i, started](auto c) { on_dialed(i, started, std::move(c)); });
+        if (o_.common.zero_rtt && tickets_ && !tickets_->has_ticket()) {
+            ticket_fetch_ = std::make_unique<TicketFetch>(loop_, transport_, tickets_);
+            return ticket_fetch_->start(remote_, host_,
+                                        [this](const std::string& error, bool connected) {
+                                            if (failure_.empty()) failure_ = error;
+                                            connected ? dial_all() : finish();
+                                        });
         }
+        dial_all();
     }
     void stop() { finish(); }
     Totals snapshot() const {
@@ -79,31 +81,79 @@ class H3Load {
         std::shared_ptr<quic::h3::Client> client;
         size_t in_flight = 0;
         bool closed = false;
+        bool handshaken = false;
     };
+
+    void dial_all() {
+        pending_ = conns_.size();
+        for (size_t i = 0; i < conns_.size(); ++i) {
+            ++counters_.connections;
+            const quic::Time started = clock_now();
+            quic::uv::DialOptions d;
+            d.server_name = host_;
+            if (o_.common.zero_rtt) {
+                dial_early(i, started, transport_.dial_early(remote_, d));
+                continue;
+            }
+            transport_.dial(remote_, d,
+                            [this, i, started](auto c) { on_dialed(i, started, std::move(c)); });
+        }
+        // Early connections take requests at once: 0-RTT carries them when the ticket allows.
+        if (o_.common.zero_rtt && !finished_) begin();
+    }
+
+    // --0rtt: the connection is used before its handshake completes, which is counted then.
+    void dial_early(size_t i, quic::Time started,
+                    quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
+        --pending_;
+        if (!c.ok()) return failed(i, c.error());
+        std::weak_ptr<quic::uv::Connection> weak = *c;
+        (*c)->on_handshake_completed([this, i, started, weak] {
+            auto me = weak.lock();
+            if (!me || finished_) return;
+            conns_[i].handshaken = true;
+            handshaken(started, *me);
+        });
+        adopt(i, *c);
+    }
 
     void on_dialed(size_t i, quic::Time started,
                    quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
         --pending_;
         if (!c.ok()) {
-            ++counters_.handshake_failures;
-            conns_[i].closed = true;
-            if (failure_.empty()) failure_ = "cannot connect: " + describe(c.error());
+            failed(i, c.error());
         } else {
-            ++counters_.handshakes;
-            recorder_.record_handshake(clock_now() - started);
-            std::shared_ptr<quic::uv::Connection> conn = *c;
-            conn->on_closed([this, i](const quic::Error& why) {
-                conns_[i].closed = true;
-                if (finished_) return;
-                if (failure_.empty()) failure_ = "connection closed: " + describe(why);
-                for (const Conn& other : conns_)
-                    if (!other.closed) return;
-                finish();
-            });
-            conns_[i].client = quic::h3::Client::create(conn);
-            conns_[i].client->on_streams_available([this, i] { fill(conns_[i]); });
+            conns_[i].handshaken = true;
+            handshaken(started, **c);
+            adopt(i, *c);
         }
         if (pending_ == 0) begin();
+    }
+
+    void failed(size_t i, const quic::Error& e) {
+        ++counters_.handshake_failures;
+        conns_[i].closed = true;
+        if (failure_.empty()) failure_ = "cannot connect: " + describe(e);
+    }
+
+    void handshaken(quic::Time started, quic::uv::Connection& c) {
+        ++counters_.handshakes;
+        count_resumption(counters_, c.details().info);
+        recorder_.record_handshake(clock_now() - started);
+    }
+
+    void adopt(size_t i, std::shared_ptr<quic::uv::Connection> conn) {
+        conn->on_closed([this, i](const quic::Error& why) {
+            conns_[i].closed = true;
+            if (finished_) return;
+            if (!conns_[i].handshaken) ++counters_.handshake_failures;
+            if (failure_.empty()) failure_ = "connection closed: " + describe(why);
+            for (const Conn& other : conns_)
+                if (!other.closed) return;
+            finish();
+        });
+        conns_[i].client = quic::h3::Client::create(conn);
+        conns_[i].client->on_streams_available([this, i] { fill(conns_[i]); });
     }
 
     void begin() {
@@ -189,6 +239,7 @@ class H3Load {
         finished_ = true;
         close_handle(end_timer_);
         end_timer_ = nullptr;
+        if (ticket_fetch_) ticket_fetch_->cancel();
         if (reporter_ && begun_) reporter_->finish(clock_now());
         transport_.close(kH3NoError, "done", [this] { uv_stop(loop_); });
     }
@@ -203,6 +254,8 @@ class H3Load {
     std::string host_, authority_;
     const H3Options& o_;
     Recorder& recorder_;
+    std::shared_ptr<TicketWatch> tickets_;
+    std::unique_ptr<TicketFetch> ticket_fetch_;  // --0rtt
     Reporter* reporter_ = nullptr;
     std::vector<Conn> conns_;
     size_t pending_ = 0;
@@ -239,12 +292,14 @@ int run_h3(const H3Options& o) {
 
     QlogSession qlog;  // outlives the transport: its traces are written when it ends
     Loop loop;
-    auto transport = make_client_transport(loop.get(), *remote, o.common, qlog, {kH3Alpn});
+    std::shared_ptr<TicketWatch> tickets = make_ticket_watch(o.common, false);
+    auto transport = make_client_transport(loop.get(), *remote, o.common, qlog, {kH3Alpn}, tickets,
+                                           o.common.zero_rtt);
     if (!transport.ok())
         return fail(transport.error().reason.empty() ? transport.error().to_string()
                                                      : transport.error().reason);
     Recorder recorder;
-    H3Load load(loop.get(), **transport, *remote, urls[0].host, authority, o, recorder);
+    H3Load load(loop.get(), **transport, *remote, urls[0].host, authority, o, recorder, tickets);
     for (const Url& u : urls) load.paths_.push_back(u.path);
     ReportOptions ro;
     ro.mode = "h3";
@@ -256,7 +311,8 @@ int run_h3(const H3Options& o) {
                  {"requests", o.requests},
                  {"connections", o.common.connections},
                  {"streams", o.streams},
-                 {"duration_s", o.common.duration}};
+                 {"duration_s", o.common.duration},
+                 {"zero_rtt", o.common.zero_rtt}};
     Reporter reporter(loop.get(), ro, recorder, [&] { return load.snapshot(); });
     load.set_reporter(&reporter);
 
@@ -293,6 +349,11 @@ std::function<int()> register_perf_h3(CLI::App* perf) {
                     "Requests in flight per connection (default 1)")
         ->check(CLI::Range(size_t{1}, size_t{10000}));
     sub->add_option("--method", o->method, "Request method (default GET)");
+    sub->add_flag("--0rtt", o->common.zero_rtt,
+                  "Send the first requests in 0-RTT: an untimed first connection fetches the "
+                  "ticket");
+    sub->add_option("--session-file", o->common.session_file,
+                    "Keep the session ticket in FILE between runs (resumption, 0-RTT)");
     add_perf_client_options(sub, o->common, false);
     return [o] { return run_h3(*o); };
 }

@@ -5,12 +5,16 @@
 // --duration ends or --count handshakes were made; then the run waits for the handshakes still
 // in flight, so that every connection the server saw is counted. With --resume every
 // connection after the first resumes with the latest session ticket (RFC 9001 §4.5; the
-// first connection stays open until its ticket arrives). Any ALPN works: no request is made.
+// first connection stays open until its ticket arrives). Any ALPN works: no request is made,
+// except with --0rtt (ALPN perf): then each connection is dialled early and carries one perf
+// request, in 0-RTT when its ticket allows (RFC 9001 §4.6.1), and closes once the response
+// is in and the handshake confirmed; the request's latency counts from the dial.
 #pragma once
 
 #include <uv.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,25 +23,6 @@
 
 namespace quiver {
 
-// A session store that says when a ticket arrives (the first --resume connection waits).
-class TicketWatch final : public quic::uv::SessionStore {
-  public:
-    quic::uv::StoredSession get(const std::string& server) override { return inner_.get(server); }
-    void put_ticket(const std::string& server, quic::Bytes ticket) override;
-    void put_token(const std::string& server, quic::Bytes token) override {
-        inner_.put_token(server, std::move(token));
-    }
-    bool has_ticket() const { return has_ticket_; }
-    void on_ticket(std::function<void()> cb) { on_ticket_ = std::move(cb); }
-
-  private:
-    quic::uv::MemorySessionStore inner_;
-    bool has_ticket_ = false;
-    std::function<void()> on_ticket_;
-};
-
-// How long the first --resume connection waits for its session ticket before closing anyway.
-inline constexpr double kTicketWaitSeconds = 2.0;
 // Consecutive failed dials after which the run gives up (nothing answers).
 inline constexpr unsigned kMaxConsecutiveFailures = 20;
 
@@ -45,7 +30,8 @@ class HandshakeLoad {
   public:
     HandshakeLoad(uv_loop_t* loop, quic::uv::Transport& transport, quic::SocketAddress remote,
                   std::string server_name, const PerfClientOptions& options, uint64_t count,
-                  uint64_t close_code, std::shared_ptr<TicketWatch> tickets, Recorder& recorder);
+                  uint64_t close_code, std::shared_ptr<TicketWatch> tickets, Recorder& recorder,
+                  std::optional<quic::perf::Request> request = std::nullopt);
     ~HandshakeLoad();
     HandshakeLoad(const HandshakeLoad&) = delete;
     HandshakeLoad& operator=(const HandshakeLoad&) = delete;
@@ -62,6 +48,10 @@ class HandshakeLoad {
     void dial(size_t slot);
     void on_dialed(size_t slot, quic::Time started,
                    quic::Result<std::shared_ptr<quic::uv::Connection>> c);
+    void dial_with_request(size_t slot);
+    void send_request(size_t slot);
+    void on_request_done(size_t slot, const quic::perf::RequestDone& d);
+    void maybe_done(size_t slot);
     void on_confirmed(size_t slot, std::shared_ptr<quic::uv::Connection> conn);
     void close(size_t slot, std::shared_ptr<quic::uv::Connection> c);
     void end_load();
@@ -77,7 +67,16 @@ class HandshakeLoad {
     uint64_t close_code_;
     std::shared_ptr<TicketWatch> tickets_;
     Recorder& recorder_;
+    std::optional<quic::perf::Request> request_;  // --0rtt: one per connection
     Reporter* reporter_ = nullptr;
+
+    // --0rtt: each slot's connection with its request.
+    struct Early {
+        std::shared_ptr<PerfConnection> perf;
+        quic::Time started{};
+        bool sent = false, done = false, confirmed = false;
+    };
+    std::vector<Early> early_;
 
     std::vector<bool> busy_;  // a slot's dial (or ticket wait) is in flight
     // Bumped when a slot moves on, so that its old connection's callbacks do nothing.

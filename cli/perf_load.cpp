@@ -18,14 +18,16 @@ using quic::uv::clock_now;
 
 RequestLoad::RequestLoad(uv_loop_t* loop, quic::uv::Transport& transport,
                          quic::SocketAddress remote, std::string server_name, LoadSpec spec,
-                         const PerfClientOptions& options, Recorder& recorder)
+                         const PerfClientOptions& options, Recorder& recorder,
+                         std::shared_ptr<TicketWatch> tickets)
     : loop_(loop),
       transport_(transport),
       remote_(remote),
       server_name_(std::move(server_name)),
       spec_(std::move(spec)),
       options_(options),
-      recorder_(recorder) {}
+      recorder_(recorder),
+      tickets_(std::move(tickets)) {}
 
 RequestLoad::~RequestLoad() {
     close_handle(end_timer_);
@@ -35,7 +37,25 @@ RequestLoad::~RequestLoad() {
 
 void RequestLoad::start() {
     conns_.resize(options_.connections);
+    if (options_.zero_rtt && tickets_ && !tickets_->has_ticket()) {
+        ticket_fetch_ = std::make_unique<TicketFetch>(loop_, transport_, tickets_);
+        return ticket_fetch_->start(remote_, server_name_,
+                                    [this](const std::string& error, bool connected) {
+                                        if (failure_.empty()) failure_ = error;
+                                        connected ? dial_all() : finish();
+                                    });
+    }
+    dial_all();
+}
+
+void RequestLoad::dial_all() {
     dials_pending_ = conns_.size();
+    if (options_.zero_rtt) {
+        // Early connections take requests at once: 0-RTT carries them when the ticket allows.
+        for (size_t i = 0; i < conns_.size(); ++i) dial_early(i);
+        if (!finished_) begin();
+        return;
+    }
     const size_t window = options_.dial_window ? options_.dial_window : conns_.size();
     while (next_dial_ < conns_.size() && next_dial_ < window) dial(next_dial_++);
 }
@@ -49,6 +69,57 @@ void RequestLoad::dial(size_t index) {
                     [this, index, started](auto c) { on_dialed(index, started, std::move(c)); });
 }
 
+void RequestLoad::dial_early(size_t index) {
+    ++counters_.connections;
+    --dials_pending_;
+    Conn& conn = conns_[index];
+    conn.dialed = clock_now();
+    quic::uv::DialOptions d;
+    d.server_name = server_name_;
+    auto c = transport_.dial_early(remote_, d);
+    if (!c.ok()) {
+        ++counters_.handshake_failures;
+        conn.closed = true;
+        if (failure_.empty()) failure_ = "cannot connect: " + describe(c.error());
+        return;
+    }
+    PerfConnection::Handler h = handler();
+    h.on_handshake = [this](PerfConnection& p) {
+        Conn* cn = conn_of(p);
+        if (!cn || cn->handshaken) return;
+        cn->handshaken = true;
+        ++counters_.handshakes;
+        count_resumption(counters_, p.connection().details().info);
+        recorder_.record_handshake(clock_now() - cn->dialed);
+    };
+    conn.perf = PerfConnection::create(*c, std::move(h));
+    watch_close(index);
+}
+
+PerfConnection::Handler RequestLoad::handler() {
+    PerfConnection::Handler h;
+    h.on_done = [this](PerfConnection& p, const quic::perf::RequestDone& d) {
+        if (Conn* cn = conn_of(p)) on_done(*cn, d);
+    };
+    h.on_credit = [this](PerfConnection& p) {
+        if (Conn* cn = conn_of(p)) pump(*cn);
+    };
+    return h;
+}
+
+void RequestLoad::watch_close(size_t index) {
+    conns_[index].perf->connection().on_closed([this, index](const quic::Error& why) {
+        Conn& c = conns_[index];
+        c.closed = true;
+        if (finished_) return;
+        if (options_.zero_rtt && !c.handshaken) ++counters_.handshake_failures;
+        if (failure_.empty()) failure_ = "connection closed: " + describe(why);
+        for (const Conn& other : conns_)
+            if (!other.closed) return;
+        finish();  // nothing left to measure with
+    });
+}
+
 void RequestLoad::on_dialed(size_t index, quic::Time started,
                             quic::Result<std::shared_ptr<quic::uv::Connection>> c) {
     --dials_pending_;
@@ -59,24 +130,10 @@ void RequestLoad::on_dialed(size_t index, quic::Time started,
         if (failure_.empty()) failure_ = "cannot connect: " + describe(c.error());
     } else {
         ++counters_.handshakes;
-        if ((*c)->details().info.resumed) ++counters_.resumed;
+        count_resumption(counters_, (*c)->details().info);
         recorder_.record_handshake(clock_now() - started);
-        PerfConnection::Handler h;
-        h.on_done = [this](PerfConnection& p, const quic::perf::RequestDone& d) {
-            if (Conn* cn = conn_of(p)) on_done(*cn, d);
-        };
-        h.on_credit = [this](PerfConnection& p) {
-            if (Conn* cn = conn_of(p)) pump(*cn);
-        };
-        conn.perf = PerfConnection::create(*c, std::move(h));
-        (*c)->on_closed([this, index](const quic::Error& why) {
-            conns_[index].closed = true;
-            if (finished_) return;
-            if (failure_.empty()) failure_ = "connection closed: " + describe(why);
-            for (const Conn& other : conns_)
-                if (!other.closed) return;
-            finish();  // nothing left to measure with
-        });
+        conn.perf = PerfConnection::create(*c, handler());
+        watch_close(index);
     }
     if (finished_) return;
     if (next_dial_ < conns_.size()) dial(next_dial_++);  // the window moves on
@@ -322,6 +379,7 @@ void RequestLoad::finish() {
     close_handle(rate_timer_);
     close_handle(drain_timer_);
     end_timer_ = rate_timer_ = drain_timer_ = nullptr;
+    if (ticket_fetch_) ticket_fetch_->cancel();
     if (reporter_ && begun_) reporter_->finish(clock_now());
     for (Conn& c : conns_)
         if (c.perf) c.perf->detach();

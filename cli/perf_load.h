@@ -15,6 +15,9 @@
 // Connections are dialed at most --dial-window at a time (a server bounds half-open
 // connections per source: endpoint.h, kDefaultMaxHalfOpenPerSource).
 // Latency is a request's completion minus the time it was due (rate) or queued (the others).
+// With --0rtt an untimed first connection fetches a session ticket, then every connection is
+// dialled early (Transport::dial_early) and the load starts at once: the first requests go in
+// 0-RTT, or wait for the handshake when the ticket does not allow early data.
 #pragma once
 
 #include <uv.h>
@@ -56,7 +59,7 @@ class RequestLoad {
   public:
     RequestLoad(uv_loop_t* loop, quic::uv::Transport& transport, quic::SocketAddress remote,
                 std::string server_name, LoadSpec spec, const PerfClientOptions& options,
-                Recorder& recorder);
+                Recorder& recorder, std::shared_ptr<TicketWatch> tickets = {});
     ~RequestLoad();
     RequestLoad(const RequestLoad&) = delete;
     RequestLoad& operator=(const RequestLoad&) = delete;
@@ -87,12 +90,18 @@ class RequestLoad {
         std::deque<Queued> queue;
         std::map<uint64_t, InFlight> in_flight;
         bool closed = false;
+        bool handshaken = false;  // --0rtt: the handshake of the early connection completed
+        quic::Time dialed{};
         // Scenario progress: copies of each entry completed in this pass; passes begun.
         std::vector<size_t> entry_done;
         size_t scenario_left = 0;
     };
 
+    void dial_all();
     void dial(size_t index);
+    void dial_early(size_t index);
+    PerfConnection::Handler handler();
+    void watch_close(size_t index);
     void on_dialed(size_t index, quic::Time started,
                    quic::Result<std::shared_ptr<quic::uv::Connection>> c);
     void begin();
@@ -116,9 +125,11 @@ class RequestLoad {
     LoadSpec spec_;
     const PerfClientOptions& options_;
     Recorder& recorder_;
+    std::shared_ptr<TicketWatch> tickets_;
     Reporter* reporter_ = nullptr;
 
     std::vector<Conn> conns_;
+    std::unique_ptr<TicketFetch> ticket_fetch_;  // --0rtt
     size_t dials_pending_ = 0;  // connections not dialed yet or whose dial is in flight
     size_t next_dial_ = 0;      // the next connection to dial
     Totals counters_;           // event counters; bytes and packets come from the connections

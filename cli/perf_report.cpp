@@ -69,6 +69,8 @@ Totals Totals::operator-(const Totals& o) const {
     d.handshakes = handshakes - o.handshakes;
     d.handshake_failures = handshake_failures - o.handshake_failures;
     d.resumed = resumed - o.resumed;
+    d.zero_rtt_accepted = zero_rtt_accepted - o.zero_rtt_accepted;
+    d.zero_rtt_rejected = zero_rtt_rejected - o.zero_rtt_rejected;
     d.packets_sent = packets_sent - o.packets_sent;
     d.packets_lost = packets_lost - o.packets_lost;
     return d;
@@ -85,9 +87,17 @@ Totals& Totals::operator+=(const Totals& o) {
     handshakes += o.handshakes;
     handshake_failures += o.handshake_failures;
     resumed += o.resumed;
+    zero_rtt_accepted += o.zero_rtt_accepted;
+    zero_rtt_rejected += o.zero_rtt_rejected;
     packets_sent += o.packets_sent;
     packets_lost += o.packets_lost;
     return *this;
+}
+
+void count_resumption(Totals& t, const quic::ConnectionInfo& info) {
+    if (info.resumed) ++t.resumed;
+    if (info.early_data_accepted) ++t.zero_rtt_accepted;
+    if (info.early_data_attempted && !info.early_data_accepted) ++t.zero_rtt_rejected;
 }
 
 void Recorder::record_latency(quic::Duration d) {
@@ -219,6 +229,8 @@ void Reporter::print_interval(quic::Time from, quic::Time to, const Totals& d, b
                             {"request_errors", d.request_errors},
                             {"handshakes", d.handshakes},
                             {"handshakes_per_s", per_s(d.handshakes, s)},
+                            {"zero_rtt_accepted", d.zero_rtt_accepted},
+                            {"zero_rtt_rejected", d.zero_rtt_rejected},
                             {"packets_sent", d.packets_sent},
                             {"packets_lost", d.packets_lost}};
         if (recorder_.latency_now.count())
@@ -307,6 +319,8 @@ void Reporter::print_summary(quic::Time now) {
                             {"handshakes_per_s", per_s(d.handshakes, s)},
                             {"handshake_failures", d.handshake_failures},
                             {"resumed", d.resumed},
+                            {"zero_rtt_accepted", d.zero_rtt_accepted},
+                            {"zero_rtt_rejected", d.zero_rtt_rejected},
                             {"packets_sent", d.packets_sent},
                             {"packets_lost", d.packets_lost},
                             {"loss_percent", loss},
@@ -328,7 +342,7 @@ void Reporter::print_summary(quic::Time now) {
     if (options_.json && options_.quiet) return;
     std::fprintf(out, "quiver perf: %s, %.2f s measured%s\n", options_.mode.c_str(), s,
                  options_.warmup > 0 ? " (after the warmup)" : "");
-    if (options_.mode != "hps") {
+    if (options_.mode != "hps" || d.requests || d.request_errors) {  // hps --0rtt: requests
         std::fprintf(out, "  download   %10.2f Mbit/s  %s\n", mbit_per_s(d.bytes_received, s),
                      format_bytes(d.bytes_received).c_str());
         std::fprintf(out, "  upload     %10.2f Mbit/s  %s\n", mbit_per_s(d.bytes_sent, s),
@@ -349,6 +363,13 @@ void Reporter::print_summary(quic::Time now) {
                  static_cast<unsigned long long>(d.handshakes), per_s(d.handshakes, s),
                  static_cast<unsigned long long>(d.handshake_failures),
                  static_cast<unsigned long long>(d.resumed));
+    if (options_.config.value("zero_rtt", false))
+        std::fprintf(out, "  0-RTT      %llu accepted, %llu rejected (resent in 1-RTT)%s\n",
+                     static_cast<unsigned long long>(d.zero_rtt_accepted),
+                     static_cast<unsigned long long>(d.zero_rtt_rejected),
+                     d.zero_rtt_accepted + d.zero_rtt_rejected == 0
+                         ? ", none offered: no ticket allowed early data (server without 0-RTT?)"
+                         : "");
     if (r.handshake.count())
         std::fprintf(out, "  handshake  %s\n", percentiles_text(r.handshake).c_str());
     if (!r.statuses.empty()) {

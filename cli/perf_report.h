@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "quic/connection_info.h"
 #include "quic/perf_histogram.h"
 #include "quic/time.h"
 
@@ -33,12 +34,20 @@ struct Totals {
     uint64_t handshakes = 0;      // handshakes completed
     uint64_t handshake_failures = 0;
     uint64_t resumed = 0;  // handshakes that resumed a session (--resume)
+    // --0rtt: handshakes whose 0-RTT data the server accepted, and those it rejected (their
+    // requests went again in 1-RTT, RFC 9001 §4.6.2). Handshakes without an early-data ticket
+    // are in neither.
+    uint64_t zero_rtt_accepted = 0, zero_rtt_rejected = 0;
     uint64_t packets_sent = 0, packets_lost = 0;
 
     Totals operator-(const Totals& o) const;
     Totals& operator+=(const Totals& o);
     bool operator==(const Totals&) const = default;
 };
+
+// What a completed handshake resumed and did with 0-RTT, into `t` (resumed,
+// zero_rtt_accepted, zero_rtt_rejected).
+void count_resumption(Totals& t, const quic::ConnectionInfo& info);
 
 // Histograms of a run: each value goes into the summary's histogram and the interval's.
 struct Recorder {

@@ -29,7 +29,7 @@ struct PerfServerOptions {
     std::string cert, key, keylog;
     std::string max_response = "unlimited";
     double interval = 1;
-    bool quiet = false, json = false, verbose = false;
+    bool quiet = false, json = false, verbose = false, zero_rtt = false;
     TransportOptions transport;
     QlogOptions qlog;
 };
@@ -42,7 +42,8 @@ int fail(const std::string& message, int code = 1) {
 // Everything the server counts: the perf sessions' counters and the connections'.
 struct ServerTotals {
     quic::perf::ServerStats perf;
-    uint64_t connections = 0;  // accepted (handshake completed)
+    uint64_t connections = 0;        // accepted (handshake completed)
+    uint64_t zero_rtt_accepted = 0;  // of those, the ones whose 0-RTT data we accepted
     uint64_t closed = 0;
     uint64_t packets_sent = 0, packets_lost = 0;
 };
@@ -55,6 +56,7 @@ class PerfServer {
     // A new connection (its handshake is complete): its events go to a perf::Server.
     void serve(std::shared_ptr<quic::uv::Connection> c) {
         ++totals_.connections;
+        if (c->details().info.early_data_accepted) ++totals_.zero_rtt_accepted;
         auto served = std::make_unique<Served>(c, config_);
         Served* raw = served.get();
         served_[raw] = std::move(served);
@@ -118,6 +120,7 @@ nlohmann::json totals_json(const ServerTotals& t) {
     const quic::perf::ServerStats& p = t.perf;
     return {{"connections", t.connections},
             {"handshakes", t.connections},
+            {"zero_rtt_accepted", t.zero_rtt_accepted},
             {"connections_closed", t.closed},
             {"streams", p.streams},
             {"requests", p.requests},
@@ -177,7 +180,9 @@ void print_summary(const PerfServerOptions& o, double t, const ServerTotals& tot
     std::FILE* f = o.json ? stderr : stdout;
     const quic::perf::ServerStats& p = tot.perf;
     std::fprintf(f, "quiver perf server: %.1f s\n", t);
-    std::fprintf(f, "  connections %llu\n", static_cast<unsigned long long>(tot.connections));
+    std::fprintf(f, "  connections %llu (0-RTT accepted on %llu)\n",
+                 static_cast<unsigned long long>(tot.connections),
+                 static_cast<unsigned long long>(tot.zero_rtt_accepted));
     std::fprintf(
         f,
         "  streams     %llu: %llu requests, %llu responses, %llu stopped, %llu ignored "
@@ -211,6 +216,7 @@ int run_perf_server(const PerfServerOptions& o) {
     tls.is_server = true;
     tls.alpn = {quic::perf::kAlpn};
     tls.certificate = std::move(ck).value();
+    tls.enable_early_data = o.zero_rtt;
     tls.keylog = open_keylog(o.keylog, error);
     if (!error.empty()) return fail(error);
     auto tls_context = quic::TlsContext::create(std::move(tls));
@@ -220,6 +226,9 @@ int run_perf_server(const PerfServerOptions& o) {
     quic::uv::TransportConfig config;
     config.endpoint.server_tls = std::move(tls_context).value();
     apply_transport_options(o.transport, config.endpoint.connection);
+    // 0-RTT (RFC 9001 §4.6): the requests that came early are served once the handshake
+    // completes, as `quiver server --0rtt` does.
+    config.endpoint.connection.enable_0rtt = o.zero_rtt;
     if (std::string e = apply_qlog_options(o.qlog, config.endpoint, qlog); !e.empty())
         return fail(e);
 
@@ -310,6 +319,7 @@ std::function<int()> register_perf_server(CLI::App* perf) {
     sub->add_flag("-q,--quiet", o->quiet, "No interval lines (the summary stays)");
     sub->add_flag("--json", o->json, "Newline-delimited JSON on stdout (the text goes to stderr)");
     sub->add_flag("-v,--verbose", o->verbose, "A line per connection on stderr");
+    sub->add_flag("--0rtt", o->zero_rtt, "Accept 0-RTT requests on resumed connections");
     sub->add_option("--keylog", o->keylog, "Append TLS secrets to FILE (default: $SSLKEYLOGFILE)");
     add_transport_options(sub, o->transport);
     add_qlog_options(sub, o->qlog);

@@ -118,6 +118,7 @@ Status ConnectionImpl::restore_from_ticket() {
     peer_params_.max_datagram_frame_size = r.max_datagram_frame_size;
     streams_.on_peer_transport_parameters(peer_params_, false);
     early_data_attempted_ = true;
+    info_.early_data_attempted = true;  // stays set when rejected: the application counts both
     return {};
 }
 

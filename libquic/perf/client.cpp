@@ -99,6 +99,7 @@ std::optional<ClientEvent> Client::poll_event(Time now) {
 void Client::handle(Time now, const ConnectionEvent& ev) {
     std::visit(Overloaded{
                    [&](const HandshakeCompleted& e) { events_.push_back(e); },
+                   [&](const HandshakeConfirmed& e) { events_.push_back(e); },
                    [&](const StreamsAvailable& e) { events_.push_back(e); },
                    [&](const SessionTicketReceived& e) { events_.push_back(e); },
                    [&](const ZeroRttRejected& e) { events_.push_back(e); },

@@ -46,13 +46,13 @@ start_perf_server() {
     wait_for_port
 }
 
-# start_h3_server: `quiver server` serving $WORK/www.
+# start_h3_server [options...]: `quiver server` serving $WORK/www.
 start_h3_server() {
     mkdir -p "$WORK/www"
     head -c 1024 /dev/urandom >"$WORK/www/1k"
     head -c 3000 /dev/urandom >"$WORK/www/3000"
     : >"$WORK/server.log"
-    "$QUIVER" server --listen 127.0.0.1:0 --root "$WORK/www" 2>"$WORK/server.log" &
+    "$QUIVER" server --listen 127.0.0.1:0 --root "$WORK/www" "$@" 2>"$WORK/server.log" &
     SERVER_PID=$!
     wait_for_port
 }
@@ -292,6 +292,78 @@ case_hold() {
     eq "$(sj .streams)" 0 "server streams"
 }
 
+# --- 0-RTT --------------------------------------------------------------------------------------
+
+# --0rtt against a --0rtt server: every resumed handshake carries its request in 0-RTT and the
+# server accepts it; the bulk/rps modes fetch a ticket on an untimed first connection, then
+# every measured connection starts with 0-RTT requests.
+case_zero_rtt() {
+    start_perf_server --0rtt
+    pc --hps --resume --0rtt --connections 3 -n 30 --request-size 100 --response-size 1000
+    check_client_summary
+    eq "$(cj .handshakes)" 30 "handshakes"
+    eq "$(cj .resumed)" 29 "resumed (all but the first)"
+    local accepted
+    accepted=$(cj .zero_rtt_accepted)
+    ge "$accepted" 1 "0-RTT accepted"
+    ge "$accepted" $(($(cj .resumed) - 1)) "0-RTT accepted against resumed (all but at most one)"
+    ge "$(cj .resumed)" "$accepted" "0-RTT accepted against resumed"
+    eq "$(cj .zero_rtt_rejected)" 0 "0-RTT rejected"
+    eq "$(cj .requests)" 30 "requests (one per handshake)"
+    eq "$(cj .bytes_sent)" 3000 "bytes sent"
+    eq "$(cj .bytes_received)" 30000 "bytes received"
+    eq "$(cj .latency_ms.count)" 30 "latencies"
+    eq "$(intervals_sum .zero_rtt_accepted)" "$accepted" "0-RTT accepted: intervals against the summary"
+    pc --0rtt --rps --connections 2 --streams 3 -n 200 --request-size 10 --response-size 100
+    check_client_summary
+    eq "$(cj .handshakes)" 2 "rps handshakes (the ticket's connection is not counted)"
+    eq "$(cj .zero_rtt_accepted)" 2 "rps 0-RTT accepted"
+    eq "$(cj .requests)" 200 "rps requests"
+    eq "$(cj .bytes_received)" 20000 "rps bytes received"
+    accepted=$((accepted + 2))
+    stop_server
+    eq "$(sj .zero_rtt_accepted)" "$accepted" "0-RTT accepted by the server"
+    eq "$(sj .connections)" 33 "server connections (30 + the ticket's + 2)"
+    eq "$(sj .responses)" 230 "server responses"
+}
+
+# Rejected 0-RTT: every request still completes, resent in 1-RTT (RFC 9001 §4.6.2). A server
+# without --0rtt issues tickets that allow no early data, so nothing is offered; a ticket that
+# allows it (kept in --session-file from a --0rtt server) offered to a restarted server without
+# --0rtt (which cannot decrypt it) is rejected.
+case_zero_rtt_rejected() {
+    start_perf_server
+    pc --hps --resume --0rtt --connections 2 -n 10 --response-size 100
+    check_client_summary
+    eq "$(cj .requests)" 10 "requests"
+    eq "$(cj .zero_rtt_accepted)" 0 "0-RTT accepted by a server without --0rtt"
+    eq "$(cj .zero_rtt_rejected)" 0 "0-RTT offered on tickets that do not allow it"
+    grep -q "none offered" "$WORK/client.err" || fail "the summary does not say none was offered"
+    stop_server
+    start_perf_server --0rtt
+    local port=$PORT
+    pc --0rtt --rps -n 5 --session-file "$WORK/session"
+    check_client_summary
+    cp "$WORK/session" "$WORK/session2"
+    stop_server
+    start_perf_server --listen "127.0.0.1:$port"
+    PORT=$port
+    pc --hps --resume --0rtt --connections 3 -n 12 --response-size 500 --session-file "$WORK/session"
+    check_client_summary
+    eq "$(cj .zero_rtt_accepted)" 0 "0-RTT accepted"
+    ge "$(cj .zero_rtt_rejected)" 1 "0-RTT rejected"
+    eq "$(cj .requests)" 12 "requests"
+    eq "$(cj .bytes_received)" 6000 "bytes received"
+    pc --0rtt --rps --connections 2 -n 40 --response-size 100 --session-file "$WORK/session2"
+    check_client_summary
+    eq "$(cj .zero_rtt_rejected)" 2 "rps 0-RTT rejected"
+    eq "$(cj .requests)" 40 "rps requests"
+    eq "$(cj .bytes_received)" 4000 "rps bytes received"
+    stop_server
+    eq "$(sj .zero_rtt_accepted)" 0 "0-RTT accepted by the server"
+    eq "$(sj .responses)" 52 "server responses"
+}
+
 # --- HTTP/3 -------------------------------------------------------------------------------------
 
 case_h3() {
@@ -312,6 +384,20 @@ case_h3() {
     pc --hps --alpn h3 --connections 2 -n 30
     check_client_summary
     eq "$(cj .handshakes)" 30 "h3 handshakes"
+    stop_server
+}
+
+# perf h3 --0rtt against `quiver server --0rtt`: each connection's first requests go in 0-RTT.
+case_h3_0rtt() {
+    start_h3_server --0rtt
+    ph3 --0rtt -n 60 -c 2 -m 3 /1k
+    expect_rc 0 "$(cat "$WORK/client.err")"
+    eq "$(cj .requests)" 60 "requests"
+    eq "$(cj '.statuses["200"]')" 60 "200 responses"
+    eq "$(cj .bytes_received)" $((60 * 1024)) "body bytes"
+    eq "$(cj .handshakes)" 2 "handshakes (the ticket's connection is not counted)"
+    eq "$(cj .zero_rtt_accepted)" 2 "0-RTT accepted"
+    eq "$(cj .zero_rtt_rejected)" 0 "0-RTT rejected"
     stop_server
 }
 
@@ -350,7 +436,7 @@ case_usage() {
     PORT=9  # nothing is dialed: every one is a usage error
     for args in "--download unlimited" "--rps --hps" "--download 1X" "--scenario id=a,after=b" \
         "--scenario upload=1M,frobnicate=2" "--resume --rps" "--alpn h3 --rps" "--count 5" "--hold 1 --rps" \
-        "--hold 1 --duration 2" "--hold 1 --download 1M"; do
+        "--hold 1 --duration 2" "--hold 1 --download 1M" "--hps --0rtt"; do
         # shellcheck disable=SC2086
         pc $args
         expect_rc 2 "quiver perf client $args"
@@ -401,6 +487,46 @@ case_wire_in_netns() {
     stream_starts_with 2 0000000000000005 || fail "no request prefix 0000000000000005 on stream 2"
     cut -f3 "$WORK/c2s.tsv" | grep -cx perf >/dev/null || fail "no ALPN perf in the ClientHello"
     grep -qx perf "$WORK/s2c.tsv" || fail "no ALPN perf from the server"
+}
+
+# 0-RTT on the wire: with --hps --resume --0rtt, tshark (with the key log) sees the client's
+# 0-RTT long-header packets carrying the perf request's 8-byte prefix on stream 0.
+case_wire_0rtt() {
+    [[ $(id -u) == 0 ]] && command -v unshare >/dev/null && command -v tshark >/dev/null || {
+        echo "SKIP: needs root, unshare and tshark" >&2
+        exit 77
+    }
+    unshare --net -- bash "${BASH_SOURCE[0]}" "$QUIVER" wire_0rtt_in_netns
+}
+
+case_wire_0rtt_in_netns() {
+    ip link set dev lo up gso_max_segs 1
+    local port=4433
+    dumpcap -i lo -f "udp port $port" -w "$WORK/capture.pcapng" -q 2>"$WORK/dumpcap.log" &
+    CAPTURE_PID=$!
+    mark 127.0.0.2 "$port"
+    export SSLKEYLOGFILE=$WORK/keys.log
+    start_perf_server --listen "127.0.0.1:$port" --0rtt
+    pc --hps --resume --0rtt -n 4 --response-size 1234
+    check_client_summary
+    ge "$(cj .zero_rtt_accepted)" 1 "0-RTT accepted"
+    stop_server
+    mark 127.0.0.3 "$port"
+    kill -INT "$CAPTURE_PID"
+    wait "$CAPTURE_PID" || true
+    CAPTURE_PID=
+    # One line per client packet: its long-header type (1: 0-RTT, RFC 9000 §17.2.3), its
+    # stream ids and data.
+    tshark -r "$WORK/capture.pcapng" -d "udp.port==$port,quic" -o "tls.keylog_file:$WORK/keys.log" \
+        -Y "quic && udp.dstport == $port && ip.dst == 127.0.0.1" -T fields -E separator=/t \
+        -E occurrence=a -E aggregator=, -e quic.long.packet_type -e quic.stream.stream_id \
+        -e quic.stream_data >"$WORK/c2s.tsv" 2>"$WORK/tshark.log"
+    # 0x4d2 = 1234: the request asks for 1234 bytes.
+    awk -F'\t' '$1 ~ /(^|,)1(,|$)/ {
+        n = split($2, ids, ","); split($3, data, ",")
+        for (i = 1; i <= n; i++) { d = data[i]; gsub(":", "", d); if (ids[i] == 0 && index(d, "00000000000004d2") == 1) found++ }
+    } END { exit !(found >= 1) }' "$WORK/c2s.tsv" ||
+        fail "no 0-RTT packet carrying the request prefix 00000000000004d2 on stream 0"
 }
 
 # stream_starts_with ID HEX: a STREAM frame of the client's on stream ID whose data starts

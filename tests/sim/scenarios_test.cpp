@@ -187,6 +187,7 @@ TEST_CASE("scenario: resumption, then 0-RTT requests answered") {
     Bytes ticket = q.app_client->session_ticket();
     REQUIRE_FALSE(ticket.empty());
     CHECK_FALSE(q.app_client->connection()->info().resumed);
+    CHECK_FALSE(q.app_client->connection()->info().early_data_attempted);  // no ticket yet
 
     FileTransferClient::Options early;
     early.open_before_handshake = true;
@@ -196,6 +197,7 @@ TEST_CASE("scenario: resumption, then 0-RTT requests answered") {
     REQUIRE(q.app_client->done());
     const ConnectionInfo& info = q.app_client->connection()->info();
     CHECK(info.resumed);
+    CHECK(info.early_data_attempted);
     CHECK(info.early_data_accepted);
 }
 

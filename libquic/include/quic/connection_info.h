@@ -24,6 +24,9 @@ struct ConnectionInfo {
     std::string cipher;
     std::string server_name;
     bool resumed = false;
+    // Client: the ticket allowed 0-RTT and the first flight offered it (RFC 9001 §4.6.1);
+    // with early_data_accepted false the server rejected it and the data went again in 1-RTT.
+    bool early_data_attempted = false;
     bool early_data_accepted = false;
     bool datagrams_supported = false;  // both sides advertised max_datagram_frame_size
 };

@@ -181,8 +181,8 @@ struct RequestDone {
 
 using ClientEvent = std::variant<RequestDone,
                                  // Passed through from the connection:
-                                 HandshakeCompleted, StreamsAvailable, SessionTicketReceived,
-                                 ZeroRttRejected, ConnectionClosed>;
+                                 HandshakeCompleted, HandshakeConfirmed, StreamsAvailable,
+                                 SessionTicketReceived, ZeroRttRejected, ConnectionClosed>;
 
 struct ClientStats {
     uint64_t requests = 0;        // requests started
