@@ -77,11 +77,6 @@ std::optional<LoadSpec> load_spec(ClientOptions& o, std::string& mode, std::stri
     LoadSpec spec;
     spec.count = o.count;
     spec.streams = o.streams;
-    if (o.hps) {
-        mode = "hps";
-        if (o.common.duration <= 0 && o.count == 0) o.common.duration = 10;
-        return spec;
-    }
     if (o.hold > 0) {
         if (o.count || o.common.duration > 0) {
             error = "--hold is the run's length: no --count or --duration";
