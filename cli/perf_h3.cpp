@@ -153,7 +153,11 @@ class H3Load {
             finish();
         });
         conns_[i].client = quic::h3::Client::create(conn);
-        conns_[i].client->on_streams_available([this, i] { fill(conns_[i]); });
+        // Not before the load begins: requests made then would count in the summary but in no
+        // interval (the reporter starts with the load).
+        conns_[i].client->on_streams_available([this, i] {
+            if (begun_) fill(conns_[i]);
+        });
     }
 
     void begin() {
@@ -196,18 +200,22 @@ class H3Load {
 
     void watch(Conn& c, quic::h3::ClientStream& s, quic::Time sent) {
         Conn* cp = &c;
-        s.on_response([this, sent](quic::h3::ClientStream&, const quic::h3::Response& r) {
+        // The status counts once the response is whole, as the request does: a run that ends
+        // between the two counts neither (statuses add up to the requests).
+        auto status = std::make_shared<unsigned>(0);
+        s.on_response([this, sent, status](quic::h3::ClientStream&, const quic::h3::Response& r) {
             if (finished_) return;
             recorder_.record_ttfb(clock_now() - sent);
-            ++recorder_.statuses[r.status];
+            *status = static_cast<unsigned>(r.status);
         });
         s.on_body([this](quic::h3::ClientStream& st) { read(st); });
-        s.on_complete([this, cp, sent](quic::h3::ClientStream& st, const quic::Error* e) {
+        s.on_complete([this, cp, sent, status](quic::h3::ClientStream& st, const quic::Error* e) {
             if (finished_) return;
             --cp->in_flight;
             if (!e) {
                 read(st);
                 ++counters_.requests;
+                ++recorder_.statuses[*status];
                 recorder_.record_latency(clock_now() - sent);
             } else {
                 ++counters_.request_errors;
