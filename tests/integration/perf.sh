@@ -450,30 +450,16 @@ case_usage() {
 
 # tshark, with the key log of both ends, sees the 8-byte request prefix at the start of each
 # stream (§2.3.1) and the ALPN perf in the ClientHello and the server's EncryptedExtensions.
-case_wire() {
-    [[ $(id -u) == 0 ]] && command -v unshare >/dev/null && command -v tshark >/dev/null || {
-        echo "SKIP: needs root, unshare and tshark" >&2
-        exit 77
-    }
-    unshare --net -- bash "${BASH_SOURCE[0]}" "$QUIVER" wire_in_netns
-}
+case_wire() { in_own_netns wire_in_netns; }
 
 case_wire_in_netns() {
-    # gso_max_segs 1: the kernel splits GSO batches before lo, so tshark sees datagrams.
-    ip link set dev lo up gso_max_segs 1
     local port=4433
-    dumpcap -i lo -f "udp port $port" -w "$WORK/capture.pcapng" -q 2>"$WORK/dumpcap.log" &
-    CAPTURE_PID=$!
-    mark 127.0.0.2 "$port"
-    export SSLKEYLOGFILE=$WORK/keys.log
+    wire_capture_start "$port"
     start_perf_server --listen "127.0.0.1:$port"
     pc --scenario "download=1234,upload=100; download=5,uni"
     check_client_summary
     stop_server
-    mark 127.0.0.3 "$port"
-    kill -INT "$CAPTURE_PID"
-    wait "$CAPTURE_PID" || true
-    CAPTURE_PID=
+    wire_capture_stop "$port"
     tshark -r "$WORK/capture.pcapng" -d "udp.port==$port,quic" -o "tls.keylog_file:$WORK/keys.log" \
         -Y "quic && udp.dstport == $port && ip.dst == 127.0.0.1" -T fields -E separator=/t \
         -E occurrence=a -E aggregator=, -e quic.stream.stream_id -e quic.stream_data \
@@ -491,30 +477,17 @@ case_wire_in_netns() {
 
 # 0-RTT on the wire: with --hps --resume --0rtt, tshark (with the key log) sees the client's
 # 0-RTT long-header packets carrying the perf request's 8-byte prefix on stream 0.
-case_wire_0rtt() {
-    [[ $(id -u) == 0 ]] && command -v unshare >/dev/null && command -v tshark >/dev/null || {
-        echo "SKIP: needs root, unshare and tshark" >&2
-        exit 77
-    }
-    unshare --net -- bash "${BASH_SOURCE[0]}" "$QUIVER" wire_0rtt_in_netns
-}
+case_wire_0rtt() { in_own_netns wire_0rtt_in_netns; }
 
 case_wire_0rtt_in_netns() {
-    ip link set dev lo up gso_max_segs 1
     local port=4433
-    dumpcap -i lo -f "udp port $port" -w "$WORK/capture.pcapng" -q 2>"$WORK/dumpcap.log" &
-    CAPTURE_PID=$!
-    mark 127.0.0.2 "$port"
-    export SSLKEYLOGFILE=$WORK/keys.log
+    wire_capture_start "$port"
     start_perf_server --listen "127.0.0.1:$port" --0rtt
     pc --hps --resume --0rtt -n 4 --response-size 1234
     check_client_summary
     ge "$(cj .zero_rtt_accepted)" 1 "0-RTT accepted"
     stop_server
-    mark 127.0.0.3 "$port"
-    kill -INT "$CAPTURE_PID"
-    wait "$CAPTURE_PID" || true
-    CAPTURE_PID=
+    wire_capture_stop "$port"
     # One line per client packet: its long-header type (1: 0-RTT, RFC 9000 §17.2.3), its
     # stream ids and data.
     tshark -r "$WORK/capture.pcapng" -d "udp.port==$port,quic" -o "tls.keylog_file:$WORK/keys.log" \
@@ -540,6 +513,34 @@ stream_starts_with() {
 
 # mark ADDR PORT: a datagram to ADDR:PORT (nobody listens) until the capture file holds it:
 # the capture has started (or has everything sent before).
+# in_own_netns CASE: runs this script's CASE in a network namespace of its own (root, unshare
+# and tshark needed, else skipped).
+in_own_netns() {
+    [[ $(id -u) == 0 ]] && command -v unshare >/dev/null && command -v tshark >/dev/null || {
+        echo "SKIP: needs root, unshare and tshark" >&2
+        exit 77
+    }
+    unshare --net -- bash "${BASH_SOURCE[0]}" "$QUIVER" "$1"
+}
+
+# wire_capture_start PORT / wire_capture_stop PORT: dumpcap on the namespace's lo for PORT, its
+# start and end proven by markers (mark), with the key log of both ends in $WORK/keys.log.
+# gso_max_segs 1: the kernel splits GSO batches before lo, so tshark sees datagrams.
+wire_capture_start() {
+    ip link set dev lo up gso_max_segs 1
+    dumpcap -i lo -f "udp port $1" -w "$WORK/capture.pcapng" -q 2>"$WORK/dumpcap.log" &
+    CAPTURE_PID=$!
+    mark 127.0.0.2 "$1"
+    export SSLKEYLOGFILE=$WORK/keys.log
+}
+
+wire_capture_stop() {
+    mark 127.0.0.3 "$1"
+    kill -INT "$CAPTURE_PID"
+    wait "$CAPTURE_PID" || true
+    CAPTURE_PID=
+}
+
 mark() {
     for i in $(seq 1 100); do
         ((i % 10 == 1)) && printf "quiver-perf-marker-%s" "$1" >"/dev/udp/$1/$2" 2>/dev/null || true
