@@ -44,6 +44,9 @@ BodySource& BodySource::operator=(BodySource&& o) noexcept {
         offset_ = o.offset_;
         done_ = o.done_;
         buf_ = std::move(o.buf_);
+        buf_offset_ = o.buf_offset_;
+        buf_len_ = o.buf_len_;
+        bytes_read_ = o.bytes_read_;
     }
     return *this;
 }
@@ -53,13 +56,21 @@ quic::Result<bool> BodySource::pump(const Writer& write) {
         const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, size_ - offset_));
         quic::ByteSpan chunk;
         if (fd_ >= 0) {
-            buf_.resize(kChunk);
-            const ssize_t got =
-                want ? ::pread(fd_, buf_.data(), want, static_cast<off_t>(offset_)) : 0;
-            if (got < 0 || (want && got == 0))
-                return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument,
-                                            "the file shrank or could not be read");
-            chunk = quic::ByteSpan(buf_.data(), static_cast<size_t>(got));
+            // What the stream did not take of the last chunk is offered again from the buffer,
+            // not read again: a file is read once.
+            if (offset_ >= buf_offset_ + buf_len_) {
+                buf_.resize(kChunk);
+                const ssize_t got =
+                    want ? ::pread(fd_, buf_.data(), want, static_cast<off_t>(offset_)) : 0;
+                if (got < 0 || (want && got == 0))
+                    return quic::Error::of_kind(quic::ErrorKind::kInvalidArgument,
+                                                "the file shrank or could not be read");
+                buf_offset_ = offset_;
+                buf_len_ = static_cast<size_t>(got);
+                bytes_read_ += buf_len_;
+            }
+            const size_t skip = static_cast<size_t>(offset_ - buf_offset_);
+            chunk = quic::ByteSpan(buf_.data() + skip, buf_len_ - skip);
         } else {
             chunk = quic::ByteSpan(reinterpret_cast<const uint8_t*>(bytes_.data()) + offset_, want);
         }

@@ -31,6 +31,8 @@ class BodySource {
     // be read to its end or the stream refuses.
     quic::Result<bool> pump(const Writer& write);
     uint64_t size() const { return size_; }
+    // Bytes read from the file so far (each byte once, however the stream takes them).
+    uint64_t bytes_read() const { return bytes_read_; }
     bool done() const { return done_; }
 
   private:
@@ -39,6 +41,9 @@ class BodySource {
     uint64_t size_ = 0, offset_ = 0;
     bool done_ = false;
     std::vector<uint8_t> buf_;
+    uint64_t buf_offset_ = 0;  // the file offset of buf_[0]
+    size_t buf_len_ = 0;       // bytes of the file in buf_
+    uint64_t bytes_read_ = 0;
 };
 
 }  // namespace quiver
