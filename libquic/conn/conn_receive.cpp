@@ -446,6 +446,8 @@ Status ConnectionImpl::on_crypto_frame(Time now, PacketSpace& sp, const CryptoFr
         return glitches_.charge(now, "CRYPTO data already received",
                                 to_underlying(FrameType::kCrypto));
     if (*r == ReceiveBuffer::InsertOutcome::kDroppedTooFragmented) crypto_frame_dropped_ = true;
+    if (*r == ReceiveBuffer::InsertOutcome::kDuplicate && sp.id == PacketNumberSpaceId::kInitial)
+        resend_crypto_on_duplicate_initial();
     if (*r != ReceiveBuffer::InsertOutcome::kAccepted) return {};
     const bool had_handshake_keys = space(PacketNumberSpaceId::kHandshake).read.valid();
     const bool had_one_rtt = has_one_rtt_read_;

@@ -227,6 +227,26 @@ void ConnectionImpl::on_stateless_reset(Time now) {
                   Error::transport(TransportErrorCode::kNoError, "stateless reset received"));
 }
 
+// RFC 9002 §6.2.3: a client's Initial repeating CRYPTO data we already have means it has not
+// got our first flight (it would have sent an ACK, or Handshake packets, instead). A server
+// resends its unacknowledged Initial and Handshake CRYPTO now, as a probe (not held back by the
+// congestion window; still by the anti-amplification limit), rather than at the PTO, which
+// without an RTT sample is a second or more away and doubles each time. Bounded per connection.
+void ConnectionImpl::resend_crypto_on_duplicate_initial() {
+    if (role_ != Role::kServer || crypto_resends_on_duplicate_ >= kMaxCryptoResendsOnDuplicate)
+        return;
+    PacketSpace& initial = space(PacketNumberSpaceId::kInitial);
+    if (initial.discarded || initial.crypto_send.bytes_unacked() == 0) return;
+    ++crypto_resends_on_duplicate_;
+    for (PacketNumberSpaceId id :
+         {PacketNumberSpaceId::kInitial, PacketNumberSpaceId::kHandshake}) {
+        PacketSpace& sp = space(id);
+        if (sp.discarded || sp.crypto_send.bytes_unacked() == 0) continue;
+        sp.crypto_send.on_lost(0, sp.crypto_send.sent_offset(), false);
+        sp.probes_pending = std::max(1u, sp.probes_pending);
+    }
+}
+
 // RFC 9002 §6.2.4: a probe carries new data when there is some, else it may resend what is
 // outstanding. A PING alone only asks for an ACK, which a lossy path can lose as well; the
 // stream data of the oldest packet in flight lets one probe that gets through deliver it

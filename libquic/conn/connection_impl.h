@@ -145,8 +145,9 @@ class ConnectionImpl final : public TlsSession::Handler {
     // The path cannot carry datagrams larger than max_udp_payload (ICMP packet too big,
     // EMSGSIZE): DPLPMTUD validates and applies it (RFC 9000 §14.2.1, RFC 8899 §4.6).
     void on_packet_too_big(Time now, size_t max_udp_payload);
-    void restart_pmtud(Time now);           // a new network path (migration.cpp)
-    void resend_in_probe(PacketSpace& sp);  // PTO: stream data of the oldest packet in flight
+    void restart_pmtud(Time now);               // a new network path (migration.cpp)
+    void resend_in_probe(PacketSpace& sp);      // PTO: stream data of the oldest packet in flight
+    void resend_crypto_on_duplicate_initial();  // RFC 9002 §6.2.3: the peer lacks our flight
 
     ConnectionState state() const { return state_; }
     bool handshake_complete() const { return handshake_complete_; }
@@ -355,7 +356,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     DirectionalKeys zero_rtt_keys_;  // client: write; server: read
     OneRttKeys one_rtt_;
     bool has_one_rtt_write_ = false, has_one_rtt_read_ = false;
-    bool crypto_frame_dropped_ = false;  // in the packet being processed (on_crypto_frame)
+    bool crypto_frame_dropped_ = false;         // in the packet being processed (on_crypto_frame)
+    unsigned crypto_resends_on_duplicate_ = 0;  // RFC 9002 §6.2.3; kMaxCryptoResendsOnDuplicate
 
     LossDetector loss_;
     std::unique_ptr<CongestionController> cc_;

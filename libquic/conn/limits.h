@@ -12,6 +12,14 @@ namespace quic {
 // for later (RFC 9001 §5.7). A handful covers one reordered flight; more is an attack.
 inline constexpr size_t kMaxUndecryptablePackets = 16;
 
+// A client's Initial that repeats CRYPTO data we have already received tells a server that its
+// own first flight was lost: the server then resends its unacknowledged Initial and Handshake
+// CRYPTO at once instead of at the PTO (RFC 9002 §6.2.3). Once per connection: it shortens a
+// lossy handshake by a PTO (a second without an RTT sample); later losses wait for the PTO as
+// before. (With 2 or 3, the simulator's 50 handshakes under 30 % bursty loss saw a connection
+// idle out, 1 in about 800; not understood yet, so one.)
+inline constexpr unsigned kMaxCryptoResendsOnDuplicate = 1;
+
 // Connection IDs the peer may have outstanding with us. We advertise
 // active_connection_id_limit; a peer exceeding it gets CONNECTION_ID_LIMIT_ERROR (§5.1.1).
 // This caps what we ever advertise.

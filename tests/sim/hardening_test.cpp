@@ -1222,3 +1222,47 @@ TEST_CASE(
     REQUIRE(p.sim.run_for(500ms).status != RunResult::Status::kError);
     CHECK(p.sconn->state() == ConnectionState::kEstablished);
 }
+
+TEST_CASE(
+    "handshake: a client's repeated Initial makes the server resend its lost first flight at once, "
+    "not at its PTO (RFC 9002 §6.2.3)") {
+    auto [sc, cc] = configs();
+    sc.static_key = Bytes(32, 7);
+    SeededRandom rng{31};
+    Endpoint server(sc, rng);
+    Endpoint client(cc, rng);
+    const SocketAddress ca = SocketAddress::ipv4({10, 0, 0, 1}, 5000);
+    const SocketAddress sa = SocketAddress::ipv4({10, 0, 0, 2}, 443);
+    constexpr Duration kOneWay = 10ms;
+    Time now = Time{} + 1s;
+    uint8_t buf[2048];
+    auto cconn = *client.connect(now, Path{ca, sa}, ConnectOptions{"server"});
+    // The client's Initial arrives; all the server answers is lost.
+    std::vector<Bytes> first;
+    while (auto t = client.poll_transmit(now, buf)) first.emplace_back(buf, buf + t->size);
+    now += kOneWay;
+    for (Bytes& d : first) server.on_datagram(now, Path{sa, ca}, Ecn::kNotEct, d);
+    size_t lost = 0;
+    while (auto t = server.poll_transmit(now, buf)) lost += t->size;
+    REQUIRE(lost > 1000);  // ServerHello, certificate, Finished
+    // The client's PTO repeats its ClientHello. The server's timers are not run: what it sends
+    // next is its answer to that Initial alone.
+    now = *client.next_timeout();
+    client.on_timeout(now);
+    std::vector<Bytes> probes;
+    while (auto t = client.poll_transmit(now, buf)) probes.emplace_back(buf, buf + t->size);
+    REQUIRE_FALSE(probes.empty());
+    now += kOneWay;
+    for (Bytes& d : probes) server.on_datagram(now, Path{sa, ca}, Ecn::kNotEct, d);
+    // The server answers with its flight again, before its own PTO, not with an ACK alone.
+    std::vector<Bytes> answer;
+    size_t resent = 0;
+    while (auto t = server.poll_transmit(now, buf)) {
+        answer.emplace_back(buf, buf + t->size);
+        resent += t->size;
+    }
+    CHECK(resent > 1000);
+    now += kOneWay;
+    for (Bytes& d : answer) client.on_datagram(now, Path{ca, sa}, Ecn::kNotEct, d);
+    CHECK(cconn->is_handshake_complete());
+}
