@@ -211,8 +211,8 @@ void Endpoint::Impl::on_packet_too_big(Time now, const SocketAddress& remote,
     // The connections with this peer IP (the index), then the port when the message gave one.
     // Copied first: handling one may close it, and sync() then edits the index.
     due_.clear();
-    auto [first, last] = by_remote_ip_.equal_range(RemoteIpKey::of(remote));
-    for (auto it = first; it != last; ++it) due_.push_back(it->second);
+    if (auto it = by_remote_ip_.find(RemoteIpKey::of(remote)); it != by_remote_ip_.end())
+        for (const uint32_t i : it->second) due_.push_back(SlotRef{i, slots_[i].generation});
     for (const SlotRef ref : due_) {
         Slot* s = live(ref);
         if (!s) continue;

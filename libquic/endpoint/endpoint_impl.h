@@ -60,6 +60,7 @@ class Endpoint::Impl {
         std::vector<ConnectionId> cids;                 // routed to this slot (by_cid_)
         std::vector<StatelessResetToken> reset_tokens;  // indexed in by_reset_token_
         std::optional<SocketAddress> remote;            // indexed in by_remote_ip_
+        size_t remote_pos = 0;                          // where, in by_remote_ip_[remote's IP]
     };
     struct SlotRef {
         uint32_t index = 0;
@@ -150,7 +151,9 @@ class Endpoint::Impl {
     std::unordered_map<SourceKey, SourceCounts, KeyedHash> half_open_by_source_;
     // Connections by their peer's IP: an ICMP Packet Too Big reaches the connections it names
     // without a walk over all of them.
-    std::unordered_multimap<RemoteIpKey, SlotRef, KeyedHash> by_remote_ip_;
+    // Slot indices per IP; a slot knows its place (remote_pos), so leaving costs O(1) however
+    // many connections share the IP (a NAT, a load generator).
+    std::unordered_map<RemoteIpKey, std::vector<uint32_t>, KeyedHash> by_remote_ip_;
     TimerHeap timers_;
     std::deque<SlotRef> ready_;  // round-robin over connections that may have data to send
     std::vector<SlotRef> due_;   // scratch for on_timeout

@@ -91,21 +91,25 @@ void Endpoint::Impl::index_remote(uint32_t index, const SocketAddress& remote) {
     Slot& s = slots_[index];
     if (s.remote && *s.remote == remote) return;
     unindex_remote(index);
+    std::vector<uint32_t>& same_ip = by_remote_ip_[RemoteIpKey::of(remote)];
     s.remote = remote;
-    by_remote_ip_.emplace(RemoteIpKey::of(remote), SlotRef{index, s.generation});
+    s.remote_pos = same_ip.size();
+    same_ip.push_back(index);
 }
 
+// Swap-remove: the last slot of the IP takes this one's place.
 void Endpoint::Impl::unindex_remote(uint32_t index) {
     Slot& s = slots_[index];
     if (!s.remote) return;
-    auto [first, last] = by_remote_ip_.equal_range(RemoteIpKey::of(*s.remote));
-    for (auto it = first; it != last; ++it) {
-        if (it->second.index == index) {
-            by_remote_ip_.erase(it);
-            break;
-        }
-    }
+    auto it = by_remote_ip_.find(RemoteIpKey::of(*s.remote));
     s.remote.reset();
+    if (it == by_remote_ip_.end()) return;
+    std::vector<uint32_t>& same_ip = it->second;
+    const uint32_t moved = same_ip.back();
+    same_ip[s.remote_pos] = moved;
+    slots_[moved].remote_pos = s.remote_pos;
+    same_ip.pop_back();
+    if (same_ip.empty()) by_remote_ip_.erase(it);
 }
 
 void Endpoint::Impl::mark_ready(SlotRef ref) {
