@@ -237,8 +237,8 @@ void SessionImpl::flush_decoder_stream() {
 
 std::optional<SessionEvent> SessionImpl::poll_event(Time now) {
     now_ = now;
-    expire_header_deadlines();
-    std::erase_if(streams_, [](const auto& p) { return p.second->dead; });
+    if (expire_header_deadlines())
+        std::erase_if(streams_, [](const auto& p) { return p.second->dead; });
     for (;;) {
         if (!events_.empty()) {
             SessionEvent ev = std::move(events_.front());
@@ -266,18 +266,21 @@ std::optional<Time> SessionImpl::next_timeout() const {
     return t;
 }
 
-void SessionImpl::expire_header_deadlines() {
+bool SessionImpl::expire_header_deadlines() {
+    bool rejected = false;
     while (!header_deadlines_.empty() && !closed_) {
         const auto [deadline, id] = header_deadlines_.front();
         RequestStream* s = find(id);
         const bool waiting = s && !s->dead && !s->final_headers;
-        if (waiting && deadline > now_) return;
+        if (waiting && deadline > now_) break;
         header_deadlines_.pop_front();
         if (!waiting) continue;
+        rejected = true;
         ++stats_.requests_timed_out;
         // Not processed: the client may retry it (§8.1). The application never saw it.
         abort_stream(*s, to_underlying(H3Error::kRequestRejected), false);
     }
+    return rejected;
 }
 
 void SessionImpl::handle(const ConnectionEvent& ev) {

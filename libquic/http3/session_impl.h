@@ -130,8 +130,9 @@ class SessionImpl {
 
     void fail(const Error& e);
     void check_shutdown();
-    // Server: rejects the requests whose header section missed its deadline.
-    void expire_header_deadlines();
+    // Server: rejects the requests whose header section missed its deadline; true if any was
+    // (their streams are dead, to be erased).
+    bool expire_header_deadlines();
 
     std::shared_ptr<Connection> conn_;
     Perspective perspective_;
