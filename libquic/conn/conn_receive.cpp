@@ -263,6 +263,8 @@ void ConnectionImpl::on_packet_opened(Time now, const Path& path, Ecn ecn,
         on_peer_address_change(now, path);
     reset_idle_timer(now);
     ack_eliciting_since_last_receive_ = false;
+    last_received_at_ = now;
+    if (ack_eliciting) quiet_probes_ = 0;
 }
 
 void ConnectionImpl::receive_frames_for_testing(Time now, PacketType type, ByteSpan payload) {

@@ -42,6 +42,7 @@ std::optional<Time> ConnectionImpl::next_timeout() const {
     take(handshake_deadline_);
     take(loss_.loss_detection_timer());
     take(keep_alive_at_);
+    take(quiet_probe_at());
     take(one_rtt_.discard_previous_at);
     take(next_path_timeout());
     if (handshake_confirmed_) take(pmtud_.next_timeout());  // DPLPMTUD's raise timer
@@ -63,6 +64,21 @@ std::optional<Time> ConnectionImpl::next_timeout() const {
             take(next);
     }
     return t;
+}
+
+// A quiet path while we wait for the peer's data: a stream we opened still expects it, none of
+// our ack-eliciting packets is in flight (so no PTO runs), and nothing came in for a PTO. The
+// peer may be thinking, or a NAT may have rebound our address, and the peer's packets now go
+// to the old one: only a packet from us shows it the new one (RFC 9000 §9.3), and without
+// this a client that has sent its request would wait in silence until the idle timeout. The
+// PING's ACK proves the path; the delay doubles with each PING, and after kMaxQuietProbes
+// without anything ack-eliciting from the peer they stop (§10.1.2: the idle timeout is not
+// deferred for good).
+std::optional<Time> ConnectionImpl::quiet_probe_at() const {
+    if (!handshake_confirmed_ || quiet_probes_ >= kMaxQuietProbes ||
+        !streams_.has_open_local_bidi_streams() || loss_.has_ack_eliciting_in_flight())
+        return std::nullopt;
+    return last_received_at_ + pto_duration() * (1u << quiet_probes_);
 }
 
 void ConnectionImpl::on_timeout(Time now) {
@@ -100,6 +116,10 @@ void ConnectionImpl::on_timeout(Time now) {
     if (keep_alive_at_ && now >= *keep_alive_at_) {
         space(PacketNumberSpaceId::kApplicationData).ping_pending = true;
         keep_alive_at_ = now + config_.keep_alive_period;
+    }
+    if (auto at = quiet_probe_at(); at && now >= *at) {
+        space(PacketNumberSpaceId::kApplicationData).ping_pending = true;
+        ++quiet_probes_;
     }
     if (auto timer = loss_.loss_detection_timer(); timer && now >= *timer)
         on_loss_detection_timeout(now);

@@ -228,6 +228,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     void probe_preferred_address(Time now);
     Duration path_validation_timeout() const;
     std::optional<Time> next_path_timeout() const;
+    std::optional<Time> quiet_probe_at() const;
     void on_path_timeout(Time now);
     std::optional<Transmit> poll_probe_transmit(Time now, MutableByteSpan buffer);
     // The DCID of the packet being built: a candidate path's own, or the active one (§9.5).
@@ -412,6 +413,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::optional<Time> handshake_deadline_;
     std::optional<Time> close_deadline_;  // end of closing / draining
     std::optional<Time> keep_alive_at_;
+    // Quiet-path probes (conn_timers.cpp, quiet_probe_at): when the last packet came in, and
+    // how many PINGs went out since the last ack-eliciting one did (their backoff).
+    Time last_received_at_{};
+    unsigned quiet_probes_ = 0;
     Time last_ack_eliciting_sent_{};
     bool ack_eliciting_since_last_receive_ = false;
 

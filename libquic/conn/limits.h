@@ -25,6 +25,12 @@ inline constexpr unsigned kMaxCryptoResendsOnDuplicate = 1;
 // This caps what we ever advertise.
 inline constexpr uint64_t kMaxActiveConnectionIdLimit = 8;
 
+// Quiet-path PINGs (conn_timers.cpp, quiet_probe_at) sent while the peer sends nothing
+// ack-eliciting, each a doubled PTO after the last packet received: 6 span 63 PTOs (6.3 s at a
+// 100 ms PTO), ample for a rebound NAT to be seen, and then the idle timeout ends a wait on a
+// peer that acknowledges but never answers, as it would without them.
+inline constexpr unsigned kMaxQuietProbes = 6;
+
 // RETIRE_CONNECTION_ID frames waiting to be sent. A peer raising retire_prior_to by a huge
 // amount makes us retire many IDs at once; beyond this we close with
 // CONNECTION_ID_LIMIT_ERROR rather than queue without bound (§5.1.2).

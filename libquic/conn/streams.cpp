@@ -43,6 +43,7 @@ StreamRecord& StreamManager::create_stream(Time now, StreamId id) {
                                               stream_receive_window_, max_stream_receive_window_);
     StreamRecord& ref = *rec;
     streams_[id] = std::move(rec);
+    if (local_init && is_bidirectional(id)) ++open_local_bidi_;
     if (tracer_) tracer_->stream_state_updated(now, id, "open");
     return ref;
 }
@@ -63,6 +64,7 @@ void StreamManager::maybe_retire_stream(Time now, StreamRecord& s) {
     streams_with_control_.erase(s.id);
     fragments_ -= s.recv.fragment_count();
     if (tracer_) tracer_->stream_state_updated(now, s.id, "closed");
+    if (is_locally_initiated(s.id, local) && is_bidirectional(s.id)) --open_local_bidi_;
     streams_.erase(s.id);
 }
 
@@ -467,69 +469,104 @@ void StreamManager::write_stream_control_frames(FrameWriter& out) {
     }
 }
 
-// STREAM frames, round robin over streams with data (RFC 9000 §2.3 leaves scheduling open).
+// STREAM frames, round robin over streams with data (RFC 9000 §2.3 leaves scheduling open):
+// each stream in turn fills what room is left, in as many frames as its storage chunks take
+// (a datagram larger than kSendBufferChunkSize after DPLPMTUD holds several).
 bool StreamManager::write_stream_frames(FrameWriter& out, bool keep_length) {
     ByteWriter& w = out.bytes();
-    bool wrote = false;
+    bool wrote = false, packet_full = false;
     size_t rounds = streams_with_data_.size();
     auto it = streams_with_data_.lower_bound(next_stream_to_send_);
-    while (rounds-- > 0 && w.remaining() > 24 && !streams_with_data_.empty()) {
+    while (!packet_full && rounds-- > 0 && w.remaining() > 24 && !streams_with_data_.empty()) {
         if (it == streams_with_data_.end()) it = streams_with_data_.begin();
         StreamRecord* s = find_stream(*it);
         if (!s || s->reset_code || !s->send.has_pending()) {
             it = streams_with_data_.erase(it);
             continue;
         }
-        // New data may go up to the smaller of the stream and connection limits (§4.1).
-        const uint64_t stream_limit = s->send_flow.limit();
-        const uint64_t conn_room = send_flow_.available();
-        const uint64_t flow_limit = std::min(stream_limit, s->send.sent_offset() + conn_room);
-        const size_t header_room = 1 + 8 + 8 + 4;  // type, id, offset, length
-        if (w.remaining() <= header_room) break;
-        auto chunk = s->send.next_chunk(w.remaining() - header_room, flow_limit);
-        if (!chunk) {
-            // Blocked by flow control: say so once per limit (§4.1).
-            if (s->send.unsent_bytes() > 0) {
-                if (s->send_flow.available() == 0 && s->send_flow.should_send_blocked()) {
-                    s->data_blocked_pending = true;
-                    streams_with_control_.insert(s->id);
-                }
-                if (send_flow_.available() == 0 && send_flow_.should_send_blocked())
-                    pending_.data_blocked = true;
-            }
-            ++it;
-            continue;
-        }
-        StreamFrame f{s->id, chunk->offset, chunk->data, chunk->fin, true};
-        // The last frame of a packet may omit its Length (§19.8), saving two bytes, unless
-        // padding may follow it (the padding would become stream data).
-        if (!keep_length && encoded_size(f) + 24 > w.remaining()) f.has_length = false;
-        const size_t overhead = encoded_size(f) - f.data.size();
-        if (overhead >= w.remaining()) break;
-        if (f.data.size() > w.remaining() - overhead) {
-            f.data = f.data.first(w.remaining() - overhead);
-            f.fin = false;
-            if (f.data.empty()) break;
-        }
-        if (!encode_frame(w, f)) break;
-        const uint64_t fresh = s->send.on_sent(f.offset, f.data.size(), f.fin);
-        s->send_flow.on_data_sent(fresh);
-        send_flow_.on_data_sent(fresh);
-        if (f.fin) s->send_state.on_send_fin();
-        bytes_sent_ += f.data.size();
-        out.sent().frames.push_back(SentStreamData{s->id, f.offset, f.data.size(), f.fin});
-        wrote = true;
+        const StreamFramesWritten r = write_frames_of(out, *s, keep_length);
+        wrote |= r.wrote;
+        packet_full = r.packet_full;
         if (!s->send.has_pending())
             it = streams_with_data_.erase(it);
         else
             ++it;
-        if (!f.has_length) break;
     }
     if (it != streams_with_data_.end())
         next_stream_to_send_ = *it;
     else
         next_stream_to_send_ = 0;
     return wrote;
+}
+
+// One stream's STREAM frames into the packet: one per storage chunk until the room, the data
+// or flow control runs out.
+StreamManager::StreamFramesWritten StreamManager::write_frames_of(FrameWriter& out, StreamRecord& s,
+                                                                  bool keep_length) {
+    ByteWriter& w = out.bytes();
+    StreamFramesWritten r;
+    const size_t header_room = 1 + 8 + 8 + 4;  // type, id, offset, length
+    while (s.send.has_pending() && w.remaining() > 24) {
+        // New data may go up to the smaller of the stream and connection limits (§4.1).
+        const uint64_t stream_limit = s.send_flow.limit();
+        const uint64_t conn_room = send_flow_.available();
+        const uint64_t flow_limit = std::min(stream_limit, s.send.sent_offset() + conn_room);
+        if (w.remaining() <= header_room) {
+            r.packet_full = true;
+            break;
+        }
+        auto chunk = s.send.next_chunk(w.remaining() - header_room, flow_limit);
+        if (!chunk) {
+            note_flow_blocked(s);
+            break;
+        }
+        // Data, or a FIN alone: a chunk with neither would loop here without progress.
+        if (chunk->data.empty() && !chunk->fin) break;
+        StreamFrame f{s.id, chunk->offset, chunk->data, chunk->fin, true};
+        // The last frame of a packet may omit its Length (§19.8), saving two bytes, unless
+        // padding may follow it (the padding would become stream data).
+        if (!keep_length && encoded_size(f) + 24 > w.remaining()) f.has_length = false;
+        const size_t overhead = encoded_size(f) - f.data.size();
+        if (overhead >= w.remaining()) {
+            r.packet_full = true;
+            break;
+        }
+        if (f.data.size() > w.remaining() - overhead) {
+            f.data = f.data.first(w.remaining() - overhead);
+            f.fin = false;
+            if (f.data.empty()) {
+                r.packet_full = true;
+                break;
+            }
+        }
+        if (!encode_frame(w, f)) {
+            r.packet_full = true;
+            break;
+        }
+        const uint64_t fresh = s.send.on_sent(f.offset, f.data.size(), f.fin);
+        s.send_flow.on_data_sent(fresh);
+        send_flow_.on_data_sent(fresh);
+        if (f.fin) s.send_state.on_send_fin();
+        bytes_sent_ += f.data.size();
+        out.sent().frames.push_back(SentStreamData{s.id, f.offset, f.data.size(), f.fin});
+        r.wrote = true;
+        if (!f.has_length) {
+            r.packet_full = true;
+            break;
+        }
+    }
+    return r;
+}
+
+// Blocked by flow control: say so once per limit (§4.1).
+void StreamManager::note_flow_blocked(StreamRecord& s) {
+    if (s.send.unsent_bytes() == 0) return;
+    if (s.send_flow.available() == 0 && s.send_flow.should_send_blocked()) {
+        s.data_blocked_pending = true;
+        streams_with_control_.insert(s.id);
+    }
+    if (send_flow_.available() == 0 && send_flow_.should_send_blocked())
+        pending_.data_blocked = true;
 }
 
 }  // namespace quic

@@ -134,8 +134,16 @@ class StreamManager {
 
     uint64_t bytes_sent() const { return bytes_sent_; }
     uint64_t bytes_received() const { return bytes_received_; }
+    // Bidirectional streams we opened that are not yet closed: the peer may owe us data.
+    bool has_open_local_bidi_streams() const { return open_local_bidi_ > 0; }
 
   private:
+    struct StreamFramesWritten {
+        bool wrote = false;
+        bool packet_full = false;  // no room left for another frame of any stream
+    };
+    StreamFramesWritten write_frames_of(FrameWriter& out, StreamRecord& s, bool keep_length);
+    void note_flow_blocked(StreamRecord& s);
     Result<StreamRecord*> stream_for_frame(Time now, StreamId id, StreamFrameKind kind);
     StreamRecord* find_stream(StreamId id);
     StreamRecord& create_stream(Time now, StreamId id);
@@ -169,6 +177,7 @@ class StreamManager {
              peer_max_stream_data_uni_ = 0;
     uint64_t bytes_sent_ = 0, bytes_received_ = 0;  // stream payload, for the statistics
     size_t fragments_ = 0;  // the sum of every stream's recv.fragment_count()
+    size_t open_local_bidi_ = 0;
     bool frame_dropped_ = false;
 };
 

@@ -313,6 +313,43 @@ TEST_CASE("scenario: NAT rebinding of the client's port: the server validates th
 }
 
 TEST_CASE(
+    "scenario: NAT rebinding while the client waits in silence for a slow response: its quiet-path "
+    "PINGs show the server the new address, and the response arrives") {
+    // The request goes out at once; the server's application answers only at 5 s. The NAT
+    // rebinds the client at 1 s, when neither side has anything in flight: the server's
+    // response would go to the old address (dropped) unless the client sends something from
+    // the new one first (conn_timers.cpp, quiet_probe_at).
+    TransferScenario s = base(1270, {64 << 10});
+    Simulation sim(s.seed, s.client_to_server, s.server_to_client);
+    Endpoint& server = sim.add_server(s.server);
+    Endpoint& client = sim.add_client(s.client);
+    const SocketAddress rebound = *SocketAddress::parse("10.0.0.9:40000");
+    sim.add_rebinding(Rebinding{kStart + 1s, rebound});
+    FileTransferServer app_server(server);
+    FileTransferClient app_client(client, sim.client_path(client), ConnectOptions{"server"},
+                                  s.file_sizes);
+    sim.set_on_step(server, [&](Time t) {
+        if (t >= kStart + 5s) app_server.step(t);
+    });
+    sim.wake_at(kStart + 5s);
+    uint64_t sent_before_answer = 0;
+    sim.set_on_step(client, [&](Time t) {
+        app_client.step(t);
+        if (t < kStart + 5s && app_client.connection())
+            sent_before_answer = app_client.connection()->stats().packets_sent;
+    });
+    RunResult r = sim.run_until([&] { return app_client.finished(); }, 20s);
+    INFO(r.message << " " << app_client.failure() << " " << sim.describe());
+    REQUIRE(app_client.done());
+    REQUIRE(app_server.accepted_connections().size() == 1);
+    CHECK(app_server.accepted_connections()[0]->path().remote == rebound);
+    CHECK(app_server.accepted_connections()[0]->stats().path_migrations == 1);
+    // Before the answer (15 seen): the handshake and its ACKs, the request, kMaxQuietProbes
+    // PINGs; not one per round trip for 4 s (hundreds).
+    CHECK(sent_before_answer <= 14 + kMaxQuietProbes);
+}
+
+TEST_CASE(
     "scenario: NAT rebinding every 5 s during a 15-second transfer (checklist 26): port, then "
     "address and port; the server follows each, the transfer completes") {
     for (const bool change_ip : {false, true}) {
