@@ -32,7 +32,10 @@ struct TransportOptions {
     // arrived (RFC 9000 §9.2; 0 = never).
     uint64_t migrate_after = 0;
     // DPLPMTUD's ceiling and the max_udp_payload_size we advertise (RFC 9000 §14.3, §18.2).
-    uint64_t max_udp_payload = 1452;
+    // The default, the largest allowed, leaves the ceiling to the local interface: the first
+    // probe above its MTU is refused by the kernel (EMSGSIZE, with the MTU) and the search
+    // goes on from there (RFC 8899 §5.1.2: MAX_PLPMTU is the interface's limit).
+    uint64_t max_udp_payload = 65527;
     bool no_spin = false;  // never spin the latency spin bit (RFC 9000 §17.4)
 };
 

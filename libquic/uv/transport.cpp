@@ -33,6 +33,10 @@ std::string ip_text(const SocketAddress& a) {
 
 Transport::Impl::Impl(uv_loop_t* l, UdpSocket s, TransportConfig c)
     : loop(l), config(std::move(c)), socket(std::move(s)) {
+    // Never advertise, nor probe up to, more than the socket receives whole (RFC 9000 §18.2):
+    // without GRO its receive slots are smaller.
+    uint64_t& max_payload = config.endpoint.connection.max_udp_payload_size;
+    max_payload = std::min<uint64_t>(max_payload, socket.max_receive_payload());
     endpoint = std::make_unique<Endpoint>(config.endpoint, random);
     driver = std::make_unique<Driver>(loop, socket, *endpoint);
     driver->on_activity = [this](Time now) { on_activity(now); };

@@ -156,6 +156,11 @@ void UdpSocket::close() {
 
 // --- receive ---------------------------------------------------------------------------------
 
+size_t UdpSocket::max_receive_payload() const {
+    // RFC 9000 §18.2: 65527 is the largest max_udp_payload_size (a UDP payload's limit).
+    return std::min<size_t>(gro_ ? kRecvSlotGro : kRecvSlotPlain, 65527);
+}
+
 Result<size_t> UdpSocket::receive(const std::function<void(const InDatagram&)>& on) {
     const size_t slots = gro_ ? kRecvSlotsGro : kRecvSlotsPlain;
     const size_t slot_size = recv_buffer_.size() / slots;

@@ -53,6 +53,9 @@ class UdpSocket {
     const SocketAddress& local_address() const { return local_; }
     bool gso_enabled() const { return gso_; }
     bool gro_enabled() const { return gro_; }
+    // The largest UDP payload receive() takes whole (a larger one is truncated and dropped):
+    // the max_udp_payload_size a connection on this socket may advertise (RFC 9000 §18.2).
+    size_t max_receive_payload() const;
 
     // Receives what is queued, up to one recvmmsg batch, calling `on` for every datagram
     // (GRO-coalesced buffers split back into datagrams). Returns the number of datagrams, 0

@@ -4,8 +4,10 @@
 #
 #   pmtud.sh QUIVER CASE
 #
-#   loopback  lo's MTU is 65536, so --max-udp-payload decides: datagrams grow from 1200 to
-#             exactly 1452 (and with --max-udp-payload 1200 they never pass 1200).
+#   loopback  lo's MTU is 65536: by default the interface decides, and datagrams grow from 1200
+#             to exactly 65507, the most an IPv4 datagram holds (65535 - 20 - 8; the first
+#             probe, 65527, is refused by the kernel with EMSGSIZE); with --max-udp-payload 1452
+#             they stop at exactly 1452, and with --max-udp-payload 1200 never pass 1200.
 #   veth      two network namespaces joined by a veth pair of MTU 1400 (made here, removed at
 #             exit): the kernel refuses larger datagrams (IP_PMTUDISC_PROBE: EMSGSIZE, never
 #             fragments), the PMTU settles at or below 1400 - 28, and a 3 MiB transfer completes.
@@ -195,6 +197,20 @@ case_loopback() {
     # The client sends requests and ACKs only: below kPmtudMinStreamBytes it never probes.
     [[ $(client_pmtu) == 1200 ]] || fail "client -v reports pmtu $(client_pmtu)"
     [[ $(server_pmtu) == 1452 ]] || fail "server -v reports pmtu $(server_pmtu)"
+
+    # The default ceiling: lo's MTU, as the kernel's EMSGSIZE for the first probe tells.
+    server_in "$NS-client" 127.0.0.1
+    capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
+    client "$NS-client" "https://127.0.0.1:$PORT/3m.bin"
+    capture_stop
+    stop_server
+    max=$(server_payloads | sort -n | tail -1)
+    large=$(server_payloads | awk '$1 > 60000' | wc -l)
+    echo "loopback, default ceiling: largest server datagram $max bytes, $large over 60000;" \
+        "server pmtu $(server_pmtu)"
+    [[ $max == 65507 ]] || fail "by default the largest datagram on lo is $max, not 65507"
+    ((large > 20)) || fail "only $large datagrams over 60000 bytes: the transfer did not use them"
+    [[ $(server_pmtu) == 65507 ]] || fail "server -v reports pmtu $(server_pmtu)"
 
     # --max-udp-payload 1200: no probing, nothing larger than 1200 bytes.
     server_in "$NS-client" 127.0.0.1 --max-udp-payload 1200
