@@ -211,6 +211,16 @@ void ConnectionImpl::on_early_data_rejected() {
 // --- driving TLS ------------------------------------------------------------------------------
 
 Status ConnectionImpl::feed_tls(Time now) {
+    if (!tls_) {
+        // A server's TLS is released once its handshake completes (below). A client has no
+        // TLS message left to send then: KeyUpdate is forbidden (RFC 9001 §6), post-handshake
+        // authentication too (§4.4). TLS would answer any with unexpected_message (§4.8).
+        uint8_t byte;
+        if (space(PacketNumberSpaceId::kApplicationData).crypto_recv.read({&byte, 1}) == 0)
+            return {};
+        return Error::transport(TransportErrorCode(0x100 + 10),
+                                "TLS handshake data after the handshake completed");
+    }
     for (size_t i = 0; i < spaces_.size(); ++i) {
         PacketSpace& s = *spaces_[i];
         if (s.discarded) continue;
@@ -228,7 +238,14 @@ Status ConnectionImpl::feed_tls(Time now) {
     QUIC_TRY(tls_->advance());
     if (!peer_params_applied_ && !tls_->peer_transport_parameters().empty())
         QUIC_TRY(apply_peer_transport_parameters(now));
-    if (!was_complete && tls_->handshake_complete()) QUIC_TRY(on_handshake_complete(now));
+    if (!was_complete && tls_->handshake_complete()) {
+        QUIC_TRY(on_handshake_complete(now));
+        // A server's handshake is over here (its session tickets were written with it): the
+        // SSL object and what BoringSSL keeps after a handshake, about 2.5 KiB, are freed
+        // rather than held for the connection's life (issue 14). A client keeps its TLS for
+        // the tickets that arrive after the handshake (RFC 8446 §4.6.1).
+        if (role_ == Role::kServer) tls_.reset();
+    }
     return {};
 }
 

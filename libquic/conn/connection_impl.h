@@ -344,7 +344,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::function<Bytes(const SocketAddress&, Version)> new_token_for_;
     std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
 
-    std::unique_ptr<TlsSession> tls_;
+    std::unique_ptr<TlsSession> tls_;  // server: null once the handshake completed (feed_tls)
     ConnectionState state_ = ConnectionState::kHandshaking;
     ConnectionInfo info_;
     std::optional<ConnectionClosed> close_reason_;

@@ -95,12 +95,6 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(const TlsContext& ctx, Ha
     const TlsConfig& cfg = ctx.config();
     if (cfg.is_server) {
         SSL_set_accept_state(ssl);
-        // BoringSSL frees what only the handshake needs (the certificate configuration, our
-        // transport parameters, the verify parameters, cipher and group lists) once it
-        // completes: about 0.5 KiB of every established connection (issue 14). A server has
-        // no TLS handshake after that in QUIC: key updates are QUIC's (RFC 9001 §6), its
-        // tickets go out within the handshake, and a resumed connection is another SSL.
-        SSL_set_shed_handshake_config(ssl, 1);
     } else {
         SSL_set_connect_state(ssl);
         if (!cfg.alpn.empty()) {

@@ -1289,7 +1289,7 @@ TEST_CASE(
     p.handshake();
     // HANDSHAKE_DONE and its ACK: both ends confirmed, Initial and Handshake spaces discarded.
     REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
-    REQUIRE(from_client.size() >= 2);  // ClientHello, then Finished (with an Initial ACK)
+    REQUIRE(from_client.size() >= 2);    // ClientHello, then Finished (with an Initial ACK)
     REQUIRE_FALSE(from_server.empty());  // ServerHello, certificate, Finished
     const uint64_t server_dropped = p.sconn->stats().packets_dropped;
     const uint64_t client_dropped = p.cconn->stats().packets_dropped;
@@ -1323,4 +1323,20 @@ TEST_CASE(
     CHECK(p.sconn->stats().key_updates == 1);
     CHECK_FALSE(p.sconn->close_reason().has_value());
     CHECK_FALSE(p.cconn->close_reason().has_value());
+}
+
+TEST_CASE(
+    "discarded spaces: a server, its TLS released after the handshake, answers 1-RTT CRYPTO "
+    "data from the client with CRYPTO_ERROR unexpected_message") {
+    // TLS itself would refuse any client handshake message after the handshake in QUIC (no
+    // KeyUpdate, RFC 9001 §6; no post-handshake authentication, §4.4) with this alert.
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    REQUIRE_FALSE(p.sconn->close_reason().has_value());
+    const uint8_t key_update[] = {24, 0, 0, 1, 0};  // KeyUpdate (RFC 8446 §4.6.3)
+    ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt,
+                                         encode(CryptoFrame{0, key_update}));
+    CHECK(closed_with(p.sconn, TransportErrorCode(0x100 + 10)));
 }
