@@ -173,9 +173,11 @@ void ConnectionImpl::install_one_rtt(bool for_writing, CipherSuite suite, ByteSp
         DirectionalKeys keys = make_keys(suite, secret, version_);
         k.read_current.packet = std::move(keys.packet);
         k.read_header = std::move(keys.header);
-        // Precompute the next generation so a key update costs nothing on the hot path.
+        // Precompute the next generation so a key update costs nothing on the hot path; its
+        // packet key only: read_header serves every generation (§6), and an unused header
+        // key is 256 bytes in every connection (issue 14).
         Bytes next = next_generation_secret(suite, k.read_secret, version_);
-        k.read_next = make_keys(suite, next, version_);
+        k.read_next.packet = std::move(make_keys(suite, next, version_).packet);
         has_one_rtt_read_ = true;
     }
 }
@@ -422,7 +424,8 @@ void ConnectionImpl::roll_read_keys(Time now) {
     k.read_phase = !k.read_phase;
     k.read_secret = next_generation_secret(k.suite, k.read_secret, version_);
     Bytes next = next_generation_secret(k.suite, k.read_secret, version_);
-    k.read_next = make_keys(k.suite, next, version_);
+    k.read_next = DirectionalKeys{};
+    k.read_next.packet = std::move(make_keys(k.suite, next, version_).packet);
     // §6.5: old keys are kept for about 3 PTO for reordered packets.
     k.discard_previous_at = now + 3 * pto_duration();
     if (k.write_phase != k.read_phase) {
