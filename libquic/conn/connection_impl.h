@@ -173,6 +173,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool packet_recorded_for_testing(PacketNumberSpaceId id, uint64_t pn) const {
         return space(id).received.is_duplicate(pn);
     }
+    size_t sent_packet_slots_for_testing(PacketNumberSpaceId id) const {
+        return loss_.sent_packet_slots(id);
+    }
+    bool holds_tls_for_testing() const { return tls_ != nullptr; }
     Bytes seal_packet_for_testing(Time now, PacketType type, ByteSpan payload,
                                   uint8_t first_byte_bits);
 

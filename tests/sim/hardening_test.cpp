@@ -1340,3 +1340,22 @@ TEST_CASE(
                                          encode(CryptoFrame{0, key_update}));
     CHECK(closed_with(p.sconn, TransportErrorCode(0x100 + 10)));
 }
+
+TEST_CASE(
+    "discarded spaces: once confirmed, neither end holds sent-packet slots for its Initial and "
+    "Handshake spaces; the server holds no TLS session, the client keeps its own") {
+    // What an idle connection holds (issue 14: 16 KiB per connection at 10,000): these went
+    // unnoticed once (a ring of 16 slots of 128 bytes kept in each discarded space).
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    for (const auto& c : {p.sconn, p.cconn}) {
+        CHECK(ConnectionTestAccess::sent_packet_slots(*c, PacketNumberSpaceId::kInitial) == 0);
+        CHECK(ConnectionTestAccess::sent_packet_slots(*c, PacketNumberSpaceId::kHandshake) == 0);
+        CHECK(ConnectionTestAccess::sent_packet_slots(*c, PacketNumberSpaceId::kApplicationData) <=
+              16);
+    }
+    CHECK_FALSE(ConnectionTestAccess::holds_tls(*p.sconn));
+    CHECK(ConnectionTestAccess::holds_tls(*p.cconn));
+}
