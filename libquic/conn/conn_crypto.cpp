@@ -173,9 +173,11 @@ void ConnectionImpl::install_one_rtt(bool for_writing, CipherSuite suite, ByteSp
         DirectionalKeys keys = make_keys(suite, secret, version_);
         k.read_current.packet = std::move(keys.packet);
         k.read_header = std::move(keys.header);
-        // Precompute the next generation so a key update costs nothing on the hot path.
+        // Precompute the next generation so a key update costs nothing on the hot path; its
+        // packet key only: read_header serves every generation (§6), and an unused header
+        // key is 256 bytes in every connection (issue 14).
         Bytes next = next_generation_secret(suite, k.read_secret, version_);
-        k.read_next = make_keys(suite, next, version_);
+        k.read_next.packet = std::move(make_keys(suite, next, version_).packet);
         has_one_rtt_read_ = true;
     }
 }
@@ -211,6 +213,16 @@ void ConnectionImpl::on_early_data_rejected() {
 // --- driving TLS ------------------------------------------------------------------------------
 
 Status ConnectionImpl::feed_tls(Time now) {
+    if (!tls_) {
+        // A server's TLS is released once its handshake completes (below). A client has no
+        // TLS message left to send then: KeyUpdate is forbidden (RFC 9001 §6), post-handshake
+        // authentication too (§4.4). TLS would answer any with unexpected_message (§4.8).
+        uint8_t byte;
+        if (space(PacketNumberSpaceId::kApplicationData).crypto_recv.read({&byte, 1}) == 0)
+            return {};
+        return Error::transport(TransportErrorCode(0x100 + 10),
+                                "TLS handshake data after the handshake completed");
+    }
     for (size_t i = 0; i < spaces_.size(); ++i) {
         PacketSpace& s = *spaces_[i];
         if (s.discarded) continue;
@@ -228,7 +240,14 @@ Status ConnectionImpl::feed_tls(Time now) {
     QUIC_TRY(tls_->advance());
     if (!peer_params_applied_ && !tls_->peer_transport_parameters().empty())
         QUIC_TRY(apply_peer_transport_parameters(now));
-    if (!was_complete && tls_->handshake_complete()) QUIC_TRY(on_handshake_complete(now));
+    if (!was_complete && tls_->handshake_complete()) {
+        QUIC_TRY(on_handshake_complete(now));
+        // A server's handshake is over here (its session tickets were written with it): the
+        // SSL object and what BoringSSL keeps after a handshake, about 2.5 KiB, are freed
+        // rather than held for the connection's life (issue 14). A client keeps its TLS for
+        // the tickets that arrive after the handshake (RFC 8446 §4.6.1).
+        if (role_ == Role::kServer) tls_.reset();
+    }
     return {};
 }
 
@@ -405,7 +424,8 @@ void ConnectionImpl::roll_read_keys(Time now) {
     k.read_phase = !k.read_phase;
     k.read_secret = next_generation_secret(k.suite, k.read_secret, version_);
     Bytes next = next_generation_secret(k.suite, k.read_secret, version_);
-    k.read_next = make_keys(k.suite, next, version_);
+    k.read_next = DirectionalKeys{};
+    k.read_next.packet = std::move(make_keys(k.suite, next, version_).packet);
     // §6.5: old keys are kept for about 3 PTO for reordered packets.
     k.discard_previous_at = now + 3 * pto_duration();
     if (k.write_phase != k.read_phase) {

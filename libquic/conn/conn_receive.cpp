@@ -62,7 +62,7 @@ void ConnectionImpl::buffer_undecryptable(const Path& path, Ecn ecn, ByteSpan pa
 
 void ConnectionImpl::replay_undecryptable(Time now) {
     if (undecryptable_.empty()) return;
-    std::deque<Buffered> pending;
+    std::vector<Buffered> pending;
     pending.swap(undecryptable_);
     for (Buffered& b : pending) {
         auto header = parse_packet_header(b.bytes, cids_.source_cid().size());

@@ -91,8 +91,7 @@ void ConnectionImpl::on_pmtu_changed(Time now) {
     // RFC 9221 §5: DATAGRAM frames queued for the larger size no longer fit; they are dropped
     // rather than left to block the queue.
     if (max_udp_payload_ < old)
-        std::erase_if(pending_.datagrams,
-                      [&](const Bytes& d) { return d.size() > max_datagram_size(); });
+        pending_.datagrams.erase_if([&](const Bytes& d) { return d.size() > max_datagram_size(); });
     if (tracer_) tracer_->mtu_updated(now, old, max_udp_payload_, done);
 }
 

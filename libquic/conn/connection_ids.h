@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -19,6 +18,7 @@
 #include "quic/connection_id.h"
 #include "quic/frame.h"
 #include "quic/result.h"
+#include "util/lazy_deque.h"
 
 namespace quic {
 
@@ -112,7 +112,7 @@ class ConnectionIdManager {
     std::map<uint64_t, LocalConnectionId> local_cids_;
     uint64_t next_local_seq_ = 0;
     std::optional<uint64_t> issue_limit_;  // set once issuing may start
-    std::deque<Connection::CidEvent> events_;
+    LazyDeque<Connection::CidEvent> events_;
 
     ConnectionId first_peer_cid_;
     std::map<uint64_t, PeerConnectionId> peer_cids_;

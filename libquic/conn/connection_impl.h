@@ -31,8 +31,8 @@
 #pragma once
 
 #include <array>
-#include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -173,6 +173,10 @@ class ConnectionImpl final : public TlsSession::Handler {
     bool packet_recorded_for_testing(PacketNumberSpaceId id, uint64_t pn) const {
         return space(id).received.is_duplicate(pn);
     }
+    size_t sent_packet_slots_for_testing(PacketNumberSpaceId id) const {
+        return loss_.sent_packet_slots(id);
+    }
+    bool holds_tls_for_testing() const { return tls_ != nullptr; }
     Bytes seal_packet_for_testing(Time now, PacketType type, ByteSpan payload,
                                   uint8_t first_byte_bits);
 
@@ -223,8 +227,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     void on_path_response_frame(Time now, const PathResponseFrame& f);
     void on_path_challenge_lost(const PathState::Challenge& data);
     PathState& add_candidate(Time now, const Path& addresses, bool ours);
-    void drop_candidate(std::deque<PathState>::iterator it);
-    void promote(Time now, std::deque<PathState>::iterator it);
+    void drop_candidate(std::list<PathState>::iterator it);
+    void promote(Time now, std::list<PathState>::iterator it);
     void probe_preferred_address(Time now);
     Duration path_validation_timeout() const;
     std::optional<Time> next_path_timeout() const;
@@ -345,7 +349,7 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::function<Bytes(const SocketAddress&, Version)> new_token_for_;
     std::shared_ptr<trace::Tracer> tracer_;  // null: no tracing
 
-    std::unique_ptr<TlsSession> tls_;
+    std::unique_ptr<TlsSession> tls_;  // server: null once the handshake completed (feed_tls)
     ConnectionState state_ = ConnectionState::kHandshaking;
     ConnectionInfo info_;
     std::optional<ConnectionClosed> close_reason_;
@@ -381,10 +385,12 @@ class ConnectionImpl final : public TlsSession::Handler {
     EventQueue events_;
     PathState path_;  // the active path
     // Paths being validated beside it (migration.cpp): ours (the preferred address, a new
-    // local address) and the peer's new 4-tuples; at most kMaxCandidatePaths.
-    std::deque<PathState> candidates_;
+    // local address) and the peer's new 4-tuples; at most kMaxCandidatePaths. A list: it
+    // allocates nothing while empty (nearly always), where a deque holds a block (issue 14).
+    std::list<PathState> candidates_;
     // §9.3.2: the last validated path, to go back to if the new active one fails validation.
-    std::optional<PathState> fallback_path_;
+    // Null nearly always: a pointer, not 320 bytes in every connection (issue 14).
+    std::unique_ptr<PathState> fallback_path_;
     Path rx_path_;                  // the path of the packet being processed
     PathState* tx_path_ = nullptr;  // the candidate a probe datagram is built for
     std::optional<PreferredAddress> preferred_address_;  // server: ours, in our parameters
@@ -406,7 +412,7 @@ class ConnectionImpl final : public TlsSession::Handler {
         Ecn ecn;
         Bytes bytes;
     };
-    std::deque<Buffered> undecryptable_;
+    std::vector<Buffered> undecryptable_;  // at most kMaxUndecryptablePackets
 
     // Timers.
     std::optional<Time> idle_deadline_;

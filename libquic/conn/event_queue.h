@@ -6,11 +6,11 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <optional>
 
 #include "conn/limits.h"
 #include "quic/events.h"
+#include "util/lazy_deque.h"
 
 namespace quic {
 
@@ -43,7 +43,7 @@ class EventQueue {
     }
 
   private:
-    std::deque<ConnectionEvent> events_;
+    LazyDeque<ConnectionEvent> events_;
     size_t queued_datagrams_ = 0, queued_tokens_ = 0;
 };
 

@@ -64,14 +64,14 @@ PathState& ConnectionImpl::add_candidate(Time now, const Path& addresses, bool o
     return c;
 }
 
-void ConnectionImpl::drop_candidate(std::deque<PathState>::iterator it) {
+void ConnectionImpl::drop_candidate(std::list<PathState>::iterator it) {
     if (it->peer_cid()) cids_.release_peer_cid(it->peer_cid()->sequence_number);
     candidates_.erase(it);
 }
 
 // The candidate becomes the active path; the old one stays as the fallback when it was
 // validated (§9.3.2).
-void ConnectionImpl::promote(Time now, std::deque<PathState>::iterator it) {
+void ConnectionImpl::promote(Time now, std::list<PathState>::iterator it) {
     PathState next = std::move(*it);
     candidates_.erase(it);
     const bool new_ip = !next.addresses().remote.same_ip(path_.addresses().remote);
@@ -88,7 +88,7 @@ void ConnectionImpl::promote(Time now, std::deque<PathState>::iterator it) {
         next.set_peer_cid(std::nullopt);
         spin_.on_connection_id_changed();  // §17.4
     }
-    if (path_.validated()) fallback_path_.emplace(std::move(path_));
+    if (path_.validated()) fallback_path_ = std::make_unique<PathState>(std::move(path_));
     path_ = std::move(next);
     loss_.on_context_changed(recovery_context(), now);
 }
@@ -174,7 +174,7 @@ Status ConnectionImpl::migrate(Time now, const SocketAddress& new_local) {
     PathState& c = add_candidate(now, next, true);
     // §9.5: a client must not reuse a connection ID from a new local address.
     if (!c.peer_cid()) {
-        drop_candidate(candidates_.end() - 1);
+        drop_candidate(std::prev(candidates_.end()));
         return Error::transport(TransportErrorCode::kInternalError,
                                 "the server gave no spare connection ID to migrate with");
     }

@@ -9,7 +9,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 
 #include "conn/ecn.h"
@@ -18,6 +17,7 @@
 #include "quic/connection_id.h"
 #include "quic/random.h"
 #include "quic/time.h"
+#include "util/lazy_deque.h"
 
 namespace quic {
 
@@ -101,7 +101,7 @@ class PathState {
     std::optional<Challenge> challenge_outstanding_;  // awaiting the response
     std::optional<Time> validation_deadline_;
     std::optional<Time> resend_at_;
-    std::deque<Challenge> responses_;  // PATH_RESPONSE to send
+    LazyDeque<Challenge> responses_;  // PATH_RESPONSE to send
     EcnValidator ecn_;
     std::optional<PeerCid> peer_cid_;
 };

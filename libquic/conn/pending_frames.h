@@ -8,11 +8,11 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <set>
 
 #include "quic/bytes.h"
+#include "util/lazy_deque.h"
 
 namespace quic {
 
@@ -35,16 +35,16 @@ struct PendingFrames {
     std::set<uint64_t> new_connection_ids;
     // RETIRE_CONNECTION_ID (§19.16): sequence numbers of the peer's connection IDs we stopped
     // using (capped by kMaxPendingRetireConnectionIds where the peer makes them grow).
-    std::deque<uint64_t> retire_connection_ids;
+    LazyDeque<uint64_t> retire_connection_ids;
     // DATAGRAM (RFC 9221): the application's datagrams, oldest first (capped by
     // kMaxQueuedDatagrams: the oldest is dropped).
-    std::deque<Bytes> datagrams;
+    LazyDeque<Bytes> datagrams;
     // CONNECTION_CLOSE (§19.19): to send in the closing state (§10.2.1), rate-limited; the
     // error is ConnectionImpl's local_close_.
     bool connection_close = false;
     // Frames a test tool injected (Connection::inject_frame), encoded, sent once as they are
     // (at most kMaxInjectedFrames).
-    std::deque<Bytes> injected;
+    LazyDeque<Bytes> injected;
 
     // Any of the frames above that go in 1-RTT packets (all but CONNECTION_CLOSE, which has
     // a datagram of its own).

@@ -43,6 +43,12 @@ struct ConnectionTestAccess {
     static bool packet_recorded(const Connection& c, PacketNumberSpaceId space, uint64_t pn) {
         return c.impl_->packet_recorded_for_testing(space, pn);
     }
+    // Slots of `space`'s sent-packet ring that `c` holds allocated (memory per connection).
+    static size_t sent_packet_slots(const Connection& c, PacketNumberSpaceId space) {
+        return c.impl_->sent_packet_slots_for_testing(space);
+    }
+    // Whether `c` still holds its TLS session (a server frees it when the handshake completes).
+    static bool holds_tls(const Connection& c) { return c.impl_->holds_tls_for_testing(); }
     // The connection ID the peer addresses `c` with (to forge packets to it).
     static ConnectionId source_cid(const Connection& c) {
         return c.impl_->source_cid_for_testing();

@@ -378,6 +378,9 @@ std::vector<SentPacket> LossDetector::discard_space(PacketNumberSpaceId id, Time
     std::vector<SentPacket> removed = clear_space(s);
     std::erase_if(removed, [](const SentPacket& p) { return !p.in_flight; });
     if (id != PacketNumberSpaceId::kApplicationData) {
+        // Nothing is sent in this space again: its memory goes with its keys (issue 14).
+        s.sent.release();
+        s.skipped.clear();
         s.discarded = true;
         // §6.2.2: discarding keys shows forward progress; the timers are reset.
         pto_count_ = 0;

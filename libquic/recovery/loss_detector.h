@@ -161,6 +161,10 @@ class LossDetector {
     // A.3 loss_time: when the space's time threshold timer fires, if set.
     std::optional<Time> loss_time(PacketNumberSpaceId space) const;
     size_t tracked_packets(PacketNumberSpaceId space) const;
+    // Slots the space's sent-packet ring holds allocated (0 once the space is discarded).
+    size_t sent_packet_slots(PacketNumberSpaceId space) const {
+        return this->space(space).sent.capacity();
+    }
 
   private:
     struct Space {

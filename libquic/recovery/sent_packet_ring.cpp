@@ -50,6 +50,13 @@ std::vector<SentPacket> SentPacketRing::take_all() {
     return out;
 }
 
+void SentPacketRing::release() {
+    slots_.clear();
+    slots_.shrink_to_fit();
+    head_ = tail_;
+    live_ = 0;
+}
+
 // Doubles the ring. A position keeps its Seq: it moves to Seq mod the new size.
 void SentPacketRing::grow() {
     std::vector<Slot> bigger(slots_.empty() ? kInitialSlots : slots_.size() * 2);

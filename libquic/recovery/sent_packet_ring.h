@@ -27,6 +27,8 @@ class SentPacketRing {
     // Packets held (holes not counted).
     size_t size() const { return live_; }
     bool empty() const { return live_ == 0; }
+    // Slots allocated (0 before the first packet and after release()).
+    size_t capacity() const { return slots_.size(); }
 
     // A position in [begin(), end()) holds a packet unless it left.
     bool holds(Seq s) const { return s >= head_ && s < tail_ && slot(s).live; }
@@ -43,6 +45,9 @@ class SentPacketRing {
     SentPacket take(Seq s);
     // Removes every packet, in packet number order.
     std::vector<SentPacket> take_all();
+    // Forgets every packet and frees the slots: a space that sends nothing more (a discarded
+    // packet number space, RFC 9001 §4.9) should not hold a ring for the connection's life.
+    void release();
 
   private:
     struct Slot {
@@ -53,7 +58,10 @@ class SentPacketRing {
     // A ring that grew past this many slots is released once it is empty (at the next
     // push_back): a transfer's window should not pin memory for the rest of a connection.
     static constexpr size_t kKeptSlots = 1024;
-    static constexpr size_t kInitialSlots = 16;
+    // Small: most connections send a handful of packets per space, and every connection holds
+    // its application space's ring (issue 14, memory per idle connection); a transfer's window
+    // doubles it in a few steps.
+    static constexpr size_t kInitialSlots = 4;
 
     Slot& slot(Seq s) { return slots_[s & (slots_.size() - 1)]; }
     const Slot& slot(Seq s) const { return slots_[s & (slots_.size() - 1)]; }

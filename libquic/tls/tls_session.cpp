@@ -256,8 +256,4 @@ std::string TlsSession::server_name() const {
     return n ? n : "";
 }
 
-size_t TlsSession::max_handshake_flight_length(EncryptionLevel level) const {
-    return SSL_quic_max_handshake_flight_len(ssl_, static_cast<ssl_encryption_level_t>(level));
-}
-
 }  // namespace quic

@@ -72,8 +72,6 @@ class TlsSession {
     std::string cipher_name() const;
     uint16_t cipher_suite() const;
     std::string server_name() const;  // the SNI the client sent (server) or asked for (client)
-    // The most the peer may send at `level` before we can process it (for CRYPTO buffering).
-    size_t max_handshake_flight_length(EncryptionLevel level) const;
 
     SSL* native() const { return ssl_; }
 

@@ -1266,3 +1266,96 @@ TEST_CASE(
     for (Bytes& d : answer) client.on_datagram(now, Path{ca, sa}, Ecn::kNotEct, d);
     CHECK(cconn->is_handshake_complete());
 }
+
+// --- discarded packet number spaces (RFC 9001 §4.9) ------------------------------------------
+
+TEST_CASE(
+    "discarded spaces: every Initial and Handshake datagram of the handshake, replayed to both "
+    "ends once it is confirmed, is dropped; the connection carries data and updates keys") {
+    // Discarding a space frees its keys, CRYPTO buffers and sent-packet ring (issue 14): late
+    // or retransmitted packets of that space must still find nothing to use and be dropped.
+    auto [sc, cc] = configs();
+    std::vector<Bytes> from_client, from_server;  // long-header datagrams, as sent
+    auto record = [](std::vector<Bytes>& into) {
+        return [&into](uint64_t, ByteSpan bytes) {
+            if (!bytes.empty() && (bytes[0] & 0x80)) into.emplace_back(bytes.begin(), bytes.end());
+            return false;
+        };
+    };
+    LinkConfig c2s, s2c;
+    c2s.drop_if = record(from_client);
+    s2c.drop_if = record(from_server);
+    Pair p(sc, cc, 1, c2s, s2c);
+    p.handshake();
+    // HANDSHAKE_DONE and its ACK: both ends confirmed, Initial and Handshake spaces discarded.
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    REQUIRE(from_client.size() >= 2);    // ClientHello, then Finished (with an Initial ACK)
+    REQUIRE_FALSE(from_server.empty());  // ServerHello, certificate, Finished
+    const uint64_t server_dropped = p.sconn->stats().packets_dropped;
+    const uint64_t client_dropped = p.cconn->stats().packets_dropped;
+    const Time now = p.sim.now();
+    // The ClientHello's datagram (the original DCID) may start a new attempt at the endpoint;
+    // every later one reaches the established connection.
+    for (Bytes d : from_client)
+        p.server.on_datagram(now, Path{p.sconn->path().local, p.sconn->path().remote}, Ecn::kNotEct,
+                             d);
+    for (Bytes d : from_server)
+        p.client.on_datagram(now, Path{p.cconn->path().local, p.cconn->path().remote}, Ecn::kNotEct,
+                             d);
+    CHECK(p.sconn->stats().packets_dropped > server_dropped);
+    CHECK(p.cconn->stats().packets_dropped > client_dropped);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK_FALSE(p.cconn->close_reason().has_value());
+    // Both ends go on: a key update from the server (its TLS handshake configuration is shed
+    // once the handshake completes), then a request.
+    REQUIRE(p.sconn->initiate_key_update().ok());
+    auto sid = p.cconn->open_stream(true);
+    REQUIRE(sid.ok());
+    const uint8_t hello[] = {'h', 'e', 'l', 'l', 'o'};
+    REQUIRE(p.cconn->write(*sid, hello, true).ok());
+    REQUIRE(p.sim.run_for(500ms).status != RunResult::Status::kError);
+    uint8_t got[16];
+    bool fin = false;
+    auto n = p.sconn->read(*sid, got, &fin);
+    REQUIRE(n.ok());
+    CHECK(*n == sizeof hello);
+    CHECK(fin);
+    CHECK(p.sconn->stats().key_updates == 1);
+    CHECK_FALSE(p.sconn->close_reason().has_value());
+    CHECK_FALSE(p.cconn->close_reason().has_value());
+}
+
+TEST_CASE(
+    "discarded spaces: a server, its TLS released after the handshake, answers 1-RTT CRYPTO "
+    "data from the client with CRYPTO_ERROR unexpected_message") {
+    // TLS itself would refuse any client handshake message after the handshake in QUIC (no
+    // KeyUpdate, RFC 9001 §6; no post-handshake authentication, §4.4) with this alert.
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    REQUIRE_FALSE(p.sconn->close_reason().has_value());
+    const uint8_t key_update[] = {24, 0, 0, 1, 0};  // KeyUpdate (RFC 8446 §4.6.3)
+    ConnectionTestAccess::receive_frames(*p.sconn, p.sim.now(), PacketType::kOneRtt,
+                                         encode(CryptoFrame{0, key_update}));
+    CHECK(closed_with(p.sconn, TransportErrorCode(0x100 + 10)));
+}
+
+TEST_CASE(
+    "discarded spaces: once confirmed, neither end holds sent-packet slots for its Initial and "
+    "Handshake spaces; the server holds no TLS session, the client keeps its own") {
+    // What an idle connection holds (issue 14: 16 KiB per connection at 10,000): these went
+    // unnoticed once (a ring of 16 slots of 128 bytes kept in each discarded space).
+    auto [sc, cc] = configs();
+    Pair p(sc, cc);
+    p.handshake();
+    REQUIRE(p.sim.run_for(300ms).status != RunResult::Status::kError);
+    for (const auto& c : {p.sconn, p.cconn}) {
+        CHECK(ConnectionTestAccess::sent_packet_slots(*c, PacketNumberSpaceId::kInitial) == 0);
+        CHECK(ConnectionTestAccess::sent_packet_slots(*c, PacketNumberSpaceId::kHandshake) == 0);
+        CHECK(ConnectionTestAccess::sent_packet_slots(*c, PacketNumberSpaceId::kApplicationData) <=
+              16);
+    }
+    CHECK_FALSE(ConnectionTestAccess::holds_tls(*p.sconn));
+    CHECK(ConnectionTestAccess::holds_tls(*p.cconn));
+}

@@ -107,3 +107,21 @@ TEST_CASE("sent packet ring: behaves as a map from packet number to packet") {
     for (const auto& [pn, bytes] : model) want.push_back(pn);
     CHECK(held(r) == want);
 }
+
+TEST_CASE("sent packet ring: release frees the slots; the ring is usable again afterwards") {
+    SentPacketRing r;
+    CHECK(r.capacity() == 0);  // nothing allocated before the first packet
+    for (uint64_t pn = 0; pn < 40; ++pn) r.push_back(packet(pn));
+    CHECK(r.capacity() >= 40);
+    r.release();
+    CHECK(r.capacity() == 0);
+    CHECK(r.empty());
+    CHECK(r.begin() == r.end());
+    CHECK(r.lower_bound(7) == r.end());
+    CHECK(held(r).empty());
+    // Packet numbers keep increasing after a release (a space never reuses one).
+    for (uint64_t pn = 50; pn < 55; ++pn) r.push_back(packet(pn));
+    CHECK(held(r) == std::vector<uint64_t>{50, 51, 52, 53, 54});
+    CHECK(r.take(r.lower_bound(52)).packet_number == 52);
+    CHECK(held(r) == std::vector<uint64_t>{50, 51, 53, 54});
+}

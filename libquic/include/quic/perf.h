@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -138,7 +139,9 @@ class Server {
     ServerConfig config_;
     ServerStats stats_;
     std::map<uint64_t, Stream> streams_;
-    std::deque<PendingUni> pending_uni_;  // uni responses waiting for stream credit
+    // Uni responses waiting for stream credit: a list, which allocates nothing while empty
+    // (a std::deque holds a block even then, in every connection).
+    std::list<PendingUni> pending_uni_;
     bool handshake_complete_ = false;
     std::optional<ConnectionClosed> closed_;
     // Where read data is discarded into; sized on the first read, so that an idle connection
