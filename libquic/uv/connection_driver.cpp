@@ -453,8 +453,9 @@ quic::Connection& Connection::core() {
 
 void Connection::take_events(std::function<void(Time)> on_activity) {
     driver_->manual = std::move(on_activity);
-    // The new handler sees what is queued at the next wakeup, as it would have without it.
-    if (driver_->manual && driver_->transport()) driver_->transport()->mark_dirty(*driver_);
+    // The new handler (or the callbacks, when it is removed) sees what is queued at the next
+    // wakeup, as before the switch.
+    if (driver_->transport()) driver_->transport()->mark_dirty(*driver_);
 }
 
 void Connection::flush() {
