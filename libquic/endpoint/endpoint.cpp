@@ -252,6 +252,9 @@ Result<std::shared_ptr<Connection>> Endpoint::connect(Time now, const Path& path
 std::shared_ptr<Connection> Endpoint::accept() {
     return impl_->accept();
 }
+void Endpoint::take_touched(std::vector<std::shared_ptr<Connection>>& out) {
+    impl_->take_touched(out);
+}
 size_t Endpoint::connection_count() const {
     return impl_->connection_count();
 }

@@ -3,9 +3,11 @@
 //   endpoint_server.cpp  what arrives for no connection: Version Negotiation, new clients
 //                        (Initials, Retry, refusals), stateless resets
 //   endpoint_table.cpp   connection slots, routing by connection ID, the reset-token index,
-//                        the timer heap and the queue of connections that want to send
+//                        the timer heap, the queue of connections that want to send and the
+//                        list of connections touched since the I/O layer last asked
 // Every per-event cost is independent of the number of connections: lookups are keyed hashes,
-// timers a heap, transmits a queue of the connections that were touched.
+// timers a heap, transmits a queue of the connections that were touched, and the I/O layer
+// learns which connections to look at from the touched list (take_touched).
 #pragma once
 
 #include <deque>
@@ -18,6 +20,7 @@
 #include "crypto/initial_secrets.h"
 #include "crypto/stateless_reset.h"
 #include "endpoint/keyed_hash.h"
+#include "endpoint/limits.h"
 #include "endpoint/rate_limiter.h"
 #include "endpoint/timer_heap.h"
 #include "quic/endpoint.h"
@@ -38,6 +41,7 @@ class Endpoint::Impl {
     Result<std::shared_ptr<Connection>> connect(Time now, const Path& path,
                                                 const ConnectOptions& options);
     std::shared_ptr<Connection> accept();
+    void take_touched(std::vector<std::shared_ptr<Connection>>& out);
     size_t connection_count() const { return live_; }
     size_t half_open_count() const { return half_open_; }
     size_t half_open_from(const SocketAddress& a, bool validated) const;
@@ -52,6 +56,7 @@ class Endpoint::Impl {
         std::shared_ptr<Connection> conn;  // null: free
         uint64_t generation = 0;
         bool ready = false;      // queued in ready_: poll it for datagrams
+        bool touched = false;    // listed in touched_: the I/O layer has not been told yet
         bool half_open = false;  // counted in half_open_: a server handshake in progress
         bool validated = false;  // half-open and counted as validated (a token) for its source
         SourceKey source;        // server: the client's source, for per-source counts
@@ -115,6 +120,8 @@ class Endpoint::Impl {
     // once closed. Returns false when it was forgotten.
     bool sync(SlotRef ref);
     void mark_ready(SlotRef ref);
+    // Lists the connection in touched_ (once until the next take_touched).
+    void touch(SlotRef ref);
     void forget(uint32_t index);
     void route(uint32_t index, const ConnectionId& cid);
     void unroute(uint32_t index, const ConnectionId& cid);
@@ -157,6 +164,16 @@ class Endpoint::Impl {
     TimerHeap timers_;
     std::deque<SlotRef> ready_;  // round-robin over connections that may have data to send
     std::vector<SlotRef> due_;   // scratch for on_timeout
+    // Connections touched since the last take_touched, each once (Slot::touched). Weak: a
+    // connection the endpoint forgot (closed) is still reported to whoever holds it, while one
+    // that nobody holds any more is not kept alive by a caller that never asks.
+    struct Touched {
+        SlotRef ref;
+        std::weak_ptr<Connection> conn;
+    };
+    std::vector<Touched> touched_;
+    size_t touched_compact_at_ =
+        kMinTouchedCompaction;  // expired entries are dropped when touched_ reaches this
 
     std::deque<std::shared_ptr<Connection>> accept_queue_;
     std::deque<Pending> pending_;

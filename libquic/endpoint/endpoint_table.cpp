@@ -27,6 +27,7 @@ void Endpoint::Impl::release_slot(uint32_t index) {
     s.conn.reset();
     s.generation = 0;
     s.ready = false;
+    s.touched = false;
     s.half_open = false;
     s.validated = false;
     s.unvalidated_deadline.reset();
@@ -113,15 +114,37 @@ void Endpoint::Impl::unindex_remote(uint32_t index) {
 }
 
 void Endpoint::Impl::mark_ready(SlotRef ref) {
+    touch(ref);  // the application acted on it (Params::wake)
     Slot* s = live(ref);
     if (!s || s->ready) return;
     s->ready = true;
     ready_.push_back(ref);
 }
 
+void Endpoint::Impl::touch(SlotRef ref) {
+    Slot* s = live(ref);
+    if (!s || s->touched) return;
+    s->touched = true;
+    touched_.push_back(Touched{ref, s->conn});
+    if (touched_.size() < touched_compact_at_) return;
+    std::erase_if(touched_, [](const Touched& t) { return t.conn.expired(); });
+    touched_compact_at_ = std::max(kMinTouchedCompaction, 2 * touched_.size());
+}
+
+void Endpoint::Impl::take_touched(std::vector<std::shared_ptr<Connection>>& out) {
+    for (const Touched& t : touched_) {
+        if (Slot* s = live(t.ref)) s->touched = false;
+        if (auto c = t.conn.lock()) out.push_back(std::move(c));
+    }
+    touched_.clear();
+}
+
+// Every entry point that handed a connection input ends here: it is touched (before it may
+// be forgotten, so that whoever holds it learns of its close).
 bool Endpoint::Impl::sync(SlotRef ref) {
     Slot* s = live(ref);
     if (!s) return false;
+    touch(ref);
     Connection& c = *s->conn;
     while (auto ev = c.poll_cid_event()) {
         if (ev->issued)

@@ -43,4 +43,10 @@ inline constexpr size_t kMinInitialDcidLength = 8;
 // not stay allocated, while a steady server does not rehash for nothing.
 inline constexpr size_t kMinShrinkHighWater = 64;
 
+// The touched list (Endpoint::take_touched) holds each live connection at most once; forgotten
+// ones stay until taken or expired. For a caller that never takes it, expired entries are
+// dropped when the list reaches twice its size after the last such sweep, and never below this
+// many: amortised O(1) per touch, memory bounded by the connections someone still holds.
+inline constexpr size_t kMinTouchedCompaction = 1024;
+
 }  // namespace quic

@@ -69,8 +69,12 @@ void ConnectionDriver::detach() {
     transport_ = nullptr;
 }
 
+// The application acted on the connection: dispatch it at the next wakeup (a take_events
+// handler is called "whenever the core may have news", flush() included), and flush now.
 void ConnectionDriver::wake() {
-    if (transport_) transport_->wake();
+    if (!transport_) return;
+    transport_->mark_dirty(*this);
+    transport_->wake();
 }
 
 void ConnectionDriver::fail(const Error& why) {
@@ -449,6 +453,9 @@ quic::Connection& Connection::core() {
 
 void Connection::take_events(std::function<void(Time)> on_activity) {
     driver_->manual = std::move(on_activity);
+    // The new handler (or the callbacks, when it is removed) sees what is queued at the next
+    // wakeup, as before the switch.
+    if (driver_->transport()) driver_->transport()->mark_dirty(*driver_);
 }
 
 void Connection::flush() {

@@ -52,6 +52,8 @@ class ConnectionDriver {
     // Server: hand to the listener once the handshake completes.
     bool awaiting_accept = false;
     bool server;
+    // Listed in Transport::Impl::dirty: dispatched at the next wakeup.
+    bool dirty = false;
 
     // Callbacks (quic/uv/connection.h).
     Connection::StreamCallback on_stream, on_uni_stream;

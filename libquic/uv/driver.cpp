@@ -163,12 +163,13 @@ void Driver::give_back_memory() {
 }
 
 void Driver::after_input(Time now) {
-    give_back_memory();
     if (on_activity) {
         in_activity_ = true;
         on_activity(now);
         in_activity_ = false;
     }
+    // After on_activity: the transport frees the connections the endpoint forgot there.
+    give_back_memory();
     if (!handles_) return;  // the application closed the driver
     flush();
     rearm();

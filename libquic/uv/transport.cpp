@@ -50,7 +50,7 @@ Transport::Impl::Impl(uv_loop_t* l, UdpSocket s, TransportConfig c)
 }
 
 Transport::Impl::~Impl() {
-    for (auto& c : connections) ConnectionDriver::of(*c).detach();
+    for (auto& [core, c] : connections) ConnectionDriver::of(*c).detach();
     for (auto& c : unclaimed) ConnectionDriver::of(*c).detach();
     driver->close();
     uv_close(reinterpret_cast<uv_handle_t*>(idle),
@@ -64,12 +64,39 @@ void Transport::Impl::wake() {
     if (!closed) driver->wake();
 }
 
+// Only the connections something happened to: those the endpoint touched (datagrams,
+// timers, ICMP, sends) and those the application acted on since the last wakeup.
 void Transport::Impl::on_activity(Time now) {
     accept_new_connections();
-    // A copy: callbacks may dial, accept or drop connections.
-    auto live = connections;
-    for (auto& c : live) ConnectionDriver::of(*c).dispatch(now);
-    forget_closed();
+    endpoint->take_touched(touched);
+    for (const auto& core : touched) {
+        auto it = connections.find(core.get());
+        if (it != connections.end()) mark_dirty(ConnectionDriver::of(*it->second));
+    }
+    touched.clear();
+    dispatch_dirty(now);
+}
+
+void Transport::Impl::mark_dirty(ConnectionDriver& d) {
+    if (d.dirty) return;
+    auto me = d.weak_self.lock();
+    if (!me) return;  // being destroyed
+    d.dirty = true;
+    dirty.push_back(std::move(me));
+}
+
+// The batch is taken first: callbacks may dial, accept, drop or act on connections, and those
+// are dispatched at the next wakeup (one pass per wakeup: a dispatch that reads a stream
+// marks its connection again).
+void Transport::Impl::dispatch_dirty(Time now) {
+    std::swap(dispatching, dirty);
+    for (auto& c : dispatching) {
+        ConnectionDriver& d = ConnectionDriver::of(*c);
+        d.dirty = false;
+        d.dispatch(now);
+    }
+    forget_closed(dispatching);
+    dispatching.clear();
 }
 
 void Transport::Impl::accept_new_connections() {
@@ -88,10 +115,11 @@ void Transport::Impl::accept_new_connections() {
 
 std::shared_ptr<Connection> Transport::Impl::adopt(std::shared_ptr<quic::Connection> core,
                                                    bool server, std::string session_key) {
+    const quic::Connection* key = core.get();
     auto driver_state =
         std::make_unique<ConnectionDriver>(*this, std::move(core), server, std::move(session_key));
     std::shared_ptr<Connection> c = ConnectionDriver::make(std::move(driver_state));
-    connections.push_back(c);
+    connections[key] = c;
     return c;
 }
 
@@ -107,14 +135,24 @@ void Transport::Impl::deliver(const std::shared_ptr<Connection>& c) {
     cb(c);
 }
 
-// The endpoint forgets a connection once it is closed; so do we (the application's handles
-// stay valid and report the close).
-void Transport::Impl::forget_closed() {
-    std::erase_if(connections, [](const std::shared_ptr<Connection>& c) {
-        return ConnectionDriver::of(*c).core().is_closed() &&
-               ConnectionDriver::of(*c).close_error.has_value();
-    });
-    std::erase_if(unclaimed, [](const std::shared_ptr<Connection>& c) { return c->is_closed(); });
+// The endpoint forgets a connection once it is closed; so do we, once the close is reported
+// (the application's handles stay valid and report it). A connection closes only in an
+// endpoint entry point, which touches it, or in a call of the application, which marks it:
+// looking at the ones just dispatched finds them all. One whose core closed while its
+// take_events handler has not polled the close yet stays dirty until it has (a handler
+// need not drain every event in one call).
+void Transport::Impl::forget_closed(const std::vector<std::shared_ptr<Connection>>& dispatched) {
+    for (const auto& c : dispatched) {
+        ConnectionDriver& d = ConnectionDriver::of(*c);
+        if (!d.core().is_closed()) continue;
+        if (d.close_error.has_value())
+            connections.erase(&d.core());
+        else if (d.attached())
+            mark_dirty(d);
+    }
+    if (!unclaimed.empty())
+        std::erase_if(unclaimed,
+                      [](const std::shared_ptr<Connection>& c) { return c->is_closed(); });
 }
 
 // ICMP port or host unreachable for a client still waiting for its first reply: nothing
@@ -123,7 +161,9 @@ void Transport::Impl::forget_closed() {
 void Transport::Impl::on_icmp_error(const UdpSocket::IcmpError& e) {
     if (e.error == EMSGSIZE) return on_packet_too_big(e);
     if (e.error != ECONNREFUSED && e.error != EHOSTUNREACH && e.error != ENETUNREACH) return;
-    auto live = connections;
+    // A scan: rare (ICMP), and only clients still waiting for a first reply are concerned.
+    std::vector<std::shared_ptr<Connection>> live;
+    for (auto& [core, c] : connections) live.push_back(c);
     for (auto& c : live) {
         ConnectionDriver& d = ConnectionDriver::of(*c);
         const quic::Connection& core = d.core();
@@ -167,7 +207,7 @@ void Transport::Impl::check_closed() {
     closed = true;
     close_linger.reset();
     uv_check_stop(close_check);
-    for (auto& c : connections) ConnectionDriver::of(*c).detach();
+    for (auto& [core, c] : connections) ConnectionDriver::of(*c).detach();
     driver->close();
     if (close_done) {
         auto done = std::move(close_done);
@@ -310,7 +350,8 @@ void Transport::close(uint64_t code, std::string reason, std::function<void()> d
     t.closing = true;
     t.listening = false;
     t.close_done = std::move(done);
-    auto live = t.connections;
+    std::vector<std::shared_ptr<Connection>> live;
+    for (auto& [core, c] : t.connections) live.push_back(c);
     for (auto& c : live) c->close(code, reason);
     for (auto& c : t.unclaimed) c->close(code, reason);
     t.close_linger = std::make_unique<Timer>(t.loop);

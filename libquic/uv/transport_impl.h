@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "quic/endpoint.h"
@@ -38,7 +39,12 @@ struct Transport::Impl {
     // The listener's share of a server connection whose handshake completed (or, with early
     // delivery, that was just accepted).
     void deliver(const std::shared_ptr<Connection>& c);
-    void forget_closed();
+    // Queues the connection for the next wakeup's dispatch (once until then): the endpoint
+    // touched it, or the application acted on it (ConnectionDriver::wake, take_events).
+    void mark_dirty(ConnectionDriver& d);
+    // Dispatches the dirty connections, then forgets those of them that closed.
+    void dispatch_dirty(Time now);
+    void forget_closed(const std::vector<std::shared_ptr<Connection>>& dispatched);
 
     // --- posted work and closing ---
     void post(std::function<void()> fn);
@@ -62,7 +68,14 @@ struct Transport::Impl {
     std::function<void(std::shared_ptr<Connection>)> on_connection;
     std::deque<std::shared_ptr<Connection>> unclaimed;  // accepted before on_connection was set
 
-    std::vector<std::shared_ptr<Connection>> connections;
+    // The connections handed out and not yet closed, by their core connection (what the
+    // endpoint reports as touched).
+    std::unordered_map<const quic::Connection*, std::shared_ptr<Connection>> connections;
+    // To dispatch at the next wakeup (ConnectionDriver::dirty); work per wakeup follows this
+    // list, not the number of connections (docs/architecture.md, "Dispatch").
+    std::vector<std::shared_ptr<Connection>> dirty;
+    std::vector<std::shared_ptr<Connection>> dispatching;    // scratch: the batch being dispatched
+    std::vector<std::shared_ptr<quic::Connection>> touched;  // scratch: Endpoint::take_touched
 
     std::vector<std::function<void()>> posted;
     uv_idle_t* idle = nullptr;  // runs `posted`; freed by its close callback

@@ -470,3 +470,93 @@ TEST_CASE("uv API: close with an application code reaches the peer; the second d
     CHECK(server_saw->code == 0x77);
     CHECK(server_saw->remote);
 }
+
+// The transport dispatches only the connections something happened to (docs/architecture.md,
+// "Dispatch"): with 40 connections open and idle, a stream on one of them is still delivered
+// (both ends), one closed by the application is forgotten on both ends while the others stay,
+// and a take_events handler on another runs when the peer sends to it.
+TEST_CASE(
+    "uv API: among 40 idle connections, activity on one is delivered and a closed one "
+    "is forgotten") {
+    constexpr size_t kConnections = 40;
+    Fixture f;
+    std::vector<std::shared_ptr<uv::Connection>> accepted, clients;
+    f.listener->on_connection([&](std::shared_ptr<uv::Connection> c) {
+        accepted.push_back(c);
+        c->on_stream([](std::shared_ptr<uv::Stream> s) {
+            s->on_readable([](uv::Stream& st) {
+                uint8_t buf[4096];
+                for (;;) {
+                    bool fin = false;
+                    auto n = st.read(buf, &fin);
+                    if (!n.ok()) return;
+                    if (*n || fin) (void)st.write_all({buf, *n}, fin);
+                    if (fin || *n == 0) return;
+                }
+            });
+        });
+    });
+    // The clients share one socket: the original DCID tells the ends of a connection apart.
+    auto peer_of = [&](uv::Connection& client) {
+        for (const auto& s : accepted)
+            if (s->core().original_dcid() == client.core().original_dcid()) return s;
+        return std::shared_ptr<uv::Connection>();
+    };
+    auto echoed = std::make_shared<std::string>();
+    std::string manual_saw;
+    bool closed_forgotten = false;
+    std::function<void()> wait_for_forget;
+    // 3: the server writes on a uni stream to client 31, whose events a handler takes.
+    auto manual_step = [&] {
+        uv::Connection* target = clients[31].get();  // not held by its own handler
+        target->take_events([&, target](Time) {
+            while (auto ev = target->core().poll_event()) {
+                if (auto* r = std::get_if<StreamReadable>(&*ev)) {
+                    uint8_t buf[64];
+                    bool fin = false;
+                    auto n = target->core().read(r->stream_id, buf, &fin);
+                    if (n.ok()) manual_saw.append(reinterpret_cast<char*>(buf), *n);
+                    if (fin) f.stop();
+                }
+            }
+        });
+        auto s = peer_of(*target)->open_uni_stream().value();
+        REQUIRE(s->write_all(bytes_of("to 31"), true).ok());
+    };
+    // 2: client 7 closes; both transports forget it (polled, from outside any callback).
+    wait_for_forget = [&] {
+        if (f.client->connection_count() == kConnections - 1 &&
+            f.server->connection_count() == kConnections - 1) {
+            closed_forgotten = true;
+            return manual_step();
+        }
+        f.after(20, wait_for_forget);
+    };
+    // 1: once all are up, an echo on client 23.
+    auto echo_step = [&] {
+        echo(*clients[23], 3000, echoed, [&] {
+            f.after(1, [&] {
+                clients[7]->close(0, "done");
+                wait_for_forget();
+            });
+        });
+    };
+    for (size_t i = 0; i < kConnections; ++i)
+        f.client->dial(f.server_address(), {"localhost"},
+                       [&](Result<std::shared_ptr<uv::Connection>> c) {
+                           REQUIRE(c.ok());
+                           clients.push_back(*c);
+                           if (clients.size() == kConnections) f.after(50, echo_step);
+                       });
+    f.run();
+    CHECK_FALSE(f.timed_out);
+    REQUIRE(clients.size() == kConnections);
+    CHECK(echoed->size() == 3000);
+    CHECK(closed_forgotten);
+    CHECK(manual_saw == "to 31");
+    for (size_t i = 0; i < kConnections; ++i) {
+        INFO("connection " << i);
+        CHECK(clients[i]->is_closed() == (i == 7));
+    }
+    CHECK(accepted.size() == kConnections);
+}

@@ -757,3 +757,65 @@ TEST_CASE("endpoint: the server's connection IDs come from connection_id_generat
               (generated_length == 8 ? 0 : issued));
     }
 }
+
+// Endpoint::take_touched: what an I/O layer dispatches instead of every connection
+// (docs/architecture.md, "Dispatch"). Input for one connection among 50 touches that one,
+// once however many datagrams it took; a connection that closed and was forgotten is still
+// reported.
+TEST_CASE("endpoint: take_touched reports the one connection among 50 that got input, once") {
+    auto [sc, cc] = configs();
+    Endpoints e(sc, cc);
+    std::vector<std::shared_ptr<Connection>> clients, servers;
+    for (size_t i = 0; i < 50; ++i) clients.push_back(e.connect(i));
+    REQUIRE(e.net.run_until(
+        [&] {
+            return std::all_of(clients.begin(), clients.end(),
+                               [](const auto& c) { return c->is_handshake_complete(); });
+        },
+        e.net.now() + 5s));
+    for (int i = 0; i < 10; ++i) e.net.advance(e.net.now() + 100ms);  // NEW_CONNECTION_IDs settle
+    while (auto s = e.server.accept()) servers.push_back(s);
+    REQUIRE(servers.size() == 50);
+    auto server_of = [&](size_t i) {
+        for (const auto& s : servers)
+            if (s->path().remote == direct_client_address(i)) return s;
+        return std::shared_ptr<Connection>();
+    };
+    std::vector<std::shared_ptr<Connection>> touched;
+    e.server.take_touched(touched);
+    e.client.take_touched(touched);
+    // Everything was touched during the handshakes: each connection once per endpoint.
+    std::sort(touched.begin(), touched.end());
+    CHECK(std::adjacent_find(touched.begin(), touched.end()) == touched.end());
+    CHECK(touched.size() == 100);
+
+    // The application writes 20 KB on client 17: only it is touched (Params::wake), and on the
+    // server only its peer, once for all the datagrams.
+    touched.clear();
+    auto id = clients[17]->open_stream(true);
+    REQUIRE(id.ok());
+    const Bytes data(20000, 0x2a);
+    REQUIRE(clients[17]->write(*id, data, true).ok());
+    e.client.take_touched(touched);
+    REQUIRE(touched.size() == 1);
+    CHECK(touched[0] == clients[17]);
+    touched.clear();
+    const size_t before = e.net.delivered();
+    e.net.flush();
+    CHECK(e.net.delivered() - before > 10);
+    e.server.take_touched(touched);
+    REQUIRE(touched.size() == 1);
+    CHECK(touched[0] == server_of(17));
+
+    // Client 5 closes; its server connection drains and is forgotten, and is still reported.
+    clients[5]->close(e.net.now(), 0, "done");
+    auto server5 = server_of(5);
+    REQUIRE(e.net.run_until([&] { return server5->is_closed(); }, e.net.now() + 5s));
+    CHECK(e.server.connection_count() == 49);
+    touched.clear();
+    e.server.take_touched(touched);
+    CHECK(std::count(touched.begin(), touched.end(), server5) == 1);
+    touched.clear();
+    e.server.take_touched(touched);
+    CHECK(touched.empty());
+}

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "quic/address.h"
 #include "quic/bytes.h"
@@ -148,6 +149,12 @@ class Endpoint {
                                                 const ConnectOptions& options);
     // The next connection a client opened to us (server), or null.
     std::shared_ptr<Connection> accept();
+    // Appends to `out` every connection touched since the last call, each once: given a
+    // datagram, a timeout or an ICMP message, polled for datagrams, created, or acted on by the
+    // application (anything that calls Params::wake). Only these can have new events or a new
+    // state, so an I/O layer looks at them instead of at every connection. A connection that
+    // closed and was forgotten is still reported, if something else holds it.
+    void take_touched(std::vector<std::shared_ptr<Connection>>& out);
 
     // Connections the endpoint currently routes datagrams to (open, closing or draining).
     size_t connection_count() const;
