@@ -1,6 +1,8 @@
 // quic::uv::Connection: the core connection's events (quic/events.h) as callbacks.
 #include "uv/connection_driver.h"
 
+#include <algorithm>
+
 #include "quic/overloaded.h"
 #include "quic/uv/clock.h"
 #include "uv/stream_state.h"
@@ -288,23 +290,22 @@ void ConnectionDriver::open_when_allowed(bool bidi, Connection::OpenCallback cb,
     retry_opens(bidi);
 }
 
-// Opens streams for the waiters of this direction, oldest first, while the peer allows.
+// Opens streams for the waiters of this direction, oldest first, while the peer allows. Each
+// waiter leaves the list before its callback runs, and the search starts over after it: the
+// callback may queue another waiter (which would invalidate an iterator held across it).
 void ConnectionDriver::retry_opens(bool bidi) {
-    for (auto it = open_waits_.begin(); it != open_waits_.end();) {
-        if ((*it)->bidi != bidi) {
-            ++it;
-            continue;
-        }
+    for (;;) {
+        auto it = std::find_if(open_waits_.begin(), open_waits_.end(),
+                               [bidi](const auto& w) { return w->bidi == bidi; });
+        if (it == open_waits_.end()) return;
         auto id = core_->open_stream(bidi);
+        if (!id.ok() && id.error().code == kStreamLimitError) return;  // StreamsAvailable resumes
+        auto mine = std::move(*it);
+        open_waits_.erase(it);
         if (!id.ok()) {
-            if (id.error().code == kStreamLimitError) return;  // StreamsAvailable resumes
-            auto mine = std::move(*it);
-            it = open_waits_.erase(it);
             mine->cb(Error::of_kind(ErrorKind::kClosed, id.error().to_string()));
             continue;
         }
-        auto mine = std::move(*it);
-        it = open_waits_.erase(it);
         mine->cb(make_stream(*id, true));
         wake();
     }

@@ -93,7 +93,9 @@ class ConnectionDriver {
         Connection::OpenCallback cb;
         std::unique_ptr<Timer> timer;
     };
-    std::deque<std::unique_ptr<OpenWait>> open_waits_;
+    // A vector, not a deque: libstdc++'s deque holds a block even while empty, and nearly every
+    // connection has no waiter (memory per idle connection, issue 14).
+    std::vector<std::unique_ptr<OpenWait>> open_waits_;
     std::optional<Error> forced_error_;  // fail(): reported instead of the core's reason
     bool handshake_seen_ = false;
 };
