@@ -129,8 +129,8 @@ case_retry() {
 case_key_update() {
     make_root
     start_server
-    # Every 10 packets: with 1452-byte datagrams and GRO batches the client sends under 100
-    # packets (ACKs) for 10 MiB, fewer still under ASan's slower loop.
+    # Every 10 packets: with lo's 65507-byte datagrams and GRO batches the client sends a few
+    # dozen packets (ACKs) for 10 MiB, fewer still under ASan's slower loop.
     client --key-update 10 -o "$WORK/out/f" "$(url 10m.bin)"
     [[ $RC == 0 ]] || fail "client exit $RC"
     same "$WORK/www/10m.bin" "$WORK/out/f"

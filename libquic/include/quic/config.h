@@ -79,7 +79,9 @@ struct ConnectionConfig {
     // also the ceiling DPLPMTUD probes up to (RFC 9000 §14.3; the peer's max_udp_payload_size
     // lowers it). 1452 is the payload of a 1500-byte IPv6 packet (1500 - 40 - 8): the largest
     // that the common Ethernet-sized path carries for IPv6 and IPv4 alike, so one search
-    // usually ends with a single probe; tunnels and PPPoE links are found by the search.
+    // usually ends with a single probe; tunnels and PPPoE links are found by the search. An
+    // embedder that reports EMSGSIZE (Endpoint::on_packet_too_big, as the uv layer does) may
+    // set 65527 and let the local interface decide, as the CLI does (docs/architecture.md).
     size_t initial_max_udp_payload_size = 1200;
     uint64_t max_udp_payload_size = 1452;
     // DPLPMTUD (RFC 8899, RFC 9000 §14.3): probe for larger datagrams once the handshake is
