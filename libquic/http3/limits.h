@@ -23,6 +23,14 @@ inline constexpr uint64_t kMaxHeadersFramePayload = 64 * 1024;
 // a longer Length is H3_FRAME_ERROR at once (RFC 9114 §7.1) instead of being buffered.
 inline constexpr uint64_t kMaxVarintFramePayload = 8;
 
+// Header deadlines (request_header_timeout) a server session queues before it drops those of
+// requests no longer waiting for their headers. Entries leave the queue's front at their
+// deadline, so behind one stalled request (slowloris) a client served quickly would otherwise
+// pile up one per request for the whole timeout: with compaction whenever the queue reaches
+// twice the streams held, or this floor, it stays within about twice the open requests (the
+// peer's stream credit, max_incoming_streams), at an amortised constant cost per request.
+inline constexpr size_t kMinHeaderDeadlineCompaction = 64;
+
 // Largest value a QPACK prefix integer may carry. RFC 9204 §4.1.1 requires decoding up to 62
 // bits; every QPACK integer is a count, index, length or stream ID that fits a varint.
 inline constexpr uint64_t kMaxQpackInteger = (uint64_t{1} << 62) - 1;

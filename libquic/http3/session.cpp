@@ -349,8 +349,22 @@ void SessionImpl::on_stream_opened(uint64_t id) {
         return;
     }
     add_stream(id);
-    if (config_.request_header_timeout > Duration::zero())
+    if (config_.request_header_timeout > Duration::zero()) {
+        compact_header_deadlines();
         header_deadlines_.emplace_back(now_ + config_.request_header_timeout, id);
+    }
+}
+
+// Drops the deadlines of requests that have their headers or are gone, once the queue holds
+// twice the streams we track (kMinHeaderDeadlineCompaction): what is left is the requests still
+// waiting, at most the streams open, so the next compaction is as far off as this one cost.
+void SessionImpl::compact_header_deadlines() {
+    if (header_deadlines_.size() < std::max(kMinHeaderDeadlineCompaction, 2 * streams_.size()))
+        return;
+    std::erase_if(header_deadlines_, [this](const std::pair<Time, uint64_t>& e) {
+        const RequestStream* s = find(e.second);
+        return !s || s->final_headers;
+    });
 }
 
 SessionImpl::RequestStream* SessionImpl::find(uint64_t id) {

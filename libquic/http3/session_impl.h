@@ -82,6 +82,9 @@ class SessionImpl {
     SessionStats stats() const;
     bool closed() const { return closed_; }
 
+    // Tests (tests/sim): header deadlines queued (kMinHeaderDeadlineCompaction bounds them).
+    size_t header_deadlines_queued_for_testing() const { return header_deadlines_.size(); }
+
   private:
     struct RequestStream;
     struct PeerUniStream;
@@ -133,6 +136,7 @@ class SessionImpl {
     // Server: rejects the requests whose header section missed its deadline; true if any was
     // (their streams are dead, to be erased).
     bool expire_header_deadlines();
+    void compact_header_deadlines();
 
     std::shared_ptr<Connection> conn_;
     Perspective perspective_;
@@ -173,7 +177,8 @@ class SessionImpl {
     Bytes scratch_;
     // Server: request streams by header deadline (request_header_timeout after they opened).
     // Deadlines grow with opening order, so this is a queue; entries whose stream delivered its
-    // headers or is gone are skipped when they reach the front.
+    // headers or is gone are skipped when they reach the front, or dropped by
+    // compact_header_deadlines (kMinHeaderDeadlineCompaction).
     std::deque<std::pair<Time, uint64_t>> header_deadlines_;
 
     std::optional<uint64_t> goaway_received_, goaway_sent_;

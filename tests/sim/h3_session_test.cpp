@@ -21,6 +21,7 @@
 #include "http3/qpack_instructions.h"
 #include "http3/stream_readers.h"
 #include "http3/stream_types.h"
+#include "http3/test_access.h"
 #include "quic/http3/message.h"
 #include "quic/http3/session.h"
 #include "sim/file_transfer.h"
@@ -1092,6 +1093,52 @@ TEST_CASE(
     CHECK(st.requests_timed_out == kSlow + 1);
     CHECK(st.requests_received == 1);
     CHECK(s.h.server->conns[0]->session->active_streams() <= 1);
+}
+
+TEST_CASE(
+    "h3 session: behind one stalled request, 600 quick ones leave the header-deadline queue "
+    "bounded (kMinHeaderDeadlineCompaction), and the stalled one is still rejected in time") {
+    RawSim s(328);
+    INFO("seed 328");
+    std::optional<uint64_t> stalled;
+    std::vector<uint64_t> quick;
+    size_t max_queued = 0;
+    s.raw->on_handshake = [&](RawClient& c) {
+        c.open_uni(control_stream_with_settings());
+        const Bytes frame = headers_frame(0, good_request("/res/10"));
+        stalled = c.open_bidi(Bytes(frame.begin(), frame.begin() + 1), false);
+    };
+    RawClient* raw = s.raw.get();
+    H3Sim& h = s.h;
+    h.sim.set_on_step(*h.client_endpoint, [&, raw](Time t) {
+        raw->step(t);
+        if (!raw->handshake_done) return;
+        // 20 requests in flight at a time, each answered at once, 600 in all.
+        size_t in_flight = 0;
+        for (uint64_t id : quick) in_flight += raw->fins.count(id) ? 0 : 1;
+        while (in_flight < 20 && quick.size() < 600) {
+            quick.push_back(
+                raw->open_bidi(headers_frame(4 * (quick.size() + 1), good_request("/res/10"))));
+            ++in_flight;
+        }
+        if (!h.server->conns.empty() && h.server->conns[0]->session)
+            max_queued = std::max(max_queued, h3::SessionTestAccess::header_deadlines_queued(
+                                                  *h.server->conns[0]->session));
+    });
+    RunResult r = h.sim.run_until(
+        [&] {
+            return quick.size() == 600 && raw->fins.count(quick.back()) &&
+                   raw->stop_sending.count(*stalled);
+        },
+        20s);
+    INFO(r.message);
+    REQUIRE(r.done());
+    for (uint64_t id : quick) CHECK(raw->fins.count(id) == 1);
+    CHECK(raw->stop_sending[*stalled] == to_underlying(H3Error::kRequestRejected));
+    // Without compaction every request's entry would wait behind the stalled one: 601.
+    MESSAGE("largest header-deadline queue: " << max_queued);
+    CHECK(max_queued <= 2 * h3::kMinHeaderDeadlineCompaction);
+    CHECK(h.server->conns[0]->session->stats().requests_timed_out == 1);
 }
 
 TEST_CASE("h3 session: request_header_timeout 0 keeps an incomplete request (no limit)") {

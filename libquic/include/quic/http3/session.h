@@ -207,6 +207,7 @@ class Session {
     bool closed() const;
 
   private:
+    friend struct SessionTestAccess;  // tests only (libquic/http3/test_access.h)
     std::unique_ptr<SessionImpl> impl_;
 };
 
