@@ -164,16 +164,20 @@ size_t UdpSocket::max_receive_payload() const {
 Result<size_t> UdpSocket::receive(const std::function<void(const InDatagram&)>& on) {
     const size_t slots = gro_ ? kRecvSlotsGro : kRecvSlotsPlain;
     const size_t slot_size = recv_buffer_.size() / slots;
-    std::array<mmsghdr, kRecvSlotsPlain> msgs{};
-    std::array<iovec, kRecvSlotsPlain> iovs{};
-    std::array<sockaddr_storage, kRecvSlotsPlain> from{};
+    // Not value-initialised: 17 KiB to zero on every call for a batch that is often one
+    // datagram. Each used header is zeroed below; the kernel writes the addresses and control
+    // data it returns, with their lengths.
+    std::array<mmsghdr, kRecvSlotsPlain> msgs;
+    std::array<iovec, kRecvSlotsPlain> iovs;
+    std::array<sockaddr_storage, kRecvSlotsPlain> from;
     // Room for UDP_GRO, IP_TOS and IPV6_TCLASS.
     struct alignas(cmsghdr) Control {
         uint8_t bytes[CMSG_SPACE(sizeof(int)) * 4];
     };
-    std::array<Control, kRecvSlotsPlain> control{};
+    std::array<Control, kRecvSlotsPlain> control;
     for (size_t i = 0; i < slots; ++i) {
         iovs[i] = {recv_buffer_.data() + i * slot_size, slot_size};
+        msgs[i] = mmsghdr{};
         msghdr& h = msgs[i].msg_hdr;
         h.msg_name = &from[i];
         h.msg_namelen = sizeof from[i];
@@ -312,17 +316,21 @@ size_t UdpSocket::send(std::span<const OutDatagram> datagrams) {
 
 size_t UdpSocket::send_batch(std::span<const OutDatagram> datagrams,
                              std::span<const size_t> run_sizes) {
-    std::array<mmsghdr, kSendBatch> msgs{};
-    std::array<sockaddr_storage, kSendBatch> to{};
+    // Not value-initialised (as in receive): only the messages used are zeroed below.
+    std::array<mmsghdr, kSendBatch> msgs;
+    std::array<sockaddr_storage, kSendBatch> to;
     std::array<iovec, kSendBatch * kMaxGsoSegments> iovs;
     struct alignas(cmsghdr) Control {
         uint8_t bytes[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t))];
     };
-    std::array<Control, kSendBatch> control{};
+    std::array<Control, kSendBatch> control;
 
     size_t first_datagram = 0, iov = 0;
     for (size_t m = 0; m < run_sizes.size(); ++m) {
         const OutDatagram& d = datagrams[first_datagram];
+        msgs[m] = mmsghdr{};
+        to[m] = sockaddr_storage{};
+        control[m] = Control{};
         msghdr& h = msgs[m].msg_hdr;
         h.msg_name = &to[m];
         h.msg_namelen = to_native(d.to, ipv6_, to[m]);
