@@ -175,17 +175,22 @@ make_routed() {
 
 # --- cases -------------------------------------------------------------------------------------
 
+# A 3 MiB download over the namespace's lo, captured; the options go to both ends.
+lo_transfer() {
+    server_in "$NS-client" 127.0.0.1 "$@"
+    capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
+    client "$NS-client" "https://127.0.0.1:$PORT/3m.bin" "$@"
+    capture_stop
+    stop_server
+}
+
 case_loopback() {
     make_root
     # A namespace of our own, so that its lo can do without segmentation offload.
     ip netns add "$NS-client"
     in_ns "$NS-client" ip link set lo up
     no_offload "$NS-client" lo
-    server_in "$NS-client" 127.0.0.1 --max-udp-payload 1452
-    capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
-    client "$NS-client" "https://127.0.0.1:$PORT/3m.bin" --max-udp-payload 1452
-    capture_stop
-    stop_server
+    lo_transfer --max-udp-payload 1452
     local max large
     max=$(server_payloads | sort -n | tail -1)
     # Data packets fill the datagram to within a STREAM frame header's worth of room.
@@ -199,11 +204,7 @@ case_loopback() {
     [[ $(server_pmtu) == 1452 ]] || fail "server -v reports pmtu $(server_pmtu)"
 
     # The default ceiling: lo's MTU, as the kernel's EMSGSIZE for the first probe tells.
-    server_in "$NS-client" 127.0.0.1
-    capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
-    client "$NS-client" "https://127.0.0.1:$PORT/3m.bin"
-    capture_stop
-    stop_server
+    lo_transfer
     max=$(server_payloads | sort -n | tail -1)
     large=$(server_payloads | awk '$1 > 60000' | wc -l)
     echo "loopback, default ceiling: largest server datagram $max bytes, $large over 60000;" \
@@ -213,11 +214,7 @@ case_loopback() {
     [[ $(server_pmtu) == 65507 ]] || fail "server -v reports pmtu $(server_pmtu)"
 
     # --max-udp-payload 1200: no probing, nothing larger than 1200 bytes.
-    server_in "$NS-client" 127.0.0.1 --max-udp-payload 1200
-    capture_start "$WORK/cap.pcapng" "udp port $PORT" ip netns exec "$NS-client"  # lib.sh
-    client "$NS-client" "https://127.0.0.1:$PORT/3m.bin" --max-udp-payload 1200
-    capture_stop
-    stop_server
+    lo_transfer --max-udp-payload 1200
     max=$(server_payloads | sort -n | tail -1)
     [[ $max == 1200 ]] || fail "with --max-udp-payload 1200 the largest datagram is $max"
     [[ $(client_pmtu) == 1200 ]] || fail "client -v reports pmtu $(client_pmtu)"

@@ -115,22 +115,24 @@ void read_all(uv::Stream& s, std::string& into, const std::function<void()>& don
     }
 }
 
-// The echo server of examples/: every bidirectional stream is sent back as it arrives.
-void serve_echo(Fixture& f) {
-    f.listener->on_connection([](std::shared_ptr<uv::Connection> c) {
-        c->on_stream([](std::shared_ptr<uv::Stream> s) {
-            s->on_readable([](uv::Stream& st) {
-                uint8_t buf[4096];
-                for (;;) {
-                    bool fin = false;
-                    auto n = st.read(buf, &fin);
-                    if (!n.ok()) return;
-                    if (*n || fin) (void)st.write_all({buf, *n}, fin);
-                    if (fin || *n == 0) return;
-                }
-            });
+// Every bidirectional stream of `c` is sent back as it arrives (the echo server of examples/).
+void echo_streams(const std::shared_ptr<uv::Connection>& c) {
+    c->on_stream([](std::shared_ptr<uv::Stream> s) {
+        s->on_readable([](uv::Stream& st) {
+            uint8_t buf[4096];
+            for (;;) {
+                bool fin = false;
+                auto n = st.read(buf, &fin);
+                if (!n.ok()) return;
+                if (*n || fin) (void)st.write_all({buf, *n}, fin);
+                if (fin || *n == 0) return;
+            }
         });
     });
+}
+
+void serve_echo(Fixture& f) {
+    f.listener->on_connection([](std::shared_ptr<uv::Connection> c) { echo_streams(c); });
 }
 
 // A UDP port on 127.0.0.1 nobody uses right now (bound and released).
@@ -483,18 +485,7 @@ TEST_CASE(
     std::vector<std::shared_ptr<uv::Connection>> accepted, clients;
     f.listener->on_connection([&](std::shared_ptr<uv::Connection> c) {
         accepted.push_back(c);
-        c->on_stream([](std::shared_ptr<uv::Stream> s) {
-            s->on_readable([](uv::Stream& st) {
-                uint8_t buf[4096];
-                for (;;) {
-                    bool fin = false;
-                    auto n = st.read(buf, &fin);
-                    if (!n.ok()) return;
-                    if (*n || fin) (void)st.write_all({buf, *n}, fin);
-                    if (fin || *n == 0) return;
-                }
-            });
-        });
+        echo_streams(c);
     });
     // The clients share one socket: the original DCID tells the ends of a connection apart.
     auto peer_of = [&](uv::Connection& client) {

@@ -48,6 +48,21 @@ struct Endpoints {
     }
 };
 
+// n clients, each on its own address, with their handshakes complete and the connection IDs
+// they were issued (NEW_CONNECTION_ID) settled.
+std::vector<std::shared_ptr<Connection>> connect_all(Endpoints& e, size_t n) {
+    std::vector<std::shared_ptr<Connection>> clients;
+    for (size_t i = 0; i < n; ++i) clients.push_back(e.connect(i));
+    REQUIRE(e.net.run_until(
+        [&] {
+            return std::all_of(clients.begin(), clients.end(),
+                               [](const auto& c) { return c->is_handshake_complete(); });
+        },
+        e.net.now() + 5s));
+    for (int i = 0; i < 10; ++i) e.net.advance(e.net.now() + 100ms);
+    return clients;
+}
+
 std::pair<EndpointConfig, EndpointConfig> configs() {
     auto tls = make_sim_tls();
     REQUIRE(tls.ok());
@@ -123,15 +138,7 @@ TEST_CASE(
     auto [sc, cc] = configs();
     sc.static_key = Bytes(32, 7);
     Endpoints e(sc, cc);
-    std::vector<std::shared_ptr<Connection>> clients;
-    for (size_t i = 0; i < 50; ++i) clients.push_back(e.connect(i));
-    REQUIRE(e.net.run_until(
-        [&] {
-            return std::all_of(clients.begin(), clients.end(),
-                               [](const auto& c) { return c->is_handshake_complete(); });
-        },
-        e.net.now() + 5s));
-    for (int i = 0; i < 10; ++i) e.net.advance(e.net.now() + 100ms);  // NEW_CONNECTION_IDs settle
+    std::vector<std::shared_ptr<Connection>> clients = connect_all(e, 50);
     // The server restarts with the same static key: it knows no connection, but derives the
     // reset token of any connection ID it issued (RFC 9000 §10.3.2).
     SeededRandom fresh(99);
@@ -765,15 +772,7 @@ TEST_CASE("endpoint: the server's connection IDs come from connection_id_generat
 TEST_CASE("endpoint: take_touched reports the one connection among 50 that got input, once") {
     auto [sc, cc] = configs();
     Endpoints e(sc, cc);
-    std::vector<std::shared_ptr<Connection>> clients, servers;
-    for (size_t i = 0; i < 50; ++i) clients.push_back(e.connect(i));
-    REQUIRE(e.net.run_until(
-        [&] {
-            return std::all_of(clients.begin(), clients.end(),
-                               [](const auto& c) { return c->is_handshake_complete(); });
-        },
-        e.net.now() + 5s));
-    for (int i = 0; i < 10; ++i) e.net.advance(e.net.now() + 100ms);  // NEW_CONNECTION_IDs settle
+    std::vector<std::shared_ptr<Connection>> clients = connect_all(e, 50), servers;
     while (auto s = e.server.accept()) servers.push_back(s);
     REQUIRE(servers.size() == 50);
     auto server_of = [&](size_t i) {
