@@ -202,18 +202,7 @@ TEST_CASE("uv API: Connection::migrate moves a client to a new local port (RFC 9
     std::shared_ptr<uv::Connection> server_side;
     f.listener->on_connection([&](std::shared_ptr<uv::Connection> c) {
         server_side = c;
-        c->on_stream([](std::shared_ptr<uv::Stream> s) {
-            s->on_readable([](uv::Stream& st) {
-                uint8_t buf[4096];
-                for (;;) {
-                    bool fin = false;
-                    auto n = st.read(buf, &fin);
-                    if (!n.ok()) return;
-                    if (*n || fin) (void)st.write_all({buf, *n}, fin);
-                    if (fin || *n == 0) return;
-                }
-            });
-        });
+        echo_streams(c);
     });
     std::shared_ptr<uv::Connection> conn;
     SocketAddress new_local;
