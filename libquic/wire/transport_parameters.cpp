@@ -407,6 +407,12 @@ Status decode_version_information(ByteSpan value, Role sender,
     if (const char* why =
             version_information_problem(vi.chosen_version, any_zero, chosen_in, sender))
         return decode_error(id, why);
+    // A Chosen Version listed only past the cap takes the last kept place: what we keep must
+    // itself be valid Version Information (a client's list includes its choice, §3), so that
+    // it re-encodes (tests/fuzz/transport_parameters_fuzzer.cpp).
+    auto& kept = vi.available_versions;
+    if (chosen_in && std::find(kept.begin(), kept.end(), vi.chosen_version) == kept.end())
+        kept.back() = vi.chosen_version;
     out = std::move(vi);
     return {};
 }

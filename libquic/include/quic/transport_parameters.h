@@ -67,9 +67,10 @@ inline constexpr uint64_t kMaxInitialMaxStreams = uint64_t{1} << 60;
 // The versions of a peer's Version Information we keep. The TLS extension can carry ~16k
 // versions (64 KiB / 4); no deployment has more than a handful, and we only ever compare
 // them against our own short list. Decoding keeps the first kMaxAvailableVersions and drops
-// the rest rather than failing: RFC 9368 §4 lists the parsing failures, and a long list is
-// not one of them. (The whole list is still checked for zeros and, from a client, for the
-// Chosen Version, so the cap never changes whether a blob is accepted.)
+// the rest rather than failing (the Chosen Version, when listed past them, takes the last
+// kept place): RFC 9368 §4 lists the parsing failures, and a long list is not one of them. (The
+// whole list is still checked for zeros and, from a client, for the Chosen Version, so the cap
+// never changes whether a blob is accepted.)
 inline constexpr size_t kMaxAvailableVersions = 64;
 
 // RFC 9000 §18.2, Figure 22.
