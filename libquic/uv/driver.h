@@ -54,7 +54,7 @@ class Driver {
     static void on_poll(uv_poll_t* h, int status, int events);
     static void on_timer(uv_timer_t* h);
     void on_socket_event(size_t index, int status, int events);
-    void receive(Time now, size_t index);
+    bool receive(Time now, size_t index);
     void drain_errors(size_t index);
     size_t socket_for(const SocketAddress& local) const;
     void after_input(Time now);

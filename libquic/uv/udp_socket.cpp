@@ -161,9 +161,11 @@ size_t UdpSocket::max_receive_payload() const {
     return std::min<size_t>(gro_ ? kRecvSlotGro : kRecvSlotPlain, 65527);
 }
 
-Result<size_t> UdpSocket::receive(const std::function<void(const InDatagram&)>& on) {
-    const size_t slots = gro_ ? kRecvSlotsGro : kRecvSlotsPlain;
-    const size_t slot_size = recv_buffer_.size() / slots;
+Result<size_t> UdpSocket::receive(const std::function<void(const InDatagram&)>& on,
+                                  size_t max_messages) {
+    const size_t all_slots = gro_ ? kRecvSlotsGro : kRecvSlotsPlain;
+    const size_t slot_size = recv_buffer_.size() / all_slots;
+    const size_t slots = std::clamp<size_t>(max_messages, 1, all_slots);
     // Not value-initialised: 17 KiB to zero on every call for a batch that is often one
     // datagram. Each used header is zeroed below; the kernel writes the addresses and control
     // data it returns, with their lengths.

@@ -57,10 +57,12 @@ class UdpSocket {
     // the max_udp_payload_size a connection on this socket may advertise (RFC 9000 §18.2).
     size_t max_receive_payload() const;
 
-    // Receives what is queued, up to one recvmmsg batch, calling `on` for every datagram
+    // Receives what is queued, up to one recvmmsg batch of at most `max_messages` messages
+    // (each a datagram, or a GRO-coalesced buffer of several), calling `on` for every datagram
     // (GRO-coalesced buffers split back into datagrams). Returns the number of datagrams, 0
     // when the socket would block; an error only for a real socket failure.
-    Result<size_t> receive(const std::function<void(const InDatagram&)>& on);
+    Result<size_t> receive(const std::function<void(const InDatagram&)>& on,
+                           size_t max_messages = SIZE_MAX);
 
     // An ICMP error the kernel queued for a datagram we sent (IP_RECVERR, RFC 9000 §14.2.1
     // for why QUIC may only trust it with care): the destination that failed and the error
