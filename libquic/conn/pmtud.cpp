@@ -28,6 +28,7 @@ void PmtuDiscovery::begin_search(Time now, size_t high) {
     probing_size_ = 0;
     probes_lost_ = 0;
     search_again_at_.reset();
+    retry_at_.reset();
     searching_ = true;
     if (high_ <= low_) end_search(now);
 }
@@ -54,6 +55,10 @@ size_t PmtuDiscovery::next_probe_size() const {
 
 std::optional<size_t> PmtuDiscovery::probe_due(Time now) {
     if (!enabled() || in_flight_) return std::nullopt;
+    if (retry_at_) {
+        if (now < *retry_at_) return std::nullopt;
+        retry_at_.reset();
+    }
     if (!searching_) {
         if (!search_again_at_ || now < *search_again_at_) return std::nullopt;
         begin_search(now, ceiling_);  // RFC 8899 §5.1.1 PMTU_RAISE_TIMER expired
@@ -93,6 +98,8 @@ bool PmtuDiscovery::on_probe_lost(Time now, size_t size) {
     if (in_flight_ == size) in_flight_.reset();
     if (!searching_ || size != probing_size_) return false;  // a stale probe
     tried_high_ = true;
+    // Only after a size's first loss: its PTB, if any, answers for the later probes too.
+    if (probes_lost_ == 0) retry_at_ = now + kProbeRetryDelay;
     if (++probes_lost_ < kMaxProbes) return false;  // probe the same size again
     on_size_refuted(size);
     if (high_ < low_ + kSearchGranularity) end_search(now);
@@ -170,8 +177,8 @@ bool PmtuDiscovery::on_packet_too_big(Time now, size_t max_payload) {
 }
 
 std::optional<Time> PmtuDiscovery::next_timeout() const {
-    if (!enabled() || searching_ || in_flight_) return std::nullopt;
-    return search_again_at_;
+    if (!enabled() || in_flight_) return std::nullopt;
+    return searching_ ? retry_at_ : search_again_at_;
 }
 
 }  // namespace quic

@@ -32,6 +32,13 @@ class PmtuDiscovery {
     // RFC 8899 §5.1.1 PMTU_RAISE_TIMER: how long after a search the path is probed again for a
     // larger PMTU.
     static constexpr Duration kRaiseInterval = std::chrono::seconds(600);
+    // After the first lost probe of a size, the next probe waits this long. A router sends its
+    // packet too big from its slow path, and it can trail the acknowledgments that declare the
+    // probe lost (RFC 8899 §4.6.1: PTB messages may be delayed); probing again at once would
+    // spend the probe budget before the PTB says what the path carries. Behind a router in
+    // network namespaces, with both cores busy, the PTB arrived 0.9 ms after its probe, by
+    // when two more probes of that size had been declared lost (integration: pmtud router).
+    static constexpr Duration kProbeRetryDelay = std::chrono::milliseconds(3);
     // A black hole (RFC 8899 §4.3): this many consecutive losses of packets larger than
     // kBase, none of them followed by an acknowledged packet larger than kBase, while a
     // packet of at most kBase sent after the first of them was acknowledged. Fewer would
@@ -74,7 +81,8 @@ class PmtuDiscovery {
     // when it claims nothing smaller than what we send or probe. True when current() changed.
     bool on_packet_too_big(Time now, size_t max_payload);
 
-    // When probe_due() will next say yes without other input (the raise timer).
+    // When probe_due() will next say yes without other input (the raise timer, or the end of
+    // the wait after a lost probe).
     std::optional<Time> next_timeout() const;
 
     // Black holes seen (for stats and tests).
@@ -98,6 +106,7 @@ class PmtuDiscovery {
     size_t probing_size_ = 0;
     unsigned probes_lost_ = 0;  // of probing_size_
     std::optional<Time> search_again_at_;
+    std::optional<Time> retry_at_;  // no probe before this (kProbeRetryDelay after a loss)
 
     // Black-hole detection.
     unsigned large_losses_ = 0;

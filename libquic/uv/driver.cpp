@@ -28,6 +28,12 @@ constexpr size_t kMaxReceiveBytesPerWakeup = 1024 * 1024;
 //   requests/s: 66k at 64 and at 16 messages, 108-112k at 4, 99k at 2 and at 1 (each flush a
 //   sendmmsg of its own).
 constexpr size_t kReceiveBatchMessages = 4;
+// A receiver that falls behind gets full batches: then each batch is twice the last, up to
+// kMaxReceivePerWakeup, so that flushing often does not cost a saturated receiver its
+// throughput; not past this many bytes, which keep bulk transfers overlapping as above. The
+// perf h3 load generator, saturated against ngtcp2's server: 171-182k requests/s at a fixed
+// 4 messages, 183-207k growing.
+constexpr size_t kMaxReceiveBatchBytes = 256 * 1024;
 // The send queue: room for a few full GSO batches. A poll needs room for one datagram (and
 // for a Transmit carrying GSO segments, if the endpoint ever produces one: 64 KiB).
 constexpr size_t kOutBufferBytes = 512 * 1024;
@@ -152,13 +158,15 @@ bool Driver::receive(Time now, size_t index) {
     UdpSocket& socket = *sockets_[index];
     size_t total = 0, bytes = 0;
     bool unhandled = false;
+    size_t batch = kReceiveBatchMessages;
     for (;;) {
+        const size_t bytes_before = bytes;
         auto n = socket.receive(
             [&](const InDatagram& d) {
                 bytes += d.data.size();
                 endpoint_.on_datagram(now, Path{socket.local_address(), d.from}, d.ecn, d.data);
             },
-            kReceiveBatchMessages);
+            batch);
         if (!n.ok()) {
             report(n.error());
             return true;
@@ -168,6 +176,8 @@ bool Driver::receive(Time now, size_t index) {
             unhandled = true;
         }
         if (*n == 0) return unhandled;
+        if (*n >= batch && bytes - bytes_before < kMaxReceiveBatchBytes)
+            batch = std::min(batch * 2, kMaxReceivePerWakeup);
         total += *n;
         if (total >= kMaxReceivePerWakeup || bytes >= kMaxReceiveBytesPerWakeup) return true;
         // Not the last batch: the application sees it and the answers leave now.

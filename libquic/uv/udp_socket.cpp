@@ -402,7 +402,11 @@ size_t UdpSocket::send_batch(std::span<const OutDatagram> datagrams,
         // EINVAL on some kernels) and queues no error: send it one by one, so that only the
         // too-big datagram (a DPLPMTUD probe) fails, with its MTU on the error queue. GSO
         // stays on unless it never worked.
+        // The EMSGSIZE may also be an ICMP's pending error (fragmentation needed, returned by
+        // whichever call comes first): the error queue says which, so the driver reads it now,
+        // not at the next poll, after a batch of ACKs that declares the probe lost.
         const bool keep = gso_worked_ || err == EMSGSIZE;
+        if (err == EMSGSIZE) errors_pending_ = true;
         gso_ = false;
         const size_t sent = send(datagrams.first(run_sizes[0]));
         gso_ = keep;

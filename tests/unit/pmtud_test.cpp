@@ -16,7 +16,13 @@ constexpr size_t kBase = PmtuDiscovery::kBase;
 // Answers probes as a path whose largest UDP payload is `path` would, until the search ends.
 size_t search(PmtuDiscovery& d, size_t path, Time& now, size_t* probes = nullptr) {
     size_t n = 0;
-    while (auto size = d.probe_due(now)) {
+    for (;;) {
+        auto size = d.probe_due(now);
+        if (!size && !d.search_complete() && d.next_timeout()) {
+            now = *d.next_timeout();  // the wait after a size's first lost probe
+            continue;
+        }
+        if (!size) break;
         d.on_probe_sent(now, *size);
         ++n;
         now += 10ms;
@@ -72,10 +78,46 @@ TEST_CASE("pmtud: one lost probe is retried at the same size") {
     d.on_probe_sent(now, 1452);
     CHECK_FALSE(d.probe_due(now));  // one at a time
     d.on_probe_lost(now, 1452);
+    // Not at once: a packet too big may still be on its way (kProbeRetryDelay).
+    CHECK_FALSE(d.probe_due(now));
+    REQUIRE(d.next_timeout() == now + PmtuDiscovery::kProbeRetryDelay);
+    now = *d.next_timeout();
     CHECK(d.probe_due(now) == 1452u);
     d.on_probe_sent(now, 1452);
     CHECK(d.on_probe_acked(now, 1452));
     CHECK(d.current() == 1452);
+}
+
+TEST_CASE("pmtud: a packet too big that trails the loss of its probe still steers the search") {
+    PmtuDiscovery d(1452);
+    Time now{};
+    d.start(now);
+    REQUIRE(d.probe_due(now) == 1452u);
+    d.on_probe_sent(now, 1452);
+    d.on_probe_lost(now, 1452);  // acknowledgments of later packets came first
+    CHECK_FALSE(d.on_packet_too_big(now + 1ms, 1372));
+    CHECK_FALSE(d.probe_due(now + 2ms));
+    now += PmtuDiscovery::kProbeRetryDelay;
+    CHECK(d.probe_due(now) == 1372u);  // exactly what the router said, one probe
+    d.on_probe_sent(now, 1372);
+    CHECK(d.on_probe_acked(now, 1372));
+    CHECK(d.current() == 1372);
+
+    // Without a packet too big, the wait is only after a size's first loss: the second and
+    // third probes of it go at once.
+    PmtuDiscovery b(1452);
+    b.start(now);
+    REQUIRE(b.probe_due(now) == 1452u);
+    b.on_probe_sent(now, 1452);
+    b.on_probe_lost(now, 1452);
+    now += PmtuDiscovery::kProbeRetryDelay;
+    REQUIRE(b.probe_due(now) == 1452u);
+    b.on_probe_sent(now, 1452);
+    b.on_probe_lost(now, 1452);
+    REQUIRE(b.probe_due(now) == 1452u);
+    b.on_probe_sent(now, 1452);
+    b.on_probe_lost(now, 1452);  // the third: 1452 refuted, the search halves the gap
+    CHECK(b.probe_due(now + PmtuDiscovery::kProbeRetryDelay) < 1452u);
 }
 
 TEST_CASE("pmtud: the peer's max_udp_payload_size caps the search; below 1200 is never used") {
