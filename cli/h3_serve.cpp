@@ -123,7 +123,7 @@ struct Exchange {
 
 class FileServer {
   public:
-    FileServer(std::string root, std::string upload_dir, Log log)
+    FileServer(std::shared_ptr<const ServedRoot> root, std::string upload_dir, Log log)
         : root_(std::move(root)), upload_dir_(std::move(upload_dir)), log_(std::move(log)) {}
 
     void handle(const std::shared_ptr<ServerStream>& s);
@@ -138,7 +138,8 @@ class FileServer {
     void send(ServerStream& s, Exchange& x);
     void abandon_upload(Exchange& x);
 
-    std::string root_, upload_dir_;
+    std::shared_ptr<const ServedRoot> root_;
+    std::string upload_dir_;
     Log log_;
     std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
 };
@@ -171,28 +172,25 @@ void FileServer::handle(const std::shared_ptr<ServerStream>& s) {
 }
 
 void FileServer::serve_get(ServerStream& s, Exchange& x) {
-    RootedFile file = resolve_under_root(root_, x.path, true);
+    OpenedFile file = root_->open(x.path, true);
     if (file.error == kHqForbidden) return respond(s, x, 403, "forbidden\n", "text/plain");
     if (file.error) return respond(s, x, 404, "not found\n", "text/plain");
+    std::string name = x.path;  // its extension gives the media type
     if (file.directory) {
         std::string index = x.path;
         if (index.back() != '/') index += '/';
-        RootedFile idx = resolve_under_root(root_, index + "index.html");
+        index += "index.html";
+        OpenedFile idx = root_->open(index);
         if (idx.error) return respond(s, x, 200, listing(file.path, x.path), "text/html");
-        file = idx;
-    }
-    const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        if (fd >= 0) ::close(fd);
-        return respond(s, x, 404, "not found\n", "text/plain");
+        file = std::move(idx);
+        name = std::move(index);
     }
     x.kind = Exchange::Kind::kFile;
-    x.body = BodySource::file(fd, static_cast<uint64_t>(st.st_size));
+    x.body = BodySource::file(file.fd, file.size);
     const bool empty = x.head || x.body.size() == 0;
-    std::vector<Field> fields = {{"content-type", media_type_for(file.path)},
+    std::vector<Field> fields = {{"content-type", media_type_for(name)},
                                  {"content-length", std::to_string(x.body.size())},
-                                 {"last-modified", http_date(st.st_mtime)},
+                                 {"last-modified", http_date(static_cast<time_t>(file.mtime))},
                                  {"server", "quiver"}};
     if (auto sent = s.respond(200, fields, empty); !sent) {
         log_("stream %llu: cannot respond: %s", (unsigned long long)s.id(),
@@ -312,7 +310,8 @@ void FileServer::abandon_upload(Exchange& x) {
 
 }  // namespace
 
-quic::h3::Server::Handler file_handler(std::string root, std::string upload_dir, Log log) {
+quic::h3::Server::Handler file_handler(std::shared_ptr<const ServedRoot> root,
+                                       std::string upload_dir, Log log) {
     auto server =
         std::make_shared<FileServer>(std::move(root), std::move(upload_dir), std::move(log));
     return [server](std::shared_ptr<ServerStream> s) { server->handle(s); };

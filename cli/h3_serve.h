@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "quic/http3/server.h"
+#include "root_path.h"
 
 namespace quiver {
 
@@ -17,8 +18,9 @@ namespace quiver {
 // "name: value" line each, then "body: N bytes".
 inline constexpr const char* kEchoPath = "/.well-known/quiver/echo";
 
-// `root`: the realpath of the served directory; `upload_dir`: the realpath of the directory
-// POST and PUT bodies go to, or "" (bodies are counted and dropped).
-quic::h3::Server::Handler file_handler(std::string root, std::string upload_dir, Log log);
+// `root`: the served directory; `upload_dir`: the realpath of the directory POST and PUT
+// bodies go to, or "" (bodies are counted and dropped).
+quic::h3::Server::Handler file_handler(std::shared_ptr<const ServedRoot> root,
+                                       std::string upload_dir, Log log);
 
 }  // namespace quiver

@@ -19,7 +19,8 @@ struct HqRequest {
 
 class HqConnection : public std::enable_shared_from_this<HqConnection> {
   public:
-    HqConnection(std::string root, Log log) : root_(std::move(root)), log_(std::move(log)) {}
+    HqConnection(std::shared_ptr<const ServedRoot> root, Log log)
+        : root_(std::move(root)), log_(std::move(log)) {}
 
     void on_stream(const std::shared_ptr<quic::uv::Stream>& s) {
         auto req = std::make_shared<HqRequest>();
@@ -53,18 +54,12 @@ class HqConnection : public std::enable_shared_from_this<HqConnection> {
         r.line.clear();
         r.line.shrink_to_fit();
         if (!path) return refuse(s, r, kHqBadRequest, "not a GET request");
-        RootedFile file = resolve_under_root(root_, *path);
+        OpenedFile file = root_->open(*path);
         if (file.error) {
             log_("stream %llu: GET %s refused", (unsigned long long)s.id(), path->c_str());
             return refuse(s, r, file.error, hq_error_name(file.error));
         }
-        const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) != 0) {
-            if (fd >= 0) ::close(fd);
-            return refuse(s, r, kHqNotFound, "cannot open");
-        }
-        r.body = BodySource::file(fd, static_cast<uint64_t>(st.st_size));
+        r.body = BodySource::file(file.fd, file.size);
         log_("stream %llu: GET %s (%llu bytes)", (unsigned long long)s.id(), path->c_str(),
              (unsigned long long)r.body.size());
         pump(s, r);
@@ -85,14 +80,15 @@ class HqConnection : public std::enable_shared_from_this<HqConnection> {
         s.cancel_write(code);
     }
 
-    std::string root_;
+    std::shared_ptr<const ServedRoot> root_;
     Log log_;
 };
 
 }  // namespace
 
-void serve_hq(std::shared_ptr<quic::uv::Connection> connection, const std::string& root, Log log) {
-    auto state = std::make_shared<HqConnection>(root, std::move(log));
+void serve_hq(std::shared_ptr<quic::uv::Connection> connection,
+              std::shared_ptr<const ServedRoot> root, Log log) {
+    auto state = std::make_shared<HqConnection>(std::move(root), std::move(log));
     // The callbacks hold the state; the connection holds the callbacks until it is gone.
     connection->on_stream([state](std::shared_ptr<quic::uv::Stream> s) { state->on_stream(s); });
 }

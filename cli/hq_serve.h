@@ -8,10 +8,12 @@
 
 #include "log.h"
 #include "quic/uv/connection.h"
+#include "root_path.h"
 
 namespace quiver {
 
-// `root`: the realpath of the served directory.
-void serve_hq(std::shared_ptr<quic::uv::Connection> connection, const std::string& root, Log log);
+// `root`: the served directory, shared by every connection.
+void serve_hq(std::shared_ptr<quic::uv::Connection> connection,
+              std::shared_ptr<const ServedRoot> root, Log log);
 
 }  // namespace quiver

@@ -83,7 +83,7 @@ quic::Result<quic::uv::TransportConfig> server_config(const ServerOptions& o, Ql
 class FileService final : public ConnectionService {
   public:
     FileService(std::string root, std::string upload_dir, std::FILE* log)
-        : root_(std::move(root)),
+        : root_(std::make_shared<const ServedRoot>(std::move(root))),
           log_(log),
           h3_(file_handler(root_, std::move(upload_dir), Log(log, "quiver server: "))) {
         h3_.on_connection_closed([log](quic::uv::Connection& c, const quic::h3::SessionStats& q,
@@ -120,7 +120,7 @@ class FileService final : public ConnectionService {
     }
 
   private:
-    std::string root_;
+    std::shared_ptr<const ServedRoot> root_;
     std::FILE* log_;
     quic::h3::Server h3_;
 };
