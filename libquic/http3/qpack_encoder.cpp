@@ -112,8 +112,11 @@ Bytes QpackEncoder::encode_field_section(uint64_t stream_id, std::span<const Fie
     // A single pass (RFC 9204 Appendix C): Base is the insert count before this section, so
     // entries inserted for it are referenced with post-base indices.
     const uint64_t base = table_.insert_count();
-    auto& pending = unacked_[stream_id];
-    const bool use_dynamic = table_.capacity() > 0 && pending.size() < kMaxUnackedSectionsPerStream;
+    // Looked up, not created: a std::deque allocates even when empty, and most sections
+    // reference no dynamic entry (three allocations and frees per response otherwise).
+    const auto unacked = unacked_.find(stream_id);
+    const size_t pending = unacked == unacked_.end() ? 0 : unacked->second.size();
+    const bool use_dynamic = table_.capacity() > 0 && pending < kMaxUnackedSectionsPerStream;
     // §2.1.2: referencing an unacknowledged entry may block this stream; allowed if it may
     // block already, or if one more blocked stream stays within the peer's limit.
     const bool may_block =
@@ -121,7 +124,8 @@ Bytes QpackEncoder::encode_field_section(uint64_t stream_id, std::span<const Fie
     const uint64_t drain = use_dynamic ? draining_index() : 0;
 
     Section section{0, {}};
-    Bytes lines;
+    Bytes& lines = lines_;
+    lines.clear();
     auto referenceable = [&](uint64_t abs) {
         return abs >= drain && (abs < known_received_count_ || may_block);
     };
@@ -188,14 +192,11 @@ Bytes QpackEncoder::encode_field_section(uint64_t stream_id, std::span<const Fie
     }
 
     Bytes out;
+    out.reserve(lines.size() + 20);  // the prefix: two prefixed integers, 10 bytes at most each
     encode_field_section_prefix(out, section.required_insert_count, base, max_entries_);
     out.insert(out.end(), lines.begin(), lines.end());
     // Only sections that reference the dynamic table are acknowledged (§4.4.1).
-    if (section.required_insert_count > 0) {
-        pending.push_back(std::move(section));
-    } else if (pending.empty()) {
-        unacked_.erase(stream_id);
-    }
+    if (section.required_insert_count > 0) unacked_[stream_id].push_back(std::move(section));
     return out;
 }
 

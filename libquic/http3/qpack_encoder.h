@@ -93,6 +93,9 @@ class QpackEncoder {
     std::unordered_map<uint64_t, std::deque<Section>> unacked_;  // stream ID -> sections
     Bytes encoder_stream_;
     Bytes decoder_stream_buffer_;  // an incomplete instruction
+    // A section's field lines before its prefix (which depends on them) is known: kept, so
+    // that a section costs one allocation, its own.
+    Bytes lines_;
 };
 
 }  // namespace quic::h3
