@@ -88,11 +88,11 @@ bool ReceivedPacketTracker::on_packet_received(uint64_t pn, bool ack_eliciting, 
 
 std::optional<AckFrame> ReceivedPacketTracker::build_ack_frame(Time now,
                                                                uint8_t ack_delay_exponent) const {
-    if (ranges_.empty()) return std::nullopt;
     AckFrame ack;
-    ack.ranges.reserve(ranges_.size());
-    for (auto it = ranges_.rbegin(); it != ranges_.rend(); ++it)
-        ack.ranges.push_back(AckRange{it->first, it->second - 1});
+    // Ranges at or below report_floor_ are no longer reported (§13.2.4).
+    for (auto it = ranges_.rbegin(); it != ranges_.rend() && it->second > report_floor_; ++it)
+        ack.ranges.push_back(AckRange{std::max(it->first, report_floor_), it->second - 1});
+    if (ack.ranges.empty()) return std::nullopt;
     ack.largest_acknowledged = ack.ranges.front().largest;
 
     if (!is_handshake_space() && largest_received_ &&
@@ -116,9 +116,19 @@ void ReceivedPacketTracker::on_ack_frame_acked(uint64_t largest_acknowledged) {
     // We never sent an ACK above what we received; a larger value is a caller bug, so it
     // is clamped rather than allowed to swallow packets not yet received.
     if (!largest_received_) return;
-    uint64_t limit = std::min(largest_acknowledged, *largest_received_);
-    ranges_.erase_below(limit + 1);
-    min_tracked_ = std::max(min_tracked_, limit + 1);
+    const uint64_t limit = std::min(largest_acknowledged, *largest_received_);
+    report_floor_ = std::max(report_floor_, limit + 1);
+    // What lies below the floor is kept only to recognise duplicates (§12.3), and a gap
+    // there stays open: a packet that arrives late, such as one sent on a new path during a
+    // migration while the old path kept carrying newer ones, is still processed (§13.2.3 asks
+    // only that a range be kept while its packets would be accepted). The run received
+    // without a gap from min_tracked_ folds into min_tracked_; the range cap bounds the rest.
+    const auto lowest = ranges_.front();
+    if (lowest && lowest->start <= min_tracked_) {
+        const uint64_t folded = std::min(lowest->end, report_floor_);
+        ranges_.erase_below(folded);
+        min_tracked_ = std::max(min_tracked_, folded);
+    }
 }
 
 }  // namespace quic

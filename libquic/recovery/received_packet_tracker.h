@@ -70,8 +70,9 @@ class ReceivedPacketTracker {
     void on_ack_sent();
 
     // A packet carrying our ACK frame with this Largest Acknowledged was acknowledged
-    // (RFC 9000 §13.2.4): stop reporting packet numbers at or below it, and treat them as
-    // duplicates from now on (§13.2.3). The largest received number is kept regardless.
+    // (RFC 9000 §13.2.4): stop reporting packet numbers at or below it. Those received stay
+    // duplicates; a gap among them stays open for a packet that arrives late (another path),
+    // which is processed but not reported. The largest received number is kept regardless.
     void on_ack_frame_acked(uint64_t largest_acknowledged);
 
     const IntervalSet& ranges() const { return ranges_; }
@@ -88,6 +89,7 @@ class ReceivedPacketTracker {
     Config config_{};
     IntervalSet ranges_;
     uint64_t min_tracked_ = 0;
+    uint64_t report_floor_ = 0;  // ACK frames report only packet numbers at or above this
     std::optional<uint64_t> largest_received_;
     Time largest_received_time_{};
     std::optional<uint64_t> largest_ack_eliciting_received_;
