@@ -257,10 +257,14 @@ case_router() {
     stop_capture
     stop_server
     check_settled $((1400 - 28))
-    # The router's ICMP gave the MTU: the probe after the first tried exactly 1372.
+    # The router's ICMP gave the MTU: the PMTU is exactly 1372 (a binary search without the
+    # ICMP ends elsewhere, 1370 here, after ten probes or more), and only a few probes were
+    # sent: the ceiling (refused locally), 1472 (answered by the router), 1372, and at most
+    # one more, as the sanitizer build sent in 2 runs of 8.
+    [[ $(server_pmtu) == $((1400 - 28)) ]] || fail "the server's PMTU is not exactly $((1400 - 28))"
     local probes
     probes=$(sed -n 's/.*, pmtu [0-9]* (\([0-9]*\) probes.*/\1/p' "$WORK/server.log" | tail -1)
-    ((probes <= 3)) || fail "$probes probes: the ICMP fragmentation needed was not used"
+    ((probes <= 4)) || fail "$probes probes: the ICMP fragmentation needed was not used"
 }
 
 case_blackhole() {
