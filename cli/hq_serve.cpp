@@ -1,8 +1,5 @@
 #include "hq_serve.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include "body_source.h"
 #include "hq_interop.h"
 #include "root_path.h"

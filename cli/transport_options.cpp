@@ -75,7 +75,7 @@ void add_transport_options(CLI::App* app, TransportOptions& o) {
                     "Largest UDP payload to send: DPLPMTUD probes from 1200 up to BYTES or what "
                     "the local interface carries, whichever is smaller, and it is the "
                     "max_udp_payload_size we advertise (default 65527: the interface decides, "
-                    "e.g. 1472 over 1500-byte Ethernet with IPv4, 65508 over loopback; 1200 "
+                    "e.g. 1472 over 1500-byte Ethernet with IPv4, 65507 over loopback; 1200 "
                     "turns path MTU discovery off)")
         ->check(CLI::Range(uint64_t{1200}, uint64_t{65527}));
     app->add_flag("--no-spin", o.no_spin,

@@ -220,8 +220,8 @@ Status ConnectionImpl::feed_tls(Time now) {
         uint8_t byte;
         if (space(PacketNumberSpaceId::kApplicationData).crypto_recv.read({&byte, 1}) == 0)
             return {};
-        return Error::transport(TransportErrorCode(0x100 + 10),
-                                "TLS handshake data after the handshake completed");
+        return tls_alert_error(kTlsAlertUnexpectedMessage,
+                               "TLS handshake data after the handshake completed");
     }
     for (size_t i = 0; i < spaces_.size(); ++i) {
         PacketSpace& s = *spaces_[i];

@@ -178,8 +178,8 @@ Status TlsSession::provide_data(EncryptionLevel level, ByteSpan data) {
                                data.size())) {
         // Data at a level TLS does not expect: RFC 9001 §4.1.3 makes this a connection error;
         // unexpected_message (10) is the alert TLS itself would raise.
-        return Error::transport(TransportErrorCode(0x100 + 10),
-                                "unexpected handshake data: " + last_ssl_error());
+        return tls_alert_error(kTlsAlertUnexpectedMessage,
+                               "unexpected handshake data: " + last_ssl_error());
     }
     return {};
 }
@@ -205,10 +205,10 @@ Status TlsSession::advance() {
                 std::string why = last_ssl_error();
                 // RFC 9001 §4.8: TLS alerts map to CRYPTO_ERROR 0x100 + alert; internal_error (80)
                 // when BoringSSL failed without sending one.
-                uint64_t alert = alert_ >= 0 ? static_cast<uint64_t>(alert_) : 80;
-                const char* desc = SSL_alert_desc_string_long(static_cast<int>(alert));
-                return Error::transport(TransportErrorCode(0x100 + alert),
-                                        std::string("TLS alert ") + desc + ": " + why);
+                const uint8_t alert =
+                    alert_ >= 0 ? static_cast<uint8_t>(alert_) : kTlsAlertInternalError;
+                const char* desc = SSL_alert_desc_string_long(alert);
+                return tls_alert_error(alert, std::string("TLS alert ") + desc + ": " + why);
             }
         }
     }

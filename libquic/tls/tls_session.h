@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "quic/bytes.h"
 #include "quic/packet_type.h"
@@ -14,6 +15,15 @@
 #include "quic/tls_context.h"
 
 namespace quic {
+
+// RFC 9001 §4.8: a TLS alert as a QUIC connection error, CRYPTO_ERROR 0x100 + the alert.
+inline constexpr uint8_t kTlsAlertUnexpectedMessage = 10;  // RFC 8446 §6.2
+inline constexpr uint8_t kTlsAlertInternalError = 80;
+inline Error tls_alert_error(uint8_t alert, std::string reason) {
+    return Error::transport(
+        TransportErrorCode(static_cast<uint64_t>(TransportErrorCode::kCryptoErrorBase) + alert),
+        std::move(reason));
+}
 
 class TlsSession {
   public:

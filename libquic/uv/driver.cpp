@@ -18,11 +18,11 @@ constexpr size_t kMaxReceivePerWakeup = 64;
 constexpr size_t kMaxReceiveBytesPerWakeup = 1024 * 1024;
 // Messages per recvmmsg: what the connections receive before the application sees it and the
 // driver flushes what they answer. The peer works while we do, so the sooner the first ACK,
-// flow credit or response leaves, the more the two overlap:
-// - bulk: at 16 messages of 64 KiB (1 MiB) and up to 4 MiB per wakeup, the receiver decrypted
-//   and wrote a whole congestion window before its ACK and flow credit went out, while the
-//   sender waited. 200 MB h3 on loopback, client writing to tmpfs, 4 interleaved runs:
-//   0.23-0.33 s before, 0.20-0.21 s at 256 KiB per wakeup (issue 14).
+// flow credit or response leaves, the more the two overlap (issue 14):
+// - bulk: when 4 MiB (64 datagrams of 64 KiB) were read per wakeup, the receiver decrypted and
+//   wrote a whole congestion window before its ACK and flow credit went out, while the sender
+//   waited. 200 MB h3 on loopback, client writing to tmpfs, 4 interleaved runs: 0.23-0.33 s
+//   then, 0.20-0.21 s once a wakeup took at most 256 KiB, 0.18-0.19 s with these batches.
 // - requests: ten connections' requests arrive together; answering all ten before sending any
 //   kept client and server taking turns. `quiver perf h3 -c 10 -m 10` against quiver server,
 //   requests/s: 66k at 64 and at 16 messages, 108-112k at 4, 99k at 2 and at 1 (each flush a
@@ -31,9 +31,9 @@ constexpr size_t kReceiveBatchMessages = 4;
 // A receiver that falls behind gets full batches: then each batch is twice the last, up to
 // kMaxReceivePerWakeup, so that flushing often does not cost a saturated receiver its
 // throughput; only while twice the last batch's bytes stay within this, which keeps bulk
-// transfers (4 messages of 64 KiB) overlapping as above. The
-// perf h3 load generator, saturated against ngtcp2's server: 171-182k requests/s at a fixed
-// 4 messages, 183-207k growing.
+// transfers (4 messages of 64 KiB) overlapping as above. The perf h3 load generator,
+// saturated against ngtcp2's server: 171-182k requests/s at a fixed 4 messages, 183-207k
+// growing.
 constexpr size_t kMaxReceiveBatchBytes = 256 * 1024;
 // The send queue: room for a few full GSO batches. A poll needs room for one datagram (and
 // for a Transmit carrying GSO segments, if the endpoint ever produces one: 64 KiB).
