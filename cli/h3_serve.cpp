@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include "body_source.h"
+#include "file_source.h"
 #include "hq_interop.h"
 #include "mime_types.h"
 #include "quic/http3/error.h"
@@ -186,7 +187,7 @@ void FileServer::serve_get(ServerStream& s, Exchange& x) {
         name = std::move(index);
     }
     x.kind = Exchange::Kind::kFile;
-    x.body = BodySource::file(file.fd, file.size);
+    x.body = BodySource::file(file_source(file.fd, file.size, file.ctime_ns), file.size);
     const bool empty = x.head || x.body.size() == 0;
     std::vector<Field> fields = {{"content-type", media_type_for(name)},
                                  {"content-length", std::to_string(x.body.size())},
@@ -293,11 +294,13 @@ void FileServer::respond(ServerStream& s, Exchange& x, unsigned status, std::str
 
 void FileServer::send(ServerStream& s, Exchange& x) {
     if (x.body.size() == 0 || x.body.done()) return;
-    auto sent = x.body.pump([&](quic::ByteSpan d, bool fin) { return s.write_body(d, fin); });
-    if (!sent.ok() && sent.error().kind == quic::ErrorKind::kInvalidArgument) {
-        log_("stream %llu: file shrank or read failed", (unsigned long long)s.id());
-        s.reject(quic::h3::to_underlying(quic::h3::H3Error::kInternalError));
+    if (x.body.source()) {
+        // A file whose source fails later is reset by the connection (file_source.h).
+        auto taken = s.write_body_source(x.body.size(), x.body.source());
+        if (taken.ok() && *taken) x.body.source_taken();
+        return;
     }
+    (void)x.body.pump([&](quic::ByteSpan d, bool fin) { return s.write_body(d, fin); });
 }
 
 // Never leave half an upload.

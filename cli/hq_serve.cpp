@@ -1,6 +1,6 @@
 #include "hq_serve.h"
 
-#include "body_source.h"
+#include "file_source.h"
 #include "hq_interop.h"
 #include "root_path.h"
 
@@ -10,7 +10,6 @@ namespace {
 // One request stream: the request line as it arrives, then the file going out.
 struct HqRequest {
     std::string line;
-    BodySource body;
     bool answered = false;  // sent or refused: later bytes are read and dropped
 };
 
@@ -23,7 +22,6 @@ class HqConnection : public std::enable_shared_from_this<HqConnection> {
         auto req = std::make_shared<HqRequest>();
         auto self = shared_from_this();
         s->on_readable([self, req](quic::uv::Stream& st) { self->read(st, *req); });
-        s->on_writable([self, req](quic::uv::Stream& st) { self->pump(st, *req); });
     }
 
   private:
@@ -56,24 +54,20 @@ class HqConnection : public std::enable_shared_from_this<HqConnection> {
             log_("stream %llu: GET %s refused", (unsigned long long)s.id(), path->c_str());
             return refuse(s, r, file.error, hq_error_name(file.error));
         }
-        r.body = BodySource::file(file.fd, file.size);
         log_("stream %llu: GET %s (%llu bytes)", (unsigned long long)s.id(), path->c_str(),
-             (unsigned long long)r.body.size());
-        pump(s, r);
-    }
-
-    void pump(quic::uv::Stream& s, HqRequest& r) {
-        if (!r.answered || r.body.done()) return;
-        auto sent = r.body.pump([&](quic::ByteSpan d, bool fin) { return s.write(d, fin); });
-        if (!sent.ok() && sent.error().kind == quic::ErrorKind::kInvalidArgument)
-            refuse(s, r, kHqReadError, "file shrank or read failed");
+             (unsigned long long)file.size);
+        // The whole file at once, read as it is sent; a read that fails later resets the
+        // stream with kHqReadError (file_source.h).
+        auto sent =
+            s.write_source(file.size, file_source(file.fd, file.size, file.ctime_ns), kHqReadError);
+        if (!sent.ok())
+            log_("stream %llu: %s", (unsigned long long)s.id(), sent.error().to_string().c_str());
     }
 
     void refuse(quic::uv::Stream& s, HqRequest& r, uint64_t code, const char* why) {
         log_("stream %llu: reset with 0x%llx (%s)", (unsigned long long)s.id(),
              (unsigned long long)code, why);
         r.answered = true;
-        r.body = BodySource();
         s.cancel_write(code);
     }
 

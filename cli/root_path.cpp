@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 
+#include "file_source.h"
 #include "hq_interop.h"
 
 namespace quiver {
@@ -39,7 +40,8 @@ OpenedFile opened(int fd) {
     }
     return OpenedFile{.fd = fd,
                       .size = static_cast<uint64_t>(st.st_size),
-                      .mtime = static_cast<int64_t>(st.st_mtime)};
+                      .mtime = static_cast<int64_t>(st.st_mtime),
+                      .ctime_ns = change_time_ns(st)};
 }
 
 }  // namespace

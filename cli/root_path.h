@@ -25,7 +25,10 @@ RootedFile resolve_under_root(const std::string& root, std::string_view request,
 struct OpenedFile {
     int fd = -1;
     uint64_t size = 0;
-    int64_t mtime = 0;   // seconds since the epoch
+    int64_t mtime = 0;  // seconds since the epoch
+    // The inode's change time when opened: a later change means the content may differ
+    // (file_source.h checks it before reading bytes again).
+    int64_t ctime_ns = 0;
     std::string path;    // the directory, when `directory`
     uint64_t error = 0;  // kHqNotFound or kHqForbidden (hq_interop.h)
     bool directory = false;

@@ -91,6 +91,11 @@ Result<size_t> Connection::write(uint64_t id, ByteSpan data, bool fin) {
     woken();
     return impl_->write(id, data, fin);
 }
+Status Connection::write_source(uint64_t id, ByteSpan prefix, uint64_t length, StreamSource source,
+                                uint64_t reset_code) {
+    woken();
+    return impl_->write_source(id, prefix, length, std::move(source), reset_code);
+}
 Status Connection::finish(uint64_t id) {
     woken();
     auto r = impl_->write(id, {}, true);
@@ -341,6 +346,13 @@ Result<size_t> ConnectionImpl::write(StreamId id, ByteSpan data, bool fin) {
     const bool open =
         state_ == ConnectionState::kHandshaking || state_ == ConnectionState::kEstablished;
     return streams_.write(id, data, fin, open);
+}
+
+Status ConnectionImpl::write_source(StreamId id, ByteSpan prefix, uint64_t length,
+                                    StreamSource source, uint64_t reset_code) {
+    const bool open =
+        state_ == ConnectionState::kHandshaking || state_ == ConnectionState::kEstablished;
+    return streams_.write_source(id, prefix, length, std::move(source), reset_code, open);
 }
 
 // The application reads between calls that carry time: the last time we saw stands in.

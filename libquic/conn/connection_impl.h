@@ -123,6 +123,8 @@ class ConnectionImpl final : public TlsSession::Handler {
     std::optional<ConnectionEvent> poll_event();
     Result<uint64_t> open_stream(bool bidirectional);
     Result<size_t> write(StreamId id, ByteSpan data, bool fin);
+    Status write_source(StreamId id, ByteSpan prefix, uint64_t length, StreamSource source,
+                        uint64_t reset_code);
     Result<size_t> read(StreamId id, MutableByteSpan out, bool* fin);
     Status reset_stream(StreamId id, uint64_t code);
     Status stop_sending(StreamId id, uint64_t code);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "stream/limits.h"
+
 namespace quic {
 
 StreamManager::StreamManager(Role role, const ConnectionConfig& config, PendingFrames& pending,
@@ -139,6 +141,26 @@ Result<size_t> StreamManager::write(StreamId id, ByteSpan data, bool fin, bool c
         streams_with_data_.insert(id);
     }
     return accepted;
+}
+
+Status StreamManager::write_source(StreamId id, ByteSpan prefix, uint64_t length,
+                                   StreamSource source, uint64_t reset_code, bool connection_open) {
+    StreamRecord* s = find_stream(id);
+    if (!s || !s->has_send)
+        return Error::transport(TransportErrorCode::kStreamStateError, "no such sending stream");
+    if (s->send.finished() || s->reset_code)
+        return Error::transport(TransportErrorCode::kStreamStateError,
+                                "stream is finished or reset");
+    if (!connection_open) return Error::application(0, "connection is closed");
+    if (prefix.size() > kMaxSourcePrefix || length > kMaxStreamOffset - s->send.write_offset() ||
+        prefix.size() > kMaxStreamOffset - s->send.write_offset() - length)
+        return Error::of_kind(ErrorKind::kInvalidArgument, "source prefix or length too large");
+    s->send.write(prefix);
+    s->send.write_source(length, std::move(source));
+    s->source_reset_code = reset_code;
+    s->send_state.on_send_data();
+    streams_with_data_.insert(id);
+    return {};
 }
 
 Result<size_t> StreamManager::read(Time now, Duration smoothed_rtt, StreamId id,
@@ -487,6 +509,14 @@ bool StreamManager::write_stream_frames(FrameWriter& out, bool keep_length) {
         const StreamFramesWritten r = write_frames_of(out, *s, keep_length);
         wrote |= r.wrote;
         packet_full = r.packet_full;
+        if (r.source_failed) {
+            // §3.1: a sender that cannot deliver the rest resets the stream.
+            const StreamId id = s->id;
+            it = streams_with_data_.erase(it);
+            (void)reset_stream(id, s->source_reset_code);
+            if (tracer_) tracer_->stream_state_updated(out.sent().time_sent, id, "source_failed");
+            continue;
+        }
         if (!s->send.has_pending())
             it = streams_with_data_.erase(it);
         else
@@ -521,34 +551,41 @@ StreamManager::StreamFramesWritten StreamManager::write_frames_of(FrameWriter& o
             break;
         }
         // Data, or a FIN alone: a chunk with neither would loop here without progress.
-        if (chunk->data.empty() && !chunk->fin) break;
-        StreamFrame f{s.id, chunk->offset, chunk->data, chunk->fin, true};
+        if (chunk->length == 0 && !chunk->fin) break;
+        StreamFrame f{s.id, chunk->offset, {}, chunk->fin, true};
+        size_t len = chunk->length;
         // The last frame of a packet may omit its Length (§19.8), saving two bytes, unless
         // padding may follow it (the padding would become stream data).
-        if (!keep_length && encoded_size(f) + 24 > w.remaining()) f.has_length = false;
-        const size_t overhead = encoded_size(f) - f.data.size();
+        if (!keep_length && stream_frame_header_size(f, len) + len + 24 > w.remaining())
+            f.has_length = false;
+        const size_t overhead = stream_frame_header_size(f, len);
         if (overhead >= w.remaining()) {
             r.packet_full = true;
             break;
         }
-        if (f.data.size() > w.remaining() - overhead) {
-            f.data = f.data.first(w.remaining() - overhead);
+        if (len > w.remaining() - overhead) {
+            len = w.remaining() - overhead;
             f.fin = false;
-            if (f.data.empty()) {
-                r.packet_full = true;
-                break;
-            }
         }
-        if (!encode_frame(w, f)) {
+        const size_t frame_start = w.size();
+        if ((len == 0 && !f.fin) || !encode_stream_frame_header(w, f, len)) {
             r.packet_full = true;
             break;
         }
-        const uint64_t fresh = s.send.on_sent(f.offset, f.data.size(), f.fin);
+        // The data goes straight into the packet: copied from the buffer, or read from the
+        // stream's source (quic/stream_source.h).
+        if (!s.send.copy_out(f.offset, w.buffer().subspan(w.size(), len))) {
+            w.rewind(frame_start);
+            r.source_failed = true;
+            break;
+        }
+        w.advance(len);
+        const uint64_t fresh = s.send.on_sent(f.offset, len, f.fin);
         s.send_flow.on_data_sent(fresh);
         send_flow_.on_data_sent(fresh);
         if (f.fin) s.send_state.on_send_fin();
-        bytes_sent_ += f.data.size();
-        out.sent().frames.push_back(SentStreamData{s.id, f.offset, f.data.size(), f.fin});
+        bytes_sent_ += len;
+        out.sent().frames.push_back(SentStreamData{s.id, f.offset, len, f.fin});
         r.wrote = true;
         if (!f.has_length) {
             r.packet_full = true;

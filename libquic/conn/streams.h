@@ -48,6 +48,7 @@ struct StreamRecord {
     bool reset_pending = false;          // needs (re)transmission
     bool data_blocked_pending = false;   // STREAM_DATA_BLOCKED to send
     bool write_refused = false;          // the application was refused: tell it when writable
+    uint64_t source_reset_code = 0;      // RESET_STREAM's code should the stream's source fail
 
     ReceiveBuffer recv;
     RecvStreamStateMachine recv_state;
@@ -84,6 +85,10 @@ class StreamManager {
     // Whether the connection is open is the caller's check.
     Result<uint64_t> open_stream(Time now, bool bidirectional);
     Result<size_t> write(StreamId id, ByteSpan data, bool fin, bool connection_open);
+    // `prefix` (at most kMaxSourcePrefix bytes, taken whatever the send buffer holds), then
+    // `length` bytes from `source`, then the FIN (Connection::write_source).
+    Status write_source(StreamId id, ByteSpan prefix, uint64_t length, StreamSource source,
+                        uint64_t reset_code, bool connection_open);
     Result<size_t> read(Time now, Duration smoothed_rtt, StreamId id, MutableByteSpan out,
                         bool* fin);
     Status reset_stream(StreamId id, uint64_t code);
@@ -140,7 +145,8 @@ class StreamManager {
   private:
     struct StreamFramesWritten {
         bool wrote = false;
-        bool packet_full = false;  // no room left for another frame of any stream
+        bool packet_full = false;    // no room left for another frame of any stream
+        bool source_failed = false;  // the stream's source could not supply its bytes
     };
     StreamFramesWritten write_frames_of(FrameWriter& out, StreamRecord& s, bool keep_length);
     void note_flow_blocked(StreamRecord& s);

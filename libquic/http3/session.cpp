@@ -1112,6 +1112,32 @@ Result<size_t> SessionImpl::send_body(uint64_t stream_id, ByteSpan data, bool fi
     return accepted;
 }
 
+Result<bool> SessionImpl::send_body_source(uint64_t stream_id, uint64_t length,
+                                           StreamSource source) {
+    RequestStream* sp = find(stream_id);
+    QUIC_TRY(check_sendable(sp, stream_id));
+    RequestStream& s = *sp;
+    if (!s.headers_sent)
+        return h3_error(H3Error::kFrameUnexpected, "DATA before the header section");  // §4.1
+    QUIC_TRY(flush_stream(s));
+    if (!s.pending.empty() || s.fin_pending) return false;
+    if (length == 0) {
+        auto n = send_body(stream_id, {}, true);
+        if (!n) return std::move(n).error();
+        return true;
+    }
+    Bytes header;
+    encode_frame_header(header, kData, length);  // §7.2.1: one DATA frame for the whole body
+    trace_frame(true, stream_id, "data", length);
+    QUIC_TRY(conn_->write_source(stream_id, header, length, std::move(source),
+                                 to_underlying(H3Error::kInternalError)));
+    bytes_written_ += header.size() + length;
+    s.send_done = true;
+    maybe_finish(s);
+    std::erase_if(streams_, [](const auto& p) { return p.second->dead; });
+    return true;
+}
+
 Status SessionImpl::send_trailers(uint64_t stream_id, const std::vector<Field>& fields) {
     RequestStream* s = find(stream_id);
     QUIC_TRY(check_sendable(s, stream_id));
@@ -1217,6 +1243,9 @@ Status Session::shutdown(Time now) {
 }
 Result<size_t> Session::send_body(uint64_t stream_id, ByteSpan data, bool fin) {
     return impl_->send_body(stream_id, data, fin);
+}
+Result<bool> Session::send_body_source(uint64_t stream_id, uint64_t length, StreamSource source) {
+    return impl_->send_body_source(stream_id, length, std::move(source));
 }
 Status Session::send_trailers(uint64_t stream_id, const std::vector<Field>& fields) {
     return impl_->send_trailers(stream_id, fields);

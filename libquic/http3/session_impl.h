@@ -62,6 +62,7 @@ class SessionImpl {
     // DATA frames. Returns the bytes accepted (fewer, maybe 0, under flow-control backpressure:
     // offer the rest after StreamWritable). fin ends the message once all of data is accepted.
     Result<size_t> send_body(uint64_t stream_id, ByteSpan data, bool fin);
+    Result<bool> send_body_source(uint64_t stream_id, uint64_t length, StreamSource source);
     // A trailer section, ending the message (§4.1).
     Status send_trailers(uint64_t stream_id, const std::vector<Field>& fields);
     // Body bytes of the peer's message, read straight from the connection. *fin is set once the

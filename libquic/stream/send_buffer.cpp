@@ -81,6 +81,25 @@ void SendBuffer::finish() {
     fin_ = true;
 }
 
+void SendBuffer::write_source(uint64_t length, StreamSource source) {
+    if (fin_) return;
+    source_ = std::make_unique<StreamSource>(std::move(source));
+    source_start_ = write_offset_;
+    write_offset_ += length;
+    fin_ = true;
+}
+
+bool SendBuffer::copy_out(uint64_t offset, MutableByteSpan out) const {
+    while (!out.empty()) {
+        if (source_ && offset >= source_start_) return (*source_)(offset - source_start_, out);
+        ByteSpan d = bytes_at(offset, out.size());
+        std::copy(d.begin(), d.end(), out.begin());
+        offset += d.size();
+        out = out.subspan(d.size());
+    }
+    return true;
+}
+
 ByteSpan SendBuffer::bytes_at(uint64_t offset, uint64_t len) const {
     uint64_t rel = offset - base_offset_;
     const Bytes& chunk = chunks_[rel / kSendBufferChunkSize];
@@ -89,25 +108,33 @@ ByteSpan SendBuffer::bytes_at(uint64_t offset, uint64_t len) const {
     return ByteSpan(chunk).subspan(within, n);
 }
 
+SendChunk SendBuffer::run_at(uint64_t offset, uint64_t len) const {
+    if (source_ && offset >= source_start_)
+        return SendChunk{offset, {}, false, static_cast<size_t>(len)};
+    if (source_) len = std::min(len, source_start_ - offset);
+    ByteSpan data = bytes_at(offset, len);
+    return SendChunk{offset, data, false, data.size()};
+}
+
 std::optional<SendChunk> SendBuffer::next_chunk(size_t max_len, uint64_t flow_limit) const {
     // Lost data first: the receiver cannot deliver anything past the hole (§2.2), and its
     // flow-control credit is already spent.
     if (!lost_.empty() && max_len > 0) {
         auto [start, end] = *lost_.begin();
-        ByteSpan data = bytes_at(start, std::min<uint64_t>(end - start, max_len));
-        bool fin = fin_pending() && start + data.size() == write_offset_;
-        return SendChunk{start, data, fin};
+        SendChunk c = run_at(start, std::min<uint64_t>(end - start, max_len));
+        c.fin = fin_pending() && start + c.length == write_offset_;
+        return c;
     }
     if (sent_offset_ < write_offset_) {
         uint64_t limit = std::min(flow_limit, write_offset_);
         if (limit <= sent_offset_ || max_len == 0) return std::nullopt;  // flow-control blocked
-        ByteSpan data = bytes_at(sent_offset_, std::min<uint64_t>(limit - sent_offset_, max_len));
-        bool fin = fin_ && sent_offset_ + data.size() == write_offset_;
-        return SendChunk{sent_offset_, data, fin};
+        SendChunk c = run_at(sent_offset_, std::min<uint64_t>(limit - sent_offset_, max_len));
+        c.fin = fin_ && sent_offset_ + c.length == write_offset_;
+        return c;
     }
     // A FIN on its own: a stream finished after its data was sent, an empty stream, or a lost
     // FIN whose data was acknowledged. Sits at the final size with no data (§19.8).
-    if (lost_.empty() && fin_pending()) return SendChunk{write_offset_, {}, true};
+    if (lost_.empty() && fin_pending()) return SendChunk{write_offset_, {}, true, 0};
     return std::nullopt;
 }
 
@@ -166,17 +193,19 @@ void SendBuffer::free_acked_chunks() {
     // Everything written is acknowledged: nothing is kept, the last partial chunk included
     // (an idle stream, a crypto stream after the handshake); the next write starts a chunk at
     // write_offset_.
-    if (acked_prefix_ == write_offset_ && !chunks_.empty()) {
+    if (acked_prefix_ == write_offset_ && (!chunks_.empty() || source_)) {
         chunks_ = {};
         base_offset_ = write_offset_;
+        source_.reset();  // a file is closed once the peer has every byte
         return;
     }
     // Otherwise only full chunks are dropped, so that every chunk but the last stays full.
     size_t n = 0;
-    while (n < chunks_.size() && chunks_[n].size() == kSendBufferChunkSize &&
-           base_offset_ + kSendBufferChunkSize <= acked_prefix_) {
+    while (n < chunks_.size() &&
+           (chunks_[n].size() == kSendBufferChunkSize || (source_ && n + 1 == chunks_.size())) &&
+           base_offset_ + chunks_[n].size() <= acked_prefix_) {
+        base_offset_ += chunks_[n].size();
         ++n;
-        base_offset_ += kSendBufferChunkSize;
     }
     if (n) chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(n));
 }

@@ -8,21 +8,28 @@
 // acknowledged prefix grows: storage is a deque of fixed-size chunks.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "quic/bytes.h"
+#include "quic/stream_source.h"
 
 namespace quic {
 
 struct SendChunk {
     uint64_t offset = 0;
-    ByteSpan data;  // valid until the next mutation of the SendBuffer
+    // The stored bytes, valid until the next mutation of the SendBuffer; empty when the bytes
+    // come from a source (copy_out reads them).
+    ByteSpan data;
     bool fin = false;
+    size_t length = 0;  // bytes in the chunk: data.size(), or the run of the source
+    bool from_source() const { return data.size() != length; }
 };
 
 class SendBuffer {
@@ -35,6 +42,12 @@ class SendBuffer {
     void write(ByteSpan data);
     // Marks the end of the stream: the final size is everything written so far (§4.5).
     void finish();
+    // Appends `length` bytes that `source` supplies when they are sent (and again when they
+    // are resent), then the FIN: nothing follows a source. The bytes are not held in memory.
+    void write_source(uint64_t length, StreamSource source);
+    // Copies the bytes [offset, offset + out.size()) of a chunk next_chunk returned into out:
+    // stored bytes, or bytes read from the source. False when the source failed.
+    bool copy_out(uint64_t offset, MutableByteSpan out) const;
 
     // The next bytes to send, at most max_len of them: lost ranges first (lowest offset
     // first), then new data, then a FIN alone (a zero-length chunk) when only the FIN is
@@ -59,8 +72,8 @@ class SendBuffer {
     bool has_pending() const;
     // Lost ranges (or a lost FIN) wait to be sent again; flow control does not hold them back.
     bool has_lost() const { return !lost_.empty() || (fin_lost_ && !fin_acked_); }
-    // Bytes held in memory: written but not yet in the acknowledged prefix.
-    uint64_t buffered_bytes() const { return write_offset_ - acked_prefix_; }
+    // Bytes held in memory: written (not from a source) and not yet in the acknowledged prefix.
+    uint64_t buffered_bytes() const { return stored_end() - std::min(acked_prefix_, stored_end()); }
     // Bytes sent and not yet in the acknowledged prefix.
     uint64_t bytes_unacked() const { return sent_offset_ - acked_prefix_; }
     // Bytes written and never sent.
@@ -81,6 +94,11 @@ class SendBuffer {
     // The stored bytes [offset, offset + len) clipped to one chunk; offset must be in
     // [acked_prefix_, write_offset_).
     ByteSpan bytes_at(uint64_t offset, uint64_t len) const;
+    // The run at offset that one frame may carry, at most len bytes: stored bytes up to their
+    // chunk's end (and not into the source), or source bytes.
+    SendChunk run_at(uint64_t offset, uint64_t len) const;
+    // One past the last stored byte: where the source starts, if there is one.
+    uint64_t stored_end() const { return source_ ? source_start_ : write_offset_; }
     void free_acked_chunks();
     bool fin_pending() const { return fin_ && !fin_acked_ && (!fin_sent_ || fin_lost_); }
 
@@ -91,6 +109,10 @@ class SendBuffer {
     // so dropping the first moves a few pointers.
     std::vector<Bytes> chunks_;
     uint64_t base_offset_ = 0;
+    // Bytes [source_start_, write_offset_) come from source_ (behind a pointer: most buffers
+    // never have one, and a connection holds many idle buffers). Dropped once all is acked.
+    std::unique_ptr<StreamSource> source_;
+    uint64_t source_start_ = 0;
 
     uint64_t write_offset_ = 0;
     uint64_t sent_offset_ = 0;

@@ -214,6 +214,13 @@ Result<size_t> ServerStream::write_body(ByteSpan data, bool fin) {
     return n;
 }
 
+Result<bool> ServerStream::write_body_source(uint64_t length, StreamSource source) {
+    auto done = conn_->session().send_body_source(id_, length, std::move(source));
+    conn_->connection().flush();
+    if (done.ok() && *done) conn_->after_response_fin(*this);
+    return done;
+}
+
 Status ServerStream::send_trailers(const std::vector<Field>& fields) {
     Status st = conn_->session().send_trailers(id_, fields);
     conn_->connection().flush();

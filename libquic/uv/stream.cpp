@@ -239,6 +239,22 @@ Result<size_t> Stream::write(ByteSpan data, bool fin) {
     return n;
 }
 
+Status Stream::write_source(uint64_t length, StreamSource source, uint64_t reset_code) {
+    StreamState& s = *state_;
+    if (!s.can_write) return wrong_side("send");
+    if (s.write_error) return *s.write_error;
+    if (s.write_ended) return Error::of_kind(ErrorKind::kClosed, "the send side is closed");
+    if (s.backlog_active) return Error::of_kind(ErrorKind::kWouldBlock, "write_all in progress");
+    ConnectionDriver* d = s.driver();
+    if (!d) return closed_error();
+    auto st = d->core().write_source(s.id, {}, length, std::move(source), reset_code);
+    if (!st.ok()) return Error::of_kind(ErrorKind::kClosed, st.error().to_string());
+    s.write_ended = true;
+    d->wake();
+    if (s.done()) d->forget_stream(s.id);
+    return {};
+}
+
 Status Stream::write_all(ByteSpan data, bool fin, std::function<void(Status)> done) {
     StreamState& s = *state_;
     if (!s.can_write) return wrong_side("send");

@@ -228,4 +228,23 @@ bool encode_frame(ByteWriter& w, const Frame& f) {
     return w.ok();
 }
 
+size_t stream_frame_header_size(const StreamFrame& f, size_t data_length) {
+    return 1 + varint_size(f.stream_id) + (f.offset ? varint_size(f.offset) : 0) +
+           (f.has_length ? varint_size(data_length) : 0);
+}
+
+bool encode_stream_frame_header(ByteWriter& w, const StreamFrame& f, size_t data_length) {
+    const bool valid = varint_size(f.stream_id) != 0 && f.offset <= kVarintMax &&
+                       data_length <= kVarintMax - f.offset;
+    if (!valid || stream_frame_header_size(f, data_length) + data_length > w.remaining()) {
+        fail_writer(w);
+        return false;
+    }
+    w.write_varint(to_underlying(frame_type_of(f)));
+    w.write_varint(f.stream_id);
+    if (f.offset != 0) w.write_varint(f.offset);
+    if (f.has_length) w.write_varint(data_length);
+    return w.ok();
+}
+
 }  // namespace quic

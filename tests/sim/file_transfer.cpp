@@ -316,6 +316,22 @@ void FileTransferServer::read_request(Conn& c, uint64_t stream_id) {
 
 void FileTransferServer::respond(Conn& c, uint64_t stream_id) {
     Request& q = c.requests.at(stream_id);
+    if (options_.from_source) {
+        const std::optional<uint64_t> fails_at = options_.source_fails_at;
+        auto source = [name = q.name, fails_at, read = source_bytes_read_](uint64_t offset,
+                                                                           MutableByteSpan out) {
+            if (fails_at && offset + out.size() > *fails_at) return false;
+            file_content(name, offset, out);
+            *read += out.size();
+            return true;
+        };
+        Status st = c.conn->write_source(stream_id, {}, q.size, source, kFileTransferSourceFailed);
+        if (!st.ok()) error(c, stream_id, "write_source: " + st.error().to_string());
+        if (st.ok()) ++served_, bytes_sent_ += q.size;
+        c.requests.erase(stream_id);
+        c.finished.insert(stream_id);
+        return;
+    }
     for (;;) {
         const uint64_t left = q.size - q.sent;
         const size_t chunk = static_cast<size_t>(std::min<uint64_t>(left, buf_.size()));
@@ -389,7 +405,7 @@ TransferOutcome run_file_transfer(const TransferScenario& s) {
 
     ConnectOptions connect = s.connect;
     if (connect.server_name.empty()) connect.server_name = "server";
-    FileTransferServer server(server_endpoint);
+    FileTransferServer server(server_endpoint, s.server_options);
     FileTransferClient client(client_endpoint, sim.client_path(client_endpoint), std::move(connect),
                               s.file_sizes, s.client_options);
     sim.set_on_step(server_endpoint, [&](Time t) { server.step(t); });
@@ -405,6 +421,7 @@ TransferOutcome run_file_transfer(const TransferScenario& s) {
     out.handshake_completed_at = client.handshake_completed_at();
     out.completed_at = client.completed_at();
     out.bytes_received = client.bytes_received();
+    out.server_source_bytes_read = server.source_bytes_read();
     if (client.connection()) out.client_stats = client.connection()->stats();
     out.server_connections = server.connections_accepted();
     out.server_errors = server.errors();

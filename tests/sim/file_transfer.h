@@ -30,6 +30,7 @@ void file_content(std::string_view name, uint64_t offset, MutableByteSpan out);
 // hq-interop request and response stream errors (application error codes on the stream).
 inline constexpr uint64_t kFileTransferBadRequest = 0x1;
 inline constexpr uint64_t kFileTransferTooLarge = 0x2;
+inline constexpr uint64_t kFileTransferSourceFailed = 0x3;
 
 class FileTransferClient {
   public:
@@ -111,6 +112,12 @@ class FileTransferServer {
     struct Options {
         size_t max_request_bytes = 1024;
         uint64_t max_file_size = uint64_t{1} << 32;
+        // Answer through Connection::write_source: the bytes are made as packets are built
+        // (and made again for a retransmission) instead of being written into the stream.
+        bool from_source = false;
+        // With from_source: the source fails when asked for a byte at or past this offset
+        // (the connection then resets the stream with kFileTransferSourceFailed).
+        std::optional<uint64_t> source_fails_at;
     };
 
     explicit FileTransferServer(Endpoint& endpoint);
@@ -123,6 +130,8 @@ class FileTransferServer {
     size_t handshakes_completed() const { return handshakes_; }
     uint64_t requests_served() const { return served_; }  // responses fully written with FIN
     uint64_t bytes_sent() const { return bytes_sent_; }
+    // Bytes the sources supplied (with from_source): more than bytes_sent() once some were lost.
+    uint64_t source_bytes_read() const { return *source_bytes_read_; }
     // Bad requests and stream errors seen, one line each (a test usually expects none).
     const std::vector<std::string>& errors() const { return errors_; }
     // Connections not yet closed.
@@ -160,6 +169,8 @@ class FileTransferServer {
     uint64_t served_ = 0, bytes_sent_ = 0;
     std::vector<std::string> errors_;
     Bytes buf_;
+    // Shared with the sources, which may outlive a connection's requests.
+    std::shared_ptr<uint64_t> source_bytes_read_ = std::make_shared<uint64_t>(0);
 };
 
 // --- scenarios -------------------------------------------------------------------------------
@@ -182,6 +193,7 @@ struct TransferScenario {
     std::vector<Rebinding> rebindings;
     std::optional<RebindingRule> rebinding_rule;
     bool ecn_passthrough = false;
+    FileTransferServer::Options server_options;
     Duration max_time = 60s;
 };
 
@@ -193,6 +205,7 @@ struct TransferOutcome {
     std::vector<FileTransferClient::File> files;
     std::optional<Time> handshake_completed_at, completed_at;
     uint64_t bytes_received = 0;
+    uint64_t server_source_bytes_read = 0;
     std::optional<ConnectionStats> client_stats;
     size_t server_connections = 0;
     std::vector<std::string> server_errors;

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "quic/random.h"
@@ -351,6 +352,82 @@ TEST_CASE("SendBuffer + ReceiveBuffer: random loss, reordering and acks") {
         CHECK(received == data);
         CHECK(sb.buffered_bytes() == 0);
     }
+}
+
+TEST_CASE("SendBuffer: a prefix then a source: chunks stop at the boundary, bytes come from it") {
+    Bytes data = pattern(100'000);
+    auto reads = std::make_shared<uint64_t>(0);
+    auto alive = std::make_shared<int>(0);
+    SendBuffer sb;
+    sb.write(ByteSpan(data).first(3));  // e.g. an HTTP/3 DATA frame header
+    sb.write_source(data.size() - 3, [&data, reads, alive](uint64_t offset, MutableByteSpan out) {
+        std::copy_n(data.begin() + 3 + static_cast<std::ptrdiff_t>(offset), out.size(),
+                    out.begin());
+        *reads += out.size();
+        return true;
+    });
+    CHECK(sb.finished());
+    CHECK(sb.buffered_bytes() == 3);  // the source's bytes are not held
+    CHECK(alive.use_count() == 2);
+
+    auto c = sb.next_chunk(60'000);
+    REQUIRE(c);
+    CHECK(c->offset == 0);
+    CHECK(c->length == 3);  // stored bytes stop where the source starts
+    CHECK_FALSE(c->from_source());
+    sb.on_sent(0, 3, false);
+    c = sb.next_chunk(60'000);
+    REQUIRE(c);
+    CHECK(c->from_source());
+    CHECK(c->length == 60'000);  // one run, not cut at storage chunks
+    CHECK_FALSE(c->fin);
+    Bytes out(c->length);
+    REQUIRE(sb.copy_out(c->offset, out));
+    CHECK(std::equal(out.begin(), out.end(), data.begin() + 3));
+    sb.on_sent(c->offset, c->length, false);
+    c = sb.next_chunk(60'000);
+    REQUIRE(c);
+    CHECK(c->length == data.size() - 60'003);
+    CHECK(c->fin);
+    sb.on_sent(c->offset, c->length, true);
+
+    // A lost range across the boundary is resent in two runs: stored, then from the source.
+    sb.on_lost(0, 60'003, false);
+    c = sb.next_chunk(100'000);
+    REQUIRE(c);
+    CHECK(c->length == 3);
+    sb.on_sent(0, 3, false);
+    c = sb.next_chunk(100'000);
+    REQUIRE(c);
+    CHECK(c->offset == 3);
+    CHECK(c->length == 60'000);
+    out.assign(c->length, 0);
+    const uint64_t before = *reads;
+    REQUIRE(sb.copy_out(c->offset, out));
+    CHECK(*reads == before + 60'000);  // read again
+    CHECK(std::equal(out.begin(), out.end(), data.begin() + 3));
+    sb.on_sent(c->offset, c->length, false);
+
+    // Once everything and the FIN are acknowledged, the source is let go (a file closed).
+    sb.on_acked(0, data.size(), true);
+    CHECK(sb.all_acked());
+    CHECK(alive.use_count() == 1);
+}
+
+TEST_CASE("SendBuffer: a source that fails says so, and one of length 0 is a lone FIN") {
+    SendBuffer sb;
+    sb.write_source(1000, [](uint64_t, MutableByteSpan) { return false; });
+    auto c = sb.next_chunk(500);
+    REQUIRE(c);
+    Bytes out(c->length);
+    CHECK_FALSE(sb.copy_out(c->offset, out));
+
+    SendBuffer empty;
+    empty.write_source(0, [](uint64_t, MutableByteSpan) { return false; });
+    c = empty.next_chunk(500);
+    REQUIRE(c);
+    CHECK(c->length == 0);
+    CHECK(c->fin);
 }
 
 TEST_CASE("ReceiveBuffer: in order, out of order, overlaps, duplicates") {

@@ -20,6 +20,7 @@
 #include "quic/frame.h"
 #include "quic/random.h"
 #include "quic/result.h"
+#include "quic/stream_source.h"
 #include "quic/tls_context.h"
 #include "quic/transmit.h"
 #include "quic/transport_parameters.h"
@@ -101,6 +102,13 @@ class Connection {
     // Queues data (and FIN); returns the bytes accepted, fewer when the send buffer is full
     // (StreamWritable follows). Errors: unknown or closed stream, STREAM_STATE_ERROR.
     Result<size_t> write(uint64_t stream_id, ByteSpan data, bool fin = false);
+    // Ends the stream with `prefix` (at most kMaxSourcePrefix bytes) and then `length` bytes
+    // that `source` supplies as packets are built, read again for retransmissions and dropped
+    // once all is acknowledged (quic/stream_source.h): a large file is neither held in memory
+    // nor copied twice. All is accepted at once, whatever the send buffer holds. A source that
+    // fails resets the stream with `reset_code`. Errors: as write(), or a prefix too long.
+    Status write_source(uint64_t stream_id, ByteSpan prefix, uint64_t length, StreamSource source,
+                        uint64_t reset_code);
     Status finish(uint64_t stream_id);
     // Reads in-order data; *fin is set once everything up to the FIN has been read.
     Result<size_t> read(uint64_t stream_id, MutableByteSpan out, bool* fin);

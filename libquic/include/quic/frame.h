@@ -246,4 +246,10 @@ size_t encoded_size(const Frame& f);
 // and returns false. Returns w.ok().
 bool encode_frame(ByteWriter& w, const Frame& f);
 
+// A STREAM frame (§19.8) up to its Stream Data, for a sender that then writes data_length bytes
+// of data in place (f.data is ignored). Writes nothing and returns false (w failed) when the
+// header and the data would not fit or the data would end past 2^62-1.
+bool encode_stream_frame_header(ByteWriter& w, const StreamFrame& f, size_t data_length);
+size_t stream_frame_header_size(const StreamFrame& f, size_t data_length);
+
 }  // namespace quic

@@ -23,6 +23,7 @@
 #include "quic/events.h"
 #include "quic/random.h"
 #include "quic/result.h"
+#include "quic/stream_source.h"
 #include "quic/time.h"
 #include "quic/tls_context.h"
 #include "quic/tracer.h"

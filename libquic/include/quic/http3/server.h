@@ -57,6 +57,11 @@ class ServerStream {
     // A header section (a 1xx interim one, or the final one); :status is added first.
     Status respond(unsigned status, const std::vector<Field>& fields, bool end_stream = false);
     Result<size_t> write_body(ByteSpan data, bool fin);
+    // The rest of the body, `length` bytes that `source` supplies as they are sent (a file
+    // served without holding it in memory; Session::send_body_source), ending the response.
+    // False, with nothing taken, while earlier body bytes wait for room: call again when
+    // writable.
+    Result<bool> write_body_source(uint64_t length, StreamSource source);
     void on_writable(std::function<void(ServerStream&)> cb);
     Status send_trailers(const std::vector<Field>& fields);
     // Refuses or abandons the request (H3_REQUEST_REJECTED: not processed, safe to retry).

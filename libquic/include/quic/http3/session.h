@@ -38,6 +38,7 @@
 #include "quic/http3/settings.h"
 #include "quic/random.h"
 #include "quic/result.h"
+#include "quic/stream_source.h"
 #include "quic/time.h"
 
 namespace quic::h3 {
@@ -186,6 +187,11 @@ class Session {
     // DATA frames. Returns the bytes accepted (fewer, maybe 0, under flow-control backpressure:
     // offer the rest after StreamWritable). fin ends the message once all of data is accepted.
     Result<size_t> send_body(uint64_t stream_id, ByteSpan data, bool fin);
+    // The rest of the body as one DATA frame of `length` bytes that `source` supplies as the
+    // connection sends them (Connection::write_source: a file is not held in memory), ending
+    // the message; a source that fails resets the stream with H3_INTERNAL_ERROR. False, with
+    // nothing taken, while earlier frames still wait for room: call again on StreamWritable.
+    Result<bool> send_body_source(uint64_t stream_id, uint64_t length, StreamSource source);
     // A trailer section, ending the message (§4.1).
     Status send_trailers(uint64_t stream_id, const std::vector<Field>& fields);
     // Body bytes of the peer's message, read straight from the connection. *fin is set once the

@@ -18,6 +18,7 @@
 
 #include "quic/bytes.h"
 #include "quic/result.h"
+#include "quic/stream_source.h"
 #include "quic/time.h"
 
 namespace quic::uv {
@@ -64,6 +65,10 @@ class Stream {
     // when flow control and the send buffer are full; on_writable says when to try again.
     // Fails with kStreamStopped (the peer sent STOP_SENDING; the code is its), kClosed.
     Result<size_t> write(ByteSpan data, bool fin = false);
+    // Ends the send side with `length` bytes that `source` supplies as they are sent
+    // (Connection::write_source: a file is neither held in memory nor copied twice); a source
+    // that fails resets the stream with `reset_code`.
+    Status write_source(uint64_t length, StreamSource source, uint64_t reset_code);
     // Queues all of `data` (copied), beyond flow control, and sends it as credit arrives;
     // `done` runs once it is all handed to the connection (or with the error that stopped
     // it). The FIN follows with `fin`. Writes made meanwhile are refused (kWouldBlock).
