@@ -48,6 +48,14 @@ int64_t change_time_ns(const struct stat& st) {
     return static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
 }
 
+std::optional<std::string> read_whole_file(int fd, uint64_t size) {
+    OpenFile file(fd, size, 0);
+    std::string body(size, '\0');
+    if (!file.read(0, quic::MutableByteSpan(reinterpret_cast<uint8_t*>(body.data()), size)))
+        return std::nullopt;
+    return body;
+}
+
 quic::StreamSource file_source(int fd, uint64_t size, int64_t ctime_ns) {
     auto file = std::make_shared<OpenFile>(fd, size, ctime_ns);
     return [file](uint64_t offset, quic::MutableByteSpan out) { return file->read(offset, out); };

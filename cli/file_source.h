@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "quic/stream_source.h"
 
@@ -23,5 +25,14 @@ int64_t change_time_ns(const struct stat& st);
 // those it was opened with; otherwise the source fails and the stream is reset (§3.1) rather
 // than sending other bytes. A file that ends early fails it too.
 quic::StreamSource file_source(int fd, uint64_t size, int64_t ctime_ns);
+
+// Files up to this size are read whole when opened, and their descriptor closed at once: a
+// source holds a descriptor per response until the peer acknowledges it, and a server answering
+// many small requests at once would run out of descriptors (RLIMIT_NOFILE) long before memory.
+inline constexpr uint64_t kReadWholeFileMax = 16 * 1024;
+
+// Reads `size` bytes of `fd` from its start and closes it; nullopt when the file cannot be read
+// to that size (it shrank, an I/O error).
+std::optional<std::string> read_whole_file(int fd, uint64_t size);
 
 }  // namespace quiver

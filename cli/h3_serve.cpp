@@ -175,6 +175,8 @@ void FileServer::handle(const std::shared_ptr<ServerStream>& s) {
 void FileServer::serve_get(ServerStream& s, Exchange& x) {
     OpenedFile file = root_->open(x.path, true);
     if (file.error == kHqForbidden) return respond(s, x, 403, "forbidden\n", "text/plain");
+    if (file.error == kHqUnavailable)
+        return respond(s, x, 503, "server out of file descriptors\n", "text/plain");
     if (file.error) return respond(s, x, 404, "not found\n", "text/plain");
     std::string name = x.path;  // its extension gives the media type
     if (file.directory) {
@@ -187,7 +189,13 @@ void FileServer::serve_get(ServerStream& s, Exchange& x) {
         name = std::move(index);
     }
     x.kind = Exchange::Kind::kFile;
-    x.body = BodySource::file(file_source(file.fd, file.size, file.ctime_ns), file.size);
+    if (file.size <= kReadWholeFileMax) {
+        auto whole = read_whole_file(file.fd, file.size);
+        if (!whole) return respond(s, x, 500, "the file could not be read\n", "text/plain");
+        x.body = BodySource::bytes(std::move(*whole));
+    } else {
+        x.body = BodySource::file(file_source(file.fd, file.size, file.ctime_ns), file.size);
+    }
     const bool empty = x.head || x.body.size() == 0;
     std::vector<Field> fields = {{"content-type", media_type_for(name)},
                                  {"content-length", std::to_string(x.body.size())},

@@ -15,10 +15,11 @@ inline constexpr const char* kHqAlpn = "hq-interop";
 // HTTP/3 (RFC 9114 §3.1); quiver server offers both, and its client speaks h3 by default.
 inline constexpr const char* kH3Alpn = "h3";
 
-inline constexpr uint64_t kHqNotFound = 0x10;    // no such file (or not a regular file)
-inline constexpr uint64_t kHqForbidden = 0x11;   // the path leaves the served directory
-inline constexpr uint64_t kHqBadRequest = 0x12;  // not "GET /path"
-inline constexpr uint64_t kHqReadError = 0x13;   // the file could not be read to its end
+inline constexpr uint64_t kHqNotFound = 0x10;     // no such file (or not a regular file)
+inline constexpr uint64_t kHqForbidden = 0x11;    // the path leaves the served directory
+inline constexpr uint64_t kHqBadRequest = 0x12;   // not "GET /path"
+inline constexpr uint64_t kHqReadError = 0x13;    // the file could not be read to its end
+inline constexpr uint64_t kHqUnavailable = 0x14;  // the server is out of file descriptors
 
 // A request is bounded: a path longer than this is a bad request.
 inline constexpr size_t kHqMaxRequest = 8192;
@@ -33,6 +34,8 @@ inline const char* hq_error_name(uint64_t code) {
             return "bad request";
         case kHqReadError:
             return "server read error";
+        case kHqUnavailable:
+            return "server out of file descriptors";
         default:
             return "unknown error";
     }

@@ -56,6 +56,17 @@ class HqConnection : public std::enable_shared_from_this<HqConnection> {
         }
         log_("stream %llu: GET %s (%llu bytes)", (unsigned long long)s.id(), path->c_str(),
              (unsigned long long)file.size);
+        if (file.size <= kReadWholeFileMax) {
+            auto whole = read_whole_file(file.fd, file.size);
+            if (!whole) return refuse(s, r, kHqReadError, "file shrank or read failed");
+            auto sent = s.write_all(
+                quic::ByteSpan(reinterpret_cast<const uint8_t*>(whole->data()), whole->size()),
+                true);
+            if (!sent.ok())
+                log_("stream %llu: %s", (unsigned long long)s.id(),
+                     sent.error().to_string().c_str());
+            return;
+        }
         // The whole file at once, read as it is sent; a read that fails later resets the
         // stream with kHqReadError (file_source.h).
         auto sent =

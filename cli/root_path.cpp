@@ -44,6 +44,12 @@ OpenedFile opened(int fd) {
                       .ctime_ns = change_time_ns(st)};
 }
 
+// What a failed open(2) means to the client: out of descriptors is the server's state (503),
+// anything else is the file's.
+uint64_t open_error() {
+    return errno == EMFILE || errno == ENFILE ? kHqUnavailable : kHqNotFound;
+}
+
 }  // namespace
 
 RootedFile resolve_under_root(const std::string& root, std::string_view request,
@@ -90,7 +96,7 @@ OpenedFile ServedRoot::open(std::string_view request, bool allow_directory) cons
         if (errno == EXDEV || errno == ELOOP || errno == ENOSYS || errno == EPERM ||
             errno == EINVAL || errno == E2BIG)
             return open_resolved(request, allow_directory);
-        return OpenedFile{.error = kHqNotFound};
+        return OpenedFile{.error = open_error()};
     }
     struct stat st;
     if (fstat(static_cast<int>(fd), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -105,7 +111,7 @@ OpenedFile ServedRoot::open_resolved(std::string_view request, bool allow_direct
     if (file.error) return OpenedFile{.error = file.error};
     if (file.directory) return OpenedFile{.path = std::move(file.path), .directory = true};
     const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) return OpenedFile{.error = kHqNotFound};
+    if (fd < 0) return OpenedFile{.error = open_error()};
     return opened(fd);
 }
 

@@ -11,7 +11,7 @@ namespace quiver {
 
 struct RootedFile {
     std::string path;    // the resolved path, when error == 0
-    uint64_t error = 0;  // kHqNotFound or kHqForbidden (hq_interop.h)
+    uint64_t error = 0;  // kHqNotFound, kHqForbidden or kHqUnavailable (hq_interop.h)
     bool directory = false;
 };
 
@@ -30,7 +30,7 @@ struct OpenedFile {
     // (file_source.h checks it before reading bytes again).
     int64_t ctime_ns = 0;
     std::string path;    // the directory, when `directory`
-    uint64_t error = 0;  // kHqNotFound or kHqForbidden (hq_interop.h)
+    uint64_t error = 0;  // kHqNotFound, kHqForbidden or kHqUnavailable (hq_interop.h)
     bool directory = false;
 };
 

@@ -117,3 +117,11 @@ TEST_CASE("file source: bytes are not read again once the file changed (RFC 9000
     CHECK(read_at(source, 5000, 5000, &ok) == content.substr(5000));
     CHECK(ok);
 }
+
+TEST_CASE("read_whole_file: a small file whole, and a file shorter than announced fails") {
+    const std::string content = pattern(quiver::kReadWholeFileMax);
+    auto whole = quiver::read_whole_file(temp_file(content), content.size());
+    REQUIRE(whole);
+    CHECK(*whole == content);
+    CHECK_FALSE(quiver::read_whole_file(temp_file("short"), 100));
+}

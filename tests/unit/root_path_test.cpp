@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,4 +121,26 @@ TEST_CASE("root path: a root that cannot be opened still answers, the realpath w
     OpenedFile f = real.open("/hello.txt");
     REQUIRE(f.error == 0);
     ::close(f.fd);
+}
+
+TEST_CASE("root path: out of file descriptors is the server's state, not a missing file") {
+    Tree t;
+    ServedRoot served(t.root);
+    // Lower this process's limit to its lowest free descriptor: the next open fails EMFILE.
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    const int lowest_free = ::dup(0);
+    REQUIRE(lowest_free >= 0);
+    ::close(lowest_free);
+    rlimit low = saved;
+    low.rlim_cur = static_cast<rlim_t>(lowest_free);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    const OpenedFile f = served.open("/hello.txt");
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    CHECK(f.error == quiver::kHqUnavailable);
+    CHECK(f.fd < 0);
+    // With descriptors back, the same request opens.
+    const OpenedFile again = served.open("/hello.txt");
+    REQUIRE(again.error == 0);
+    ::close(again.fd);
 }
