@@ -121,7 +121,9 @@ Result<uint64_t> StreamManager::open_stream(Time now, bool bidirectional) {
     return *id;
 }
 
-Result<size_t> StreamManager::write(StreamId id, ByteSpan data, bool fin, bool connection_open) {
+// The stream the application may still write on: ours to send on, not finished or reset, on
+// an open connection.
+Result<StreamRecord*> StreamManager::writable_stream(StreamId id, bool connection_open) {
     StreamRecord* s = find_stream(id);
     if (!s || !s->has_send)
         return Error::transport(TransportErrorCode::kStreamStateError, "no such sending stream");
@@ -129,6 +131,13 @@ Result<size_t> StreamManager::write(StreamId id, ByteSpan data, bool fin, bool c
         return Error::transport(TransportErrorCode::kStreamStateError,
                                 "stream is finished or reset");
     if (!connection_open) return Error::application(0, "connection is closed");
+    return s;
+}
+
+Result<size_t> StreamManager::write(StreamId id, ByteSpan data, bool fin, bool connection_open) {
+    auto found = writable_stream(id, connection_open);
+    if (!found) return std::move(found).error();
+    StreamRecord* s = *found;
     const uint64_t buffered = s->send.buffered_bytes();
     const uint64_t room =
         buffered >= max_stream_send_buffer_ ? 0 : max_stream_send_buffer_ - buffered;
@@ -145,13 +154,9 @@ Result<size_t> StreamManager::write(StreamId id, ByteSpan data, bool fin, bool c
 
 Status StreamManager::write_source(StreamId id, ByteSpan prefix, uint64_t length,
                                    StreamSource source, uint64_t reset_code, bool connection_open) {
-    StreamRecord* s = find_stream(id);
-    if (!s || !s->has_send)
-        return Error::transport(TransportErrorCode::kStreamStateError, "no such sending stream");
-    if (s->send.finished() || s->reset_code)
-        return Error::transport(TransportErrorCode::kStreamStateError,
-                                "stream is finished or reset");
-    if (!connection_open) return Error::application(0, "connection is closed");
+    auto found = writable_stream(id, connection_open);
+    if (!found) return std::move(found).error();
+    StreamRecord* s = *found;
     if (prefix.size() > kMaxSourcePrefix || length > kMaxStreamOffset - s->send.write_offset() ||
         prefix.size() > kMaxStreamOffset - s->send.write_offset() - length)
         return Error::of_kind(ErrorKind::kInvalidArgument, "source prefix or length too large");

@@ -149,6 +149,7 @@ class StreamManager {
         bool source_failed = false;  // the stream's source could not supply its bytes
     };
     StreamFramesWritten write_frames_of(FrameWriter& out, StreamRecord& s, bool keep_length);
+    Result<StreamRecord*> writable_stream(StreamId id, bool connection_open);
     void note_flow_blocked(StreamRecord& s);
     Result<StreamRecord*> stream_for_frame(Time now, StreamId id, StreamFrameKind kind);
     StreamRecord* find_stream(StreamId id);

@@ -1069,13 +1069,21 @@ Status SessionImpl::send_response(uint64_t stream_id, const std::vector<Field>& 
     return {};
 }
 
-Result<size_t> SessionImpl::send_body(uint64_t stream_id, ByteSpan data, bool fin) {
+// The request stream a DATA frame may go on now: sendable, its header section sent (§4.1),
+// and what earlier frames left pending handed to the connection as far as it takes.
+Result<SessionImpl::RequestStream*> SessionImpl::body_stream(uint64_t stream_id) {
     RequestStream* sp = find(stream_id);
     QUIC_TRY(check_sendable(sp, stream_id));
-    RequestStream& s = *sp;
-    if (!s.headers_sent)
+    if (!sp->headers_sent)
         return h3_error(H3Error::kFrameUnexpected, "DATA before the header section");  // §4.1
-    QUIC_TRY(flush_stream(s));
+    QUIC_TRY(flush_stream(*sp));
+    return sp;
+}
+
+Result<size_t> SessionImpl::send_body(uint64_t stream_id, ByteSpan data, bool fin) {
+    auto found = body_stream(stream_id);
+    if (!found) return std::move(found).error();
+    RequestStream& s = **found;
     if (!s.pending.empty()) return size_t{0};
     size_t accepted = 0;
     while (accepted < data.size()) {
@@ -1114,12 +1122,9 @@ Result<size_t> SessionImpl::send_body(uint64_t stream_id, ByteSpan data, bool fi
 
 Result<bool> SessionImpl::send_body_source(uint64_t stream_id, uint64_t length,
                                            StreamSource source) {
-    RequestStream* sp = find(stream_id);
-    QUIC_TRY(check_sendable(sp, stream_id));
-    RequestStream& s = *sp;
-    if (!s.headers_sent)
-        return h3_error(H3Error::kFrameUnexpected, "DATA before the header section");  // §4.1
-    QUIC_TRY(flush_stream(s));
+    auto found = body_stream(stream_id);
+    if (!found) return std::move(found).error();
+    RequestStream& s = **found;
     if (!s.pending.empty() || s.fin_pending) return false;
     if (length == 0) {
         auto n = send_body(stream_id, {}, true);

@@ -127,6 +127,7 @@ class SessionImpl {
     void forget(uint64_t id);
     void maybe_finish(RequestStream& s);
     Status write_frame_bytes(RequestStream& s, Bytes bytes, bool fin);
+    Result<RequestStream*> body_stream(uint64_t stream_id);
     Status flush_stream(RequestStream& s);
     Result<Bytes> encode_headers_frame(uint64_t id, std::span<const Field> fields);
     Status check_sendable(RequestStream* s, uint64_t id) const;

@@ -75,12 +75,7 @@ const char* cc_name(CongestionControl cc) {
 // One file over `down` (server to client) with ACKs over `up`; both ends use `cc`.
 Run transfer(uint64_t seed, CongestionControl cc, const LinkConfig& down, const LinkConfig& up,
              uint64_t bytes) {
-    auto tls = make_sim_tls();
-    REQUIRE(tls.ok());
-    TransferScenario s;
-    s.seed = seed;
-    s.client.client_tls = tls->client;
-    s.server.server_tls = tls->server;
+    TransferScenario s = sim_scenario(seed);
     s.server.connection.congestion_control = cc;
     s.client.connection.congestion_control = cc;
     // The goodput bounds below were measured with 1200-byte datagrams; DPLPMTUD's larger ones

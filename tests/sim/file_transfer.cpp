@@ -395,6 +395,17 @@ std::string TransferOutcome::describe() const {
     return s;
 }
 
+TransferScenario sim_scenario(uint64_t seed, std::vector<uint64_t> file_sizes) {
+    auto tls = make_sim_tls();
+    REQUIRE(tls.ok());
+    TransferScenario s;
+    s.seed = seed;
+    s.client.client_tls = tls->client;
+    s.server.server_tls = tls->server;
+    s.file_sizes = std::move(file_sizes);
+    return s;
+}
+
 TransferOutcome run_file_transfer(const TransferScenario& s) {
     Simulation sim(s.seed, s.client_to_server, s.server_to_client);
     sim.set_ecn_passthrough(s.ecn_passthrough);

@@ -216,6 +216,10 @@ struct TransferOutcome {
     std::string describe() const;
 };
 
+// A scenario with make_sim_tls()'s TLS (hq-interop) on both ends, the seed and the files set,
+// everything else default. Fails the calling test when TLS cannot be made.
+TransferScenario sim_scenario(uint64_t seed, std::vector<uint64_t> file_sizes = {});
+
 // Runs one connection fetching the files; asserts nothing.
 TransferOutcome run_file_transfer(const TransferScenario& scenario);
 // The same, under doctest: the seed goes into INFO, and the transfer must complete without

@@ -61,12 +61,7 @@ struct Run {
 };
 
 Run transfer(uint64_t seed, const LinkConfig& down, const LinkConfig& up, uint64_t bytes) {
-    auto tls = make_sim_tls();
-    REQUIRE(tls.ok());
-    TransferScenario s;
-    s.seed = seed;
-    s.client.client_tls = tls->client;
-    s.server.server_tls = tls->server;
+    TransferScenario s = sim_scenario(seed);
     s.server_to_client = down;
     s.client_to_server = up;
     s.file_sizes = {bytes};

@@ -21,14 +21,7 @@ namespace {
 constexpr Time kStart = Time{};  // the simulation's clock starts at 0
 
 TransferScenario base(uint64_t seed, std::vector<uint64_t> sizes) {
-    auto tls = make_sim_tls();
-    REQUIRE(tls.ok());
-    TransferScenario s;
-    s.seed = seed;
-    s.client.client_tls = tls->client;
-    s.server.server_tls = tls->server;
-    s.file_sizes = std::move(sizes);
-    return s;
+    return sim_scenario(seed, std::move(sizes));
 }
 
 // v1 long-header packet types from the (unprotected) first byte, RFC 9000 §17.2.

@@ -13,13 +13,7 @@ using namespace std::chrono_literals;
 namespace {
 
 TransferScenario sourced(uint64_t seed, std::vector<uint64_t> sizes) {
-    auto tls = make_sim_tls();
-    REQUIRE(tls.ok());
-    TransferScenario s;
-    s.seed = seed;
-    s.client.client_tls = tls->client;
-    s.server.server_tls = tls->server;
-    s.file_sizes = std::move(sizes);
+    TransferScenario s = sim_scenario(seed, std::move(sizes));
     s.server_options.from_source = true;
     return s;
 }
