@@ -96,26 +96,56 @@ TEST_CASE("file source: a file shorter than its announced size fails, not hangs"
     CHECK_FALSE(ok);
 }
 
+// Rewrites 4 bytes at `offset` in place, the size unchanged: the change time moves.
+static void overwrite(const std::string& path, off_t offset) {
+    ::usleep(30'000);  // timestamps move in clock ticks (1-10 ms)
+    const int w = ::open(path.c_str(), O_WRONLY);
+    REQUIRE(w >= 0);
+    REQUIRE(::pwrite(w, "XXXX", 4, offset) == 4);
+    ::close(w);
+}
+
 TEST_CASE("file source: bytes are not read again once the file changed (RFC 9000 §2.2)") {
     std::string path;
-    const std::string content = pattern(10'000);
+    const std::string content = pattern(200'000);
     const int fd = temp_file(content, &path);
     auto source = quiver::file_source(fd, content.size(), ctime_of(fd));
     bool ok = false;
-    CHECK(read_at(source, 0, 5000, &ok) == content.substr(0, 5000));
+    // 20 kB reads: what a 64 KiB datagram asks for, read straight from the file.
+    CHECK(read_at(source, 0, 20'000, &ok) == content.substr(0, 20'000));
     REQUIRE(ok);
-    // Rewrite the first bytes in place, the size unchanged: the change time moves.
-    ::usleep(10'000);  // coarse timestamps on some file systems
-    const int w = ::open(path.c_str(), O_WRONLY);
-    REQUIRE(w >= 0);
-    REQUIRE(::pwrite(w, "XXXX", 4, 0) == 4);
-    ::close(w);
+    overwrite(path, 0);
     ::unlink(path.c_str());
-    read_at(source, 0, 5000, &ok);  // a resend would carry other bytes: refused
+    read_at(source, 0, 20'000, &ok);  // a resend would carry other bytes: refused
     CHECK_FALSE(ok);
     // Bytes never sent may still be read: they differ from nothing the peer has.
-    CHECK(read_at(source, 5000, 5000, &ok) == content.substr(5000));
+    CHECK(read_at(source, 100'000, 20'000, &ok) == content.substr(100'000, 20'000));
     CHECK(ok);
+}
+
+TEST_CASE("file source: packet-sized reads come from a window read ahead, resent as read") {
+    std::string path;
+    const std::string content = pattern(200'000);
+    const int fd = temp_file(content, &path);
+    auto source = quiver::file_source(fd, content.size(), ctime_of(fd));
+    bool ok = false;
+    for (size_t i = 0; i < 100; ++i) {  // 1200-byte packets, in order
+        REQUIRE(read_at(source, i * 1200, 1200, &ok) == content.substr(i * 1200, 1200));
+        REQUIRE(ok);
+    }
+    // A resend outside the window, the file unchanged: read again.
+    CHECK(read_at(source, 0, 1200, &ok) == content.substr(0, 1200));
+    CHECK(ok);
+    CHECK(read_at(source, 118'800, 1200, &ok) == content.substr(118'800, 1200));
+    CHECK(ok);
+    overwrite(path, 118'800);
+    ::unlink(path.c_str());
+    // Within the window the bytes are the ones read before the change: the same as sent.
+    CHECK(read_at(source, 118'800, 1200, &ok) == content.substr(118'800, 1200));
+    CHECK(ok);
+    // Outside it they would come from the changed file: refused.
+    read_at(source, 0, 1200, &ok);
+    CHECK_FALSE(ok);
 }
 
 TEST_CASE("read_whole_file: a small file whole, and a file shorter than announced fails") {
