@@ -89,10 +89,13 @@ Result<CertifiedKey> make_self_signed(KeyType type, const std::vector<std::strin
     if (!ck.key) return tls_error("key generation failed");
     bssl::UniquePtr<X509> cert(X509_new());
     if (!cert || !X509_set_version(cert.get(), X509_VERSION_3)) return tls_error("X509_new failed");
-    // A random 64-bit serial: RFC 5280 §4.1.2.2 wants it unique per issuer.
+    // A random serial: RFC 5280 §4.1.2.2 wants it positive and unique per issuer. The top two
+    // bits are 01, so it is always 8 bytes in DER (a leading zero byte would be dropped, and a
+    // certificate one byte shorter changes the handshake's size: the simulator's traces are
+    // compared across runs that each make a certificate).
     uint8_t serial_bytes[8];
     RAND_bytes(serial_bytes, sizeof serial_bytes);
-    serial_bytes[0] &= 0x7f;
+    serial_bytes[0] = static_cast<uint8_t>((serial_bytes[0] & 0x3f) | 0x40);
     bssl::UniquePtr<BIGNUM> serial_bn(BN_bin2bn(serial_bytes, sizeof serial_bytes, nullptr));
     if (!serial_bn || !BN_to_ASN1_INTEGER(serial_bn.get(), X509_get_serialNumber(cert.get())))
         return tls_error("serial number");

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "tls/tls_session.h"
 
@@ -134,6 +135,21 @@ TEST_CASE("tls: Ed25519 certificates work (the simulator's fixed-size signatures
     Pair p(server_config(KeyType::kEd25519), client_config());
     REQUIRE(p.handshake().ok());
     CHECK(p.client->handshake_complete());
+}
+
+TEST_CASE("tls: every self-signed certificate has the same size (8-byte serial)") {
+    // A serial with a leading zero byte would be one byte shorter in DER, and so would the
+    // handshake: the simulator compares traces of runs that each make a certificate.
+    std::set<int> sizes;
+    for (int i = 0; i < 400; ++i) {
+        auto ck = make_self_signed(KeyType::kEd25519, {"server"});
+        REQUIRE(ck.ok());
+        const ASN1_INTEGER* serial = X509_get0_serialNumber(ck->chain[0].get());
+        REQUIRE(serial);
+        CHECK(ASN1_STRING_length(serial) == 8);
+        sizes.insert(i2d_X509(ck->chain[0].get(), nullptr));
+    }
+    CHECK(sizes.size() == 1);
 }
 
 TEST_CASE("tls: certificate verification against a CA file and the host name") {
