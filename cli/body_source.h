@@ -22,7 +22,10 @@ class BodySource {
     // A file body's source, to hand to the stream with its size (empty for a bytes body).
     const quic::StreamSource& source() const { return source_; }
     // The source went to the stream: the whole body and the FIN are sent.
-    void source_taken() { source_ = nullptr, done_ = true; }
+    void source_taken() {
+        source_ = nullptr;
+        done_ = true;
+    }
 
     using Writer = std::function<quic::Result<size_t>(quic::ByteSpan data, bool fin)>;
     // A bytes body: offers what is left to `write` (bytes taken; the last chunk carries the

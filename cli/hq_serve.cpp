@@ -7,7 +7,7 @@
 namespace quiver {
 namespace {
 
-// One request stream: the request line as it arrives, then the file going out.
+// One request stream: the request line as it arrives; the file then goes to the stream at once.
 struct HqRequest {
     std::string line;
     bool answered = false;  // sent or refused: later bytes are read and dropped

@@ -11,7 +11,7 @@ namespace quiver {
 
 struct RootedFile {
     std::string path;    // the resolved path, when error == 0
-    uint64_t error = 0;  // kHqNotFound, kHqForbidden or kHqUnavailable (hq_interop.h)
+    uint64_t error = 0;  // kHqNotFound or kHqForbidden (hq_interop.h)
     bool directory = false;
 };
 
